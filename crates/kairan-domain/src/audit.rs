@@ -1,0 +1,367 @@
+//! The audit record (G5): its typed actions with stable codes, and the canonical encoding the
+//! SHA-256 hash chain is computed over.
+//!
+//! Each record's hash is `SHA-256(prev_hash ‖ canonical(record))`, where the canonical form
+//! writes every field in a fixed order with a length prefix, so no two different records can
+//! encode to the same bytes. The store appends records in the same transaction as the change
+//! they record; `kairan audit verify` recomputes the chain.
+
+use sha2::{Digest, Sha256};
+
+/// The hash before the first record.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Every kind of audited event. Codes are stable: they are stored, exported and searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    SignInSucceeded,
+    SignInFailed,
+    AccountLocked,
+    SignedOut,
+    SessionRevoked,
+    SessionExpired,
+    PasswordChanged,
+    PasswordReset,
+    OrgCreated,
+    DepartmentCreated,
+    UserCreated,
+    UserSuspended,
+    UserReactivated,
+    RoleGranted,
+    RoleRevoked,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 15] = [
+        AuditAction::SignInSucceeded,
+        AuditAction::SignInFailed,
+        AuditAction::AccountLocked,
+        AuditAction::SignedOut,
+        AuditAction::SessionRevoked,
+        AuditAction::SessionExpired,
+        AuditAction::PasswordChanged,
+        AuditAction::PasswordReset,
+        AuditAction::OrgCreated,
+        AuditAction::DepartmentCreated,
+        AuditAction::UserCreated,
+        AuditAction::UserSuspended,
+        AuditAction::UserReactivated,
+        AuditAction::RoleGranted,
+        AuditAction::RoleRevoked,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditAction::SignInSucceeded => "auth.sign_in",
+            AuditAction::SignInFailed => "auth.sign_in_failed",
+            AuditAction::AccountLocked => "auth.locked",
+            AuditAction::SignedOut => "auth.sign_out",
+            AuditAction::SessionRevoked => "session.revoked",
+            AuditAction::SessionExpired => "session.expired",
+            AuditAction::PasswordChanged => "password.changed",
+            AuditAction::PasswordReset => "password.reset",
+            AuditAction::OrgCreated => "org.created",
+            AuditAction::DepartmentCreated => "department.created",
+            AuditAction::UserCreated => "user.created",
+            AuditAction::UserSuspended => "user.suspended",
+            AuditAction::UserReactivated => "user.reactivated",
+            AuditAction::RoleGranted => "role.granted",
+            AuditAction::RoleRevoked => "role.revoked",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            AuditAction::SignInSucceeded => "サインイン",
+            AuditAction::SignInFailed => "サインイン失敗",
+            AuditAction::AccountLocked => "アカウントロック",
+            AuditAction::SignedOut => "サインアウト",
+            AuditAction::SessionRevoked => "セッション終了",
+            AuditAction::SessionExpired => "セッション期限切れ",
+            AuditAction::PasswordChanged => "パスワード変更",
+            AuditAction::PasswordReset => "パスワード再発行",
+            AuditAction::OrgCreated => "団体作成",
+            AuditAction::DepartmentCreated => "所属作成",
+            AuditAction::UserCreated => "職員ID作成",
+            AuditAction::UserSuspended => "利用停止",
+            AuditAction::UserReactivated => "利用再開",
+            AuditAction::RoleGranted => "権限付与",
+            AuditAction::RoleRevoked => "権限削除",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AuditAction::SignInSucceeded => "Signed in",
+            AuditAction::SignInFailed => "Sign-in failed",
+            AuditAction::AccountLocked => "Account locked",
+            AuditAction::SignedOut => "Signed out",
+            AuditAction::SessionRevoked => "Session ended",
+            AuditAction::SessionExpired => "Session expired",
+            AuditAction::PasswordChanged => "Password changed",
+            AuditAction::PasswordReset => "Password reset",
+            AuditAction::OrgCreated => "Body created",
+            AuditAction::DepartmentCreated => "Department created",
+            AuditAction::UserCreated => "Staff ID created",
+            AuditAction::UserSuspended => "Suspended",
+            AuditAction::UserReactivated => "Reactivated",
+            AuditAction::RoleGranted => "Role granted",
+            AuditAction::RoleRevoked => "Role revoked",
+        }
+    }
+}
+
+/// One stored audit record, exactly as hashed. `details` is a JSON object of identifiers and
+/// codes only: never a password, token or personal value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub id: String,
+    /// Microseconds since the Unix epoch, UTC.
+    pub at_us: i64,
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub details: String,
+    pub prev_hash: String,
+}
+
+fn field(h: &mut Sha256, value: Option<&[u8]>) {
+    match value {
+        Some(v) => {
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(v);
+        }
+        None => h.update(u64::MAX.to_be_bytes()),
+    }
+}
+
+impl AuditRecord {
+    /// The record's chain hash, lower-case hex.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"kairan-audit-v1");
+        field(&mut h, Some(self.prev_hash.as_bytes()));
+        h.update(self.seq.to_be_bytes());
+        field(&mut h, Some(self.id.as_bytes()));
+        h.update(self.at_us.to_be_bytes());
+        field(&mut h, self.org_id.as_deref().map(str::as_bytes));
+        field(&mut h, self.actor_id.as_deref().map(str::as_bytes));
+        field(&mut h, Some(self.action.as_bytes()));
+        field(&mut h, self.target_id.as_deref().map(str::as_bytes));
+        field(&mut h, self.ip.as_deref().map(str::as_bytes));
+        field(&mut h, Some(self.details.as_bytes()));
+        hex::encode(h.finalize())
+    }
+}
+
+/// What verification found wrong first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainFault {
+    /// The record's content does not match its stored hash (modified).
+    HashMismatch { seq: i64 },
+    /// The record does not point at the hash of the record before it (deleted, reordered or
+    /// inserted before it).
+    BrokenLink { seq: i64 },
+    /// Sequence numbers skip or repeat (a record was deleted or inserted).
+    SequenceGap { expected: i64, found: i64 },
+    /// The chain ends before the recorded head (records were removed from the end).
+    Truncated { head_seq: i64, last_seq: i64 },
+}
+
+impl std::fmt::Display for ChainFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainFault::HashMismatch { seq } => {
+                write!(
+                    f,
+                    "record {seq}: content does not match its hash (modified)"
+                )
+            }
+            ChainFault::BrokenLink { seq } => write!(
+                f,
+                "record {seq}: does not follow the record before it (deleted, reordered or inserted)"
+            ),
+            ChainFault::SequenceGap { expected, found } => write!(
+                f,
+                "record {found}: expected record {expected} (a record was deleted or inserted)"
+            ),
+            ChainFault::Truncated { head_seq, last_seq } => write!(
+                f,
+                "record {}: missing; the chain ends at {last_seq} but its head is {head_seq}",
+                last_seq + 1
+            ),
+        }
+    }
+}
+
+/// Checks records fed in sequence order. Keeps only the previous hash, so a million records
+/// need no memory beyond one row.
+#[derive(Debug)]
+pub struct ChainVerifier {
+    expected_seq: i64,
+    prev_hash: String,
+    pub checked: u64,
+}
+
+impl Default for ChainVerifier {
+    fn default() -> Self {
+        ChainVerifier {
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_owned(),
+            checked: 0,
+        }
+    }
+}
+
+impl ChainVerifier {
+    pub fn push(&mut self, record: &AuditRecord, stored_hash: &str) -> Result<(), ChainFault> {
+        if record.seq != self.expected_seq {
+            return Err(ChainFault::SequenceGap {
+                expected: self.expected_seq,
+                found: record.seq,
+            });
+        }
+        if record.prev_hash != self.prev_hash {
+            return Err(ChainFault::BrokenLink { seq: record.seq });
+        }
+        if record.compute_hash() != stored_hash {
+            return Err(ChainFault::HashMismatch { seq: record.seq });
+        }
+        self.prev_hash = stored_hash.to_owned();
+        self.expected_seq += 1;
+        self.checked += 1;
+        Ok(())
+    }
+
+    /// Compares the end of the chain with the head the store keeps separately.
+    pub fn finish(&self, head_seq: i64, head_hash: &str) -> Result<u64, ChainFault> {
+        let last_seq = self.expected_seq - 1;
+        if head_seq > last_seq {
+            return Err(ChainFault::Truncated { head_seq, last_seq });
+        }
+        if head_seq < last_seq {
+            return Err(ChainFault::SequenceGap {
+                expected: head_seq + 1,
+                found: last_seq,
+            });
+        }
+        if head_hash != self.prev_hash {
+            return Err(ChainFault::BrokenLink { seq: last_seq });
+        }
+        Ok(self.checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: i64) -> Vec<(AuditRecord, String)> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (1..=n)
+            .map(|seq| {
+                let r = AuditRecord {
+                    seq,
+                    id: format!("id-{seq}"),
+                    at_us: 1_700_000_000_000_000 + seq,
+                    org_id: Some("org".into()),
+                    actor_id: None,
+                    action: "auth.sign_in".into(),
+                    target_id: Some("u".into()),
+                    ip: Some("127.0.0.1".into()),
+                    details: "{}".into(),
+                    prev_hash: prev.clone(),
+                };
+                let h = r.compute_hash();
+                prev = h.clone();
+                (r, h)
+            })
+            .collect()
+    }
+
+    fn verify(records: &[(AuditRecord, String)], head: (i64, &str)) -> Result<u64, ChainFault> {
+        let mut v = ChainVerifier::default();
+        for (r, h) in records {
+            v.push(r, h)?;
+        }
+        v.finish(head.0, head.1)
+    }
+
+    #[test]
+    fn an_intact_chain_verifies_and_counts_every_record() {
+        let c = chain(5);
+        let head = c[4].1.clone();
+        assert_eq!(verify(&c, (5, &head)), Ok(5));
+    }
+
+    #[test]
+    fn a_modified_record_is_named() {
+        let mut c = chain(5);
+        let head = c[4].1.clone();
+        c[2].0.details = r#"{"x":1}"#.into();
+        assert_eq!(
+            verify(&c, (5, &head)),
+            Err(ChainFault::HashMismatch { seq: 3 })
+        );
+    }
+
+    #[test]
+    fn a_deleted_record_is_found() {
+        let mut c = chain(5);
+        let head = c[4].1.clone();
+        c.remove(1);
+        assert_eq!(
+            verify(&c, (5, &head)),
+            Err(ChainFault::SequenceGap {
+                expected: 2,
+                found: 3
+            })
+        );
+    }
+
+    #[test]
+    fn swapped_records_are_found() {
+        let mut c = chain(5);
+        let head = c[4].1.clone();
+        // Swap the contents but keep the sequence numbers in order, as an attacker would.
+        let (a, b) = (c[1].clone(), c[2].clone());
+        c[1] = (AuditRecord { seq: 2, ..b.0 }, b.1);
+        c[2] = (AuditRecord { seq: 3, ..a.0 }, a.1);
+        assert_eq!(
+            verify(&c, (5, &head)),
+            Err(ChainFault::BrokenLink { seq: 2 })
+        );
+    }
+
+    #[test]
+    fn records_cut_from_the_end_are_found_through_the_head() {
+        let c = chain(5);
+        let head = c[4].1.clone();
+        assert_eq!(
+            verify(&c[..3], (5, &head)),
+            Err(ChainFault::Truncated {
+                head_seq: 5,
+                last_seq: 3
+            })
+        );
+    }
+
+    #[test]
+    fn an_empty_chain_is_intact() {
+        assert_eq!(verify(&[], (0, GENESIS_HASH)), Ok(0));
+    }
+
+    #[test]
+    fn every_action_code_parses_back() {
+        for a in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(a.code()), Some(a));
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Errors of the pure rules. Every error has a stable `code` and a Japanese and English
+//! message, so the server can answer `{"error":{"code","message_ja","message_en"}}` without
+//! knowing the rule that failed.
+
+use crate::password::PasswordError;
+
+/// Something that can be shown to a user in both languages under a stable code.
+pub trait Localized {
+    fn code(&self) -> &'static str;
+    fn message_ja(&self) -> String;
+    fn message_en(&self) -> String;
+}
+
+/// A rejected input or a broken rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("invalid field {field}: {reason_en}")]
+    InvalidField {
+        field: &'static str,
+        label_ja: &'static str,
+        reason_ja: String,
+        reason_en: String,
+    },
+    #[error("password rule: {0:?}")]
+    Password(PasswordError),
+}
+
+impl DomainError {
+    pub fn invalid(
+        field: &'static str,
+        label_ja: &'static str,
+        reason_ja: impl Into<String>,
+        reason_en: impl Into<String>,
+    ) -> Self {
+        DomainError::InvalidField {
+            field,
+            label_ja,
+            reason_ja: reason_ja.into(),
+            reason_en: reason_en.into(),
+        }
+    }
+}
+
+impl Localized for DomainError {
+    fn code(&self) -> &'static str {
+        match self {
+            DomainError::InvalidField { .. } => "invalid_field",
+            DomainError::Password(p) => p.code(),
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            DomainError::InvalidField {
+                label_ja,
+                reason_ja,
+                ..
+            } => format!("{label_ja}: {reason_ja}"),
+            DomainError::Password(p) => p.message_ja(),
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            DomainError::InvalidField {
+                field, reason_en, ..
+            } => format!("{field}: {reason_en}"),
+            DomainError::Password(p) => p.message_en(),
+        }
+    }
+}
+
+impl From<PasswordError> for DomainError {
+    fn from(value: PasswordError) -> Self {
+        DomainError::Password(value)
+    }
+}

@@ -1,0 +1,18 @@
+//! Kairan's vocabulary and pure rules: identifiers, roles, the one authorization policy,
+//! password rules, input parsing and the audit record encoding.
+//!
+//! Nothing here does I/O (no database, clock, network or randomness), so every rule is
+//! tested by fast unit tests. The server builds an [`policy::Actor`] per request and asks
+//! [`policy::check`] before any read or write; see `ARCHITECTURE.md` at the repository root.
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod input;
+pub mod password;
+pub mod policy;
+pub mod role;
+
+pub use error::{DomainError, Localized};
+pub use ids::{DeptId, OrgId, UserId};
+pub use role::Role;

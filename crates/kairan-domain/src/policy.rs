@@ -1,0 +1,347 @@
+//! The one authorization point (I8). Every service calls [`check`] before it reads or writes;
+//! no handler decides access on its own.
+//!
+//! The rules are the table in `docs/authorization.md`. A unit test here parses that table and
+//! checks every cell against [`check`], and the server's integration suite walks the same
+//! table through the real HTTP API, so the document, the code and the behaviour cannot drift.
+
+use crate::error::Localized;
+use crate::ids::{OrgId, UserId};
+use crate::role::Role;
+
+/// Who is acting. Built once per request by the server (or once per CLI run).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A signed-in user acting inside their own body.
+    User(UserActor),
+    /// The server operator at the console (`kairan admin …`): whoever can run the binary
+    /// against the database already holds every right, so the CLI is not limited, but it is
+    /// still audited.
+    Operator,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserActor {
+    pub user_id: UserId,
+    pub org_id: OrgId,
+    pub roles: Vec<Role>,
+}
+
+impl UserActor {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// What the actor wants to do. The codes are the first column of `docs/authorization.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    ViewDirectory,
+    CreateDepartment,
+    ViewUsers,
+    CreateUser,
+    SuspendUser,
+    ReactivateUser,
+    ResetPassword,
+    GrantRole,
+    RevokeRole,
+    ReadAuditLog,
+    ListPrivileged,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::ViewDirectory,
+        Action::CreateDepartment,
+        Action::ViewUsers,
+        Action::CreateUser,
+        Action::SuspendUser,
+        Action::ReactivateUser,
+        Action::ResetPassword,
+        Action::GrantRole,
+        Action::RevokeRole,
+        Action::ReadAuditLog,
+        Action::ListPrivileged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Action::ViewDirectory => "view_directory",
+            Action::CreateDepartment => "create_department",
+            Action::ViewUsers => "view_users",
+            Action::CreateUser => "create_user",
+            Action::SuspendUser => "suspend_user",
+            Action::ReactivateUser => "reactivate_user",
+            Action::ResetPassword => "reset_password",
+            Action::GrantRole => "grant_role",
+            Action::RevokeRole => "revoke_role",
+            Action::ReadAuditLog => "read_audit_log",
+            Action::ListPrivileged => "list_privileged",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.code() == code)
+    }
+
+    /// The roles that may perform this action inside their own body.
+    fn allowed_roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::ViewDirectory => &[Staff, SectionHead, Admin, SecurityOfficer, Csirt, Auditor],
+            Action::CreateDepartment
+            | Action::ViewUsers
+            | Action::CreateUser
+            | Action::SuspendUser
+            | Action::ReactivateUser
+            | Action::ResetPassword
+            | Action::GrantRole
+            | Action::RevokeRole => &[Admin],
+            // Administrators are audited, so they never read the audit log themselves (G7).
+            Action::ReadAuditLog => &[SecurityOfficer, Auditor],
+            Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
+        }
+    }
+
+    /// Actions that a user may never perform on their own account: granting oneself a role,
+    /// resetting one's own password past the change-password rules, suspending oneself.
+    fn forbids_self(self) -> bool {
+        match self {
+            Action::SuspendUser
+            | Action::ReactivateUser
+            | Action::ResetPassword
+            | Action::GrantRole
+            | Action::RevokeRole => true,
+            Action::ViewDirectory
+            | Action::CreateDepartment
+            | Action::ViewUsers
+            | Action::CreateUser
+            | Action::ReadAuditLog
+            | Action::ListPrivileged => false,
+        }
+    }
+}
+
+/// What the action touches. Every resource belongs to exactly one body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource<'a> {
+    Org(&'a OrgId),
+    User { org: &'a OrgId, user: &'a UserId },
+}
+
+impl Resource<'_> {
+    fn org(&self) -> &OrgId {
+        match self {
+            Resource::Org(org) => org,
+            Resource::User { org, .. } => org,
+        }
+    }
+}
+
+/// Why access was refused. Shown to the user only as "forbidden"; the reason is for logs
+/// and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("the resource belongs to another organization")]
+    OtherOrganization,
+    #[error("none of the actor's roles allows this action")]
+    MissingRole,
+    #[error("this action cannot be performed on one's own account")]
+    OnSelf,
+}
+
+impl Localized for Denied {
+    fn code(&self) -> &'static str {
+        match self {
+            Denied::OtherOrganization | Denied::MissingRole => "forbidden",
+            Denied::OnSelf => "forbidden_on_self",
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            Denied::OtherOrganization | Denied::MissingRole => {
+                "この操作を行う権限がありません。".into()
+            }
+            Denied::OnSelf => "自分自身のアカウントに対してこの操作は行えません。".into(),
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            Denied::OtherOrganization | Denied::MissingRole => {
+                "You are not allowed to do this.".into()
+            }
+            Denied::OnSelf => "You cannot do this to your own account.".into(),
+        }
+    }
+}
+
+/// The single decision: may `actor` perform `action` on `resource`?
+pub fn check(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<(), Denied> {
+    let user = match actor {
+        Actor::Operator => return Ok(()),
+        Actor::User(user) => user,
+    };
+    if resource.org() != &user.org_id {
+        return Err(Denied::OtherOrganization);
+    }
+    if !action.allowed_roles().iter().any(|r| user.has(*r)) {
+        return Err(Denied::MissingRole);
+    }
+    if action.forbids_self()
+        && let Resource::User { user: target, .. } = resource
+        && *target == &user.user_id
+    {
+        return Err(Denied::OnSelf);
+    }
+    Ok(())
+}
+
+/// One cell of the documented matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    /// Allowed on resources of the actor's own body; denied on another body's.
+    Own,
+    /// Denied everywhere.
+    No,
+}
+
+/// Parses the matrix table of `docs/authorization.md`: a header row naming role codes, then
+/// one row per action code with `own` or `no` per role. Used by the unit test below and by
+/// the server's HTTP matrix test, so both read the same document.
+pub fn parse_matrix(markdown: &str) -> Result<Vec<(Action, Role, Cell)>, String> {
+    let mut roles: Vec<Role> = Vec::new();
+    let mut cells = Vec::new();
+    for line in markdown.lines().map(str::trim) {
+        if !line.starts_with('|') {
+            continue;
+        }
+        let cols: Vec<&str> = line
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().trim_end_matches('†').trim().trim_matches('`'))
+            .collect();
+        if cols.first() == Some(&"action") {
+            let parsed: Option<Vec<Role>> = cols[1..].iter().map(|c| Role::parse(c)).collect();
+            match parsed {
+                Some(parsed) => roles = parsed,
+                // A later table about the same actions (e.g. where each is reached).
+                None if !cells.is_empty() => break,
+                None => return Err(format!("unknown role column in {line}")),
+            }
+            continue;
+        }
+        if cols.first().is_some_and(|c| c.starts_with("---")) {
+            continue;
+        }
+        let Some(action) = cols.first().and_then(|c| Action::parse(c)) else {
+            continue;
+        };
+        if roles.is_empty() || cols.len() != roles.len() + 1 {
+            return Err(format!("row {} does not match the header", action.code()));
+        }
+        for (role, cell) in roles.iter().zip(&cols[1..]) {
+            let cell = match *cell {
+                "own" => Cell::Own,
+                "no" => Cell::No,
+                other => return Err(format!("unknown cell {other} for {}", action.code())),
+            };
+            cells.push((action, *role, cell));
+        }
+    }
+    Ok(cells)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(org: &str, user: &str, roles: &[Role]) -> Actor {
+        Actor::User(UserActor {
+            user_id: UserId(user.into()),
+            org_id: OrgId(org.into()),
+            roles: roles.to_vec(),
+        })
+    }
+
+    const MATRIX: &str = include_str!("../../../docs/authorization.md");
+
+    #[test]
+    fn the_documented_matrix_covers_every_action_and_role() {
+        let cells = parse_matrix(MATRIX).unwrap();
+        assert_eq!(cells.len(), Action::ALL.len() * Role::ALL.len());
+        for action in Action::ALL {
+            for role in Role::ALL {
+                assert!(
+                    cells.iter().any(|(a, r, _)| *a == action && *r == role),
+                    "{} × {} missing from docs/authorization.md",
+                    action.code(),
+                    role.code()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_documented_cell_is_what_the_policy_decides() {
+        let own = OrgId("own".into());
+        let other = OrgId("other".into());
+        let target = UserId("someone-else".into());
+        for (action, role, cell) in parse_matrix(MATRIX).unwrap() {
+            let a = actor("own", "me", &[role]);
+            for (org, expect_allowed) in [(&own, cell == Cell::Own), (&other, false)] {
+                let resource = Resource::User { org, user: &target };
+                assert_eq!(
+                    check(&a, action, &resource).is_ok(),
+                    expect_allowed,
+                    "{} as {} in {} org",
+                    action.code(),
+                    role.code(),
+                    org
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_administrator_cannot_grant_themselves_a_role() {
+        let a = actor("o", "me", &[Role::Admin]);
+        let org = OrgId("o".into());
+        let me = UserId("me".into());
+        let on_me = Resource::User {
+            org: &org,
+            user: &me,
+        };
+        assert_eq!(check(&a, Action::GrantRole, &on_me), Err(Denied::OnSelf));
+        assert_eq!(
+            check(&a, Action::ResetPassword, &on_me),
+            Err(Denied::OnSelf)
+        );
+        assert_eq!(check(&a, Action::SuspendUser, &on_me), Err(Denied::OnSelf));
+        assert_eq!(check(&a, Action::CreateUser, &Resource::Org(&org)), Ok(()));
+    }
+
+    #[test]
+    fn the_operator_at_the_console_may_do_everything_but_is_still_a_distinct_actor() {
+        let org = OrgId("o".into());
+        for action in Action::ALL {
+            assert_eq!(
+                check(&Actor::Operator, action, &Resource::Org(&org)),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn a_user_with_no_roles_may_do_nothing() {
+        let a = actor("o", "me", &[]);
+        let org = OrgId("o".into());
+        for action in Action::ALL {
+            assert_eq!(
+                check(&a, action, &Resource::Org(&org)),
+                Err(Denied::MissingRole)
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The JSON API under `/api/v1`, described by an OpenAPI document generated from these
+//! handlers (`/api/openapi.json`). Handlers parse input, call a service and shape the answer;
+//! they make no access decision of their own.
+
+mod admin;
+mod me;
+pub(crate) mod session;
+
+use crate::error::{AppError, ErrorBody};
+use crate::state::AppState;
+use axum::extract::{FromRequest, Request};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+/// `Json` whose rejections are our error format.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    Err(AppError::PayloadTooLarge)
+                } else {
+                    Err(AppError::BadRequest(rejection.body_text()))
+                }
+            }
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kairan API",
+        description = "Secure staff chat and information governance for Japanese local governments. Every error answers `{\"error\":{\"code\",\"message_ja\",\"message_en\"}}`. Unsafe methods need the `X-CSRF-Token` header (see `GET /api/v1/csrf`)."
+    ),
+    paths(
+        session::csrf,
+        session::sign_in,
+        session::sign_out,
+        me::me,
+        me::change_password,
+        me::sessions,
+        me::end_session,
+        admin::directory,
+        admin::departments,
+        admin::create_department,
+        admin::users,
+        admin::create_user,
+        admin::suspend,
+        admin::reactivate,
+        admin::reset_password,
+        admin::grant_role,
+        admin::revoke_role,
+        admin::audit_log,
+        admin::privileged,
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/openapi.json",
+            get(|| async { ([("content-type", "application/json")], openapi_json()) }),
+        )
+        .route("/api/v1/csrf", get(session::csrf))
+        .route(
+            "/api/v1/session",
+            post(session::sign_in).delete(session::sign_out),
+        )
+        .route("/api/v1/me", get(me::me))
+        .route("/api/v1/me/password", post(me::change_password))
+        .route("/api/v1/me/sessions", get(me::sessions))
+        .route("/api/v1/me/sessions/{session}", delete(me::end_session))
+        .route("/api/v1/orgs/{org}/directory", get(admin::directory))
+        .route(
+            "/api/v1/orgs/{org}/departments",
+            get(admin::departments).post(admin::create_department),
+        )
+        .route(
+            "/api/v1/orgs/{org}/users",
+            get(admin::users).post(admin::create_user),
+        )
+        .route("/api/v1/orgs/{org}/audit", get(admin::audit_log))
+        .route("/api/v1/orgs/{org}/privileged", get(admin::privileged))
+        .route("/api/v1/users/{user}/suspend", post(admin::suspend))
+        .route("/api/v1/users/{user}/reactivate", post(admin::reactivate))
+        .route(
+            "/api/v1/users/{user}/reset-password",
+            post(admin::reset_password),
+        )
+        .route("/api/v1/users/{user}/roles", post(admin::grant_role))
+        .route(
+            "/api/v1/users/{user}/roles/{role}",
+            delete(admin::revoke_role),
+        )
+}

@@ -1,0 +1,105 @@
+//! Signing in and out through the API.
+
+use super::ApiJson;
+use crate::auth::{Authenticated, CSRF_COOKIE, Client, SESSION_COOKIE, cookie, set_cookie};
+use crate::error::AppError;
+use crate::services::identity;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::SET_COOKIE;
+use axum::response::{AppendHeaders, IntoResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct CsrfToken {
+    /// Send this value as the `X-CSRF-Token` header on unsafe requests.
+    pub csrf_token: String,
+}
+
+/// The caller's CSRF token. A client without one gets a fresh token and its cookie.
+#[utoipa::path(get, path = "/api/v1/csrf", responses((status = 200, body = CsrfToken)))]
+pub async fn csrf(headers: HeaderMap) -> Json<CsrfToken> {
+    // The CSRF guard has already minted a token for a first-time caller.
+    Json(CsrfToken {
+        csrf_token: cookie(&headers, CSRF_COOKIE).unwrap_or_default(),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SignInRequest {
+    pub login_id: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SignInResponse {
+    pub user_id: String,
+    /// When true, only `POST /api/v1/me/password` and sign-out work until the password changes.
+    pub must_change_password: bool,
+    /// The CSRF token bound to the new session.
+    pub csrf_token: String,
+}
+
+/// Signs in with a login ID and password. The same answer, after the same time, whether or not
+/// the ID exists.
+#[utoipa::path(post, path = "/api/v1/session", request_body = SignInRequest,
+    responses((status = 200, body = SignInResponse), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    client: Client,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    if req.password.len() > 1024 || req.login_id.len() > 256 {
+        return Err(AppError::SignInFailed);
+    }
+    let s = identity::sign_in(&state, &req.login_id, &req.password, &client).await?;
+    let cookies = session_cookies(&state, &s.token, &s.csrf_token);
+    Ok((
+        AppendHeaders(cookies),
+        Json(SignInResponse {
+            user_id: s.user_id,
+            must_change_password: s.must_change_password,
+            csrf_token: s.csrf_token,
+        }),
+    ))
+}
+
+pub fn session_cookies(
+    state: &AppState,
+    session: &str,
+    csrf: &str,
+) -> Vec<(axum::http::HeaderName, axum::http::HeaderValue)> {
+    vec![
+        (
+            SET_COOKIE,
+            set_cookie(SESSION_COOKIE, session, None, state.secure_cookies),
+        ),
+        (
+            SET_COOKIE,
+            set_cookie(CSRF_COOKIE, csrf, None, state.secure_cookies),
+        ),
+    ]
+}
+
+pub fn clear_session_cookie(state: &AppState) -> (axum::http::HeaderName, axum::http::HeaderValue) {
+    (
+        SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", Some(0), state.secure_cookies),
+    )
+}
+
+/// Signs out of this session.
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    me: Authenticated,
+) -> Result<impl IntoResponse, AppError> {
+    identity::sign_out(&state, &me).await?;
+    Ok((
+        AppendHeaders([clear_session_cookie(&state)]),
+        axum::http::StatusCode::NO_CONTENT,
+    ))
+}

@@ -1,0 +1,305 @@
+//! Who is calling: session cookies, the CSRF guard, and the extractors that build the actor
+//! once per request.
+//!
+//! CSRF: every response that lacks it sets a random `kairan_csrf` cookie (HttpOnly,
+//! SameSite=Strict). An unsafe request (POST, PUT, PATCH, DELETE) must echo that value in the
+//! `X-CSRF-Token` header or, for an HTML form, in its `csrf` field; for a signed-in caller the
+//! value must also be the token bound to the session at sign-in. Pages carry the token in a
+//! `<meta>` tag and in hidden form fields, never in inline script.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::token;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kairan_domain::Role;
+use kairan_domain::audit::AuditAction;
+use kairan_domain::policy::{Actor, UserActor};
+use kairan_domain::{OrgId, UserId};
+use kairan_store::audit::NewEntry;
+use kairan_store::{sessions, users};
+use std::net::SocketAddr;
+
+pub const SESSION_COOKIE: &str = "kairan_session";
+pub const CSRF_COOKIE: &str = "kairan_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A `Set-Cookie` value. `max_age` of `None` makes a browser-session cookie; `Some(0)` deletes.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The CSRF guard and the cookie that feeds it. Runs on every route.
+///
+/// A first visit has no token yet: one is minted here and added to the request's cookies, so
+/// the page rendered for this very request already carries it in its forms.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let cookie_token = cookie(req.headers(), CSRF_COOKIE);
+    let mut req = if is_unsafe(req.method()) {
+        match check_csrf(req, cookie_token.as_deref()).await {
+            Ok(req) => req,
+            Err(e) => return e.into_response(),
+        }
+    } else {
+        req
+    };
+    let minted = match cookie_token {
+        Some(_) => None,
+        None => {
+            let fresh = token::random_hex(32);
+            if let Ok(v) = HeaderValue::from_str(&format!("{CSRF_COOKIE}={fresh}")) {
+                req.headers_mut().append(COOKIE, v);
+            }
+            Some(fresh)
+        }
+    };
+    let mut resp = next.run(req).await;
+    if let Some(fresh) = minted {
+        let sets_csrf = resp
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with(CSRF_COOKIE)));
+        if !sets_csrf {
+            resp.headers_mut().append(
+                SET_COOKIE,
+                set_cookie(CSRF_COOKIE, &fresh, None, state.secure_cookies),
+            );
+        }
+    }
+    resp
+}
+
+async fn check_csrf(req: Request, cookie_token: Option<&str>) -> Result<Request, AppError> {
+    let Some(expected) = cookie_token else {
+        return Err(AppError::Csrf);
+    };
+    // A browser always sends Origin on cross-site unsafe requests; when present it must name
+    // this host.
+    if let (Some(origin), Some(host)) = (req.headers().get("origin"), req.headers().get("host")) {
+        let origin = origin.to_str().unwrap_or("");
+        let host = host.to_str().unwrap_or("");
+        let origin_host = origin.split("://").nth(1).unwrap_or("");
+        if origin_host != host {
+            return Err(AppError::Csrf);
+        }
+    }
+    if let Some(sent) = req.headers().get(CSRF_HEADER) {
+        return if token::same(sent.to_str().unwrap_or(""), expected) {
+            Ok(req)
+        } else {
+            Err(AppError::Csrf)
+        };
+    }
+    let is_form = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::Csrf);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    let sent = form_urlencoded_value(&bytes, "csrf").unwrap_or_default();
+    if !token::same(&sent, expected) {
+        return Err(AppError::Csrf);
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
+/// Where a request came from. The address is the socket peer; trusted-proxy headers arrive
+/// with the network-zone work (I5).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect());
+        Ok(Client { ip, user_agent })
+    }
+}
+
+/// A signed-in user, whatever their password state.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: sessions::Session,
+    pub user: users::User,
+    pub roles: Vec<Role>,
+    pub client: Client,
+}
+
+impl Authenticated {
+    pub fn actor(&self) -> Actor {
+        Actor::User(UserActor {
+            user_id: UserId(self.user.id.clone()),
+            org_id: OrgId(self.user.org_id.clone()),
+            roles: self.roles.clone(),
+        })
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(done) = parts.extensions.get::<Authenticated>() {
+            return Ok(done.clone());
+        }
+        let client = Client::from_request_parts(parts, state).await?;
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(AppError::Unauthenticated)?;
+        let hash = token::sha256_hex(&token);
+        let mut conn = state.store.read().await?;
+        let session = sessions::by_token_hash(&mut conn, &hash)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let now = kairan_store::now_us();
+        let idle_us =
+            i64::try_from(state.config.session.idle_minutes * 60_000_000).unwrap_or(i64::MAX);
+        let absolute_us =
+            i64::try_from(state.config.session.absolute_hours * 3_600_000_000).unwrap_or(i64::MAX);
+        if now - session.last_seen_at > idle_us || now - session.created_at > absolute_us {
+            drop(conn);
+            expire(state, &session, &client).await?;
+            return Err(AppError::Unauthenticated);
+        }
+        let user = users::by_id(&mut conn, &session.user_id)
+            .await?
+            .filter(|u| u.is_active())
+            .ok_or(AppError::Unauthenticated)?;
+        if is_unsafe(&parts.method) {
+            // The guard already matched the submitted token to the cookie; here the cookie
+            // must also be the one issued with this session, so a token planted before
+            // sign-in is worthless.
+            let cookie_value = cookie(&parts.headers, CSRF_COOKIE).unwrap_or_default();
+            if !token::same(&cookie_value, &session.csrf_token) {
+                return Err(AppError::Csrf);
+            }
+        }
+        let roles = users::roles(&mut conn, &user.id)
+            .await?
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .collect();
+        // Keep writes rare: last-seen moves at most every 30 seconds.
+        if now - session.last_seen_at > 30_000_000 {
+            sessions::touch(&mut conn, &session.id, now).await?;
+        }
+        let me = Authenticated {
+            session,
+            user,
+            roles,
+            client,
+        };
+        parts.extensions.insert(me.clone());
+        Ok(me)
+    }
+}
+
+async fn expire(
+    state: &AppState,
+    session: &sessions::Session,
+    client: &Client,
+) -> Result<(), AppError> {
+    let mut tx = state.store.write().await?;
+    if sessions::end(&mut tx, &session.id, "idle_timeout").await? {
+        let org = users::by_id(tx.conn(), &session.user_id)
+            .await?
+            .map(|u| u.org_id);
+        let mut e = NewEntry::new(AuditAction::SessionExpired);
+        e.org_id = org;
+        e.actor_id = Some(session.user_id.clone());
+        e.target_id = Some(session.id.clone());
+        e.ip = client.ip.clone();
+        kairan_store::audit::append(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A signed-in user who has no pending forced password change: what almost every handler takes.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Authenticated);
+
+impl std::ops::Deref for CurrentUser {
+    type Target = Authenticated;
+    fn deref(&self) -> &Authenticated {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let me = Authenticated::from_request_parts(parts, state).await?;
+        if me.user.must_change_password != 0 {
+            return Err(AppError::PasswordChangeRequired);
+        }
+        Ok(CurrentUser(me))
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        match <Authenticated as FromRequestParts<AppState>>::from_request_parts(parts, state).await
+        {
+            Ok(me) => Ok(Some(me)),
+            Err(AppError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}

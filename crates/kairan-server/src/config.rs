@@ -1,0 +1,280 @@
+//! Configuration: defaults, then `kairan.toml`, then `KAIRAN_*` environment variables, then
+//! command-line flags, loaded into one validated [`Config`] before any port is bound.
+
+use kairan_domain::password::PasswordPolicy;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the server listens, e.g. `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// Where the SQLite database and other local state live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `sqlite://DATA/kairan.db`.
+    pub database_url: Option<String>,
+    /// Force the `Secure` cookie attribute on or off. By default it is on, except when the
+    /// server listens on a loopback address over plain HTTP (a developer's machine).
+    pub secure_cookies: Option<bool>,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+    /// The default password policy; a body may override it in its settings.
+    pub password: PasswordPolicy,
+    pub argon2: Argon2Config,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u64,
+    /// A session ends this many hours after sign-in, whatever happens.
+    pub absolute_hours: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// The warning banner on the sign-in page (I4).
+    pub banner_ja: String,
+    pub banner_en: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `kairan_server=debug`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            secure_cookies: None,
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+            password: PasswordPolicy::default(),
+            argon2: Argon2Config::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig {
+            idle_minutes: 30,
+            absolute_hours: 12,
+        }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig {
+            banner_ja: "このシステムは、許可された職員が業務のためにのみ利用できます。利用状況は記録され、監査の対象となります。不正な利用は法令により処罰されることがあります。".into(),
+            banner_en: "This system is for authorized staff and official business only. All use is recorded and audited. Unauthorized use may be punished by law.".into(),
+        }
+    }
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        // OWASP's Argon2id baseline: 19 MiB, 2 passes, 1 lane.
+        Argon2Config {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {key}: {message}")]
+    Env { key: String, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads defaults, then the file (the given path, or `./kairan.toml` when present), then
+    /// the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_path = Path::new("kairan.toml");
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None if default_path.exists() => Some(default_path.to_path_buf()),
+            None => None,
+        };
+        let mut config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    /// Applies `KAIRAN_*` variables. Takes a lookup function so tests need not touch the
+    /// process environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(key: &str, v: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.parse().map_err(|e: T::Err| ConfigError::Env {
+                key: key.into(),
+                message: e.to_string(),
+            })
+        }
+        if let Some(v) = get("KAIRAN_BIND") {
+            self.bind = parse("KAIRAN_BIND", v)?;
+        }
+        if let Some(v) = get("KAIRAN_DATA") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("KAIRAN_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("KAIRAN_SECURE_COOKIES") {
+            self.secure_cookies = Some(parse("KAIRAN_SECURE_COOKIES", v)?);
+        }
+        if let Some(v) = get("KAIRAN_SESSION_IDLE_MINUTES") {
+            self.session.idle_minutes = parse("KAIRAN_SESSION_IDLE_MINUTES", v)?;
+        }
+        if let Some(v) = get("KAIRAN_LOGIN_BANNER_JA") {
+            self.login.banner_ja = v;
+        }
+        if let Some(v) = get("KAIRAN_LOGIN_BANNER_EN") {
+            self.login.banner_en = v;
+        }
+        if let Some(v) = get("KAIRAN_LOG_FORMAT") {
+            self.log.format = v;
+        }
+        if let Some(v) = get("KAIRAN_LOG_LEVEL") {
+            self.log.level = v;
+        }
+        Ok(())
+    }
+
+    /// Checks values that parse but make no sense, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.session.idle_minutes == 0 {
+            return Err(ConfigError::Invalid {
+                key: "session.idle_minutes",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.password.min_length < 8 || self.password.min_length_privileged < 8 {
+            return Err(ConfigError::Invalid {
+                key: "password.min_length",
+                message: "must be at least 8 (NIST SP 800-63B)".into(),
+            });
+        }
+        if self.argon2.memory_kib < 8 * 1024 && !cfg!(debug_assertions) {
+            return Err(ConfigError::Invalid {
+                key: "argon2.memory_kib",
+                message: "must be at least 8192".into(),
+            });
+        }
+        if !matches!(self.log.format.as_str(), "json" | "pretty") {
+            return Err(ConfigError::Invalid {
+                key: "log.format",
+                message: "must be json or pretty".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("kairan.db").display()),
+        }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(!self.bind.ip().is_loopback())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file_and_bad_values_name_the_key() {
+        let mut c: Config =
+            toml::from_str("bind = \"0.0.0.0:9000\"\n[session]\nidle_minutes = 5\n").unwrap();
+        assert_eq!(c.session.idle_minutes, 5);
+        c.apply_env(|k| (k == "KAIRAN_BIND").then(|| "127.0.0.1:7000".into()))
+            .unwrap();
+        assert_eq!(c.bind.port(), 7000);
+        let err = c
+            .apply_env(|k| (k == "KAIRAN_SESSION_IDLE_MINUTES").then(|| "soon".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("KAIRAN_SESSION_IDLE_MINUTES"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        assert!(toml::from_str::<Config>("bnid = \"x\"").is_err());
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_on_loopback() {
+        let mut c = Config::default();
+        assert!(!c.secure_cookies());
+        c.bind = "0.0.0.0:8080".parse().unwrap();
+        assert!(c.secure_cookies());
+        c.secure_cookies = Some(false);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn the_default_database_lives_in_the_data_directory() {
+        let c = Config::default();
+        assert_eq!(c.database_url(), "sqlite://data/kairan.db");
+    }
+}

@@ -1,0 +1,333 @@
+//! The lived-in demo behind `kairan serve --demo`: two bodies on one server, each with a
+//! department tree and a staff directory holding every role. Created once through the same
+//! services an operator uses (so it is audited like real work); later runs reuse it.
+//!
+//! Demo passwords are random unless `KAIRAN_DEMO_PASSWORD` is set, and are kept in
+//! `DATA/demo-logins.json` (mode 0600) so a second run can print the same table.
+
+use crate::error::AppError;
+use crate::services::admin::{self, NewUserInput};
+use crate::state::AppState;
+use kairan_domain::Role;
+use kairan_domain::policy::Actor;
+use kairan_store::users;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoLogin {
+    pub org: String,
+    pub login_id: String,
+    pub name: String,
+    pub role: String,
+    pub password: String,
+}
+
+/// (login, name, kana, department, title, roles)
+type Person = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [Role],
+);
+
+struct Body {
+    code: &'static str,
+    name: &'static str,
+    name_en: &'static str,
+    /// (department, parent department)
+    departments: &'static [(&'static str, Option<&'static str>)],
+    /// (login, name, kana, department, title, roles)
+    people: &'static [Person],
+}
+
+const TOWN: Body = Body {
+    code: "higashiyama-town",
+    name: "東山町",
+    name_en: "Higashiyama Town",
+    departments: &[
+        ("総務課", None),
+        ("情報政策課", None),
+        ("住民課", None),
+        ("福祉課", None),
+        ("広報課", None),
+    ],
+    people: &[
+        (
+            "takahashi.kenichi",
+            "高橋 健一",
+            "タカハシ ケンイチ",
+            "情報政策課",
+            "係長",
+            &[Role::Admin],
+        ),
+        (
+            "sasaki.yumi",
+            "佐々木 由美",
+            "ササキ ユミ",
+            "総務課",
+            "総務課長",
+            &[Role::SecurityOfficer, Role::SectionHead],
+        ),
+        (
+            "yamaguchi.daisuke",
+            "山口 大輔",
+            "ヤマグチ ダイスケ",
+            "情報政策課",
+            "主査",
+            &[Role::Csirt],
+        ),
+        (
+            "nakamura.keiko",
+            "中村 恵子",
+            "ナカムラ ケイコ",
+            "総務課",
+            "監査担当主幹",
+            &[Role::Auditor],
+        ),
+        (
+            "ito.makoto",
+            "伊藤 誠",
+            "イトウ マコト",
+            "住民課",
+            "住民課長",
+            &[Role::SectionHead],
+        ),
+        (
+            "sato.hanako",
+            "佐藤 花子",
+            "サトウ ハナコ",
+            "住民課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "suzuki.shota",
+            "鈴木 翔太",
+            "スズキ ショウタ",
+            "福祉課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "kobayashi.sakura",
+            "小林 さくら",
+            "コバヤシ サクラ",
+            "福祉課",
+            "主任",
+            &[Role::Staff],
+        ),
+        (
+            "tanaka.misaki",
+            "田中 美咲",
+            "タナカ ミサキ",
+            "広報課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "kato.koji",
+            "加藤 浩二",
+            "カトウ コウジ",
+            "広報課",
+            "広報課長",
+            &[Role::SectionHead],
+        ),
+        (
+            "watanabe.takuya",
+            "渡辺 拓也",
+            "ワタナベ タクヤ",
+            "総務課",
+            "主事補",
+            &[Role::Staff],
+        ),
+    ],
+};
+
+const CITY: Body = Body {
+    code: "kitahama-city",
+    name: "北浜市",
+    name_en: "Kitahama City",
+    departments: &[
+        ("総務部", None),
+        ("総務課", Some("総務部")),
+        ("情報政策課", Some("総務部")),
+        ("市民部", None),
+        ("住民課", Some("市民部")),
+        ("福祉課", Some("市民部")),
+        ("企画部", None),
+        ("広報課", Some("企画部")),
+    ],
+    people: &[
+        (
+            "mori.takashi",
+            "森 隆",
+            "モリ タカシ",
+            "情報政策課",
+            "主査",
+            &[Role::Admin],
+        ),
+        (
+            "ishii.naoko",
+            "石井 直子",
+            "イシイ ナオコ",
+            "総務課",
+            "総務課長",
+            &[Role::SecurityOfficer, Role::SectionHead],
+        ),
+        (
+            "saito.ryo",
+            "斎藤 亮",
+            "サイトウ リョウ",
+            "情報政策課",
+            "主任",
+            &[Role::Csirt],
+        ),
+        (
+            "shimizu.rie",
+            "清水 理恵",
+            "シミズ リエ",
+            "総務課",
+            "監査担当係長",
+            &[Role::Auditor],
+        ),
+        (
+            "yamamoto.kazuo",
+            "山本 和夫",
+            "ヤマモト カズオ",
+            "住民課",
+            "住民課長",
+            &[Role::SectionHead],
+        ),
+        (
+            "matsumoto.yuka",
+            "松本 優花",
+            "マツモト ユウカ",
+            "住民課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "inoue.yosuke",
+            "井上 陽介",
+            "イノウエ ヨウスケ",
+            "福祉課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "kimura.aya",
+            "木村 彩",
+            "キムラ アヤ",
+            "広報課",
+            "主任",
+            &[Role::Staff],
+        ),
+        (
+            "hayashi.kenta",
+            "林 健太",
+            "ハヤシ ケンタ",
+            "情報政策課",
+            "主事",
+            &[Role::Staff],
+        ),
+        (
+            "yoshida.mayumi",
+            "吉田 真由美",
+            "ヨシダ マユミ",
+            "福祉課",
+            "福祉課長",
+            &[Role::SectionHead],
+        ),
+    ],
+};
+
+fn logins_file(state: &AppState) -> PathBuf {
+    state.config.data_dir.join("demo-logins.json")
+}
+
+/// Creates the demo on an empty server, or reads back the logins of an existing one.
+pub async fn ensure(
+    state: &AppState,
+    fixed_password: Option<&str>,
+) -> Result<Vec<DemoLogin>, AppError> {
+    let existing = admin::list_orgs(state).await?;
+    if existing.iter().any(|o| o.code == TOWN.code) {
+        let text = std::fs::read_to_string(logins_file(state)).unwrap_or_default();
+        return Ok(serde_json::from_str(&text).unwrap_or_default());
+    }
+    let mut logins = Vec::new();
+    for body in [&TOWN, &CITY] {
+        create_body(state, body, fixed_password, &mut logins).await?;
+    }
+    let path = logins_file(state);
+    let json = serde_json::to_string_pretty(&logins).unwrap_or_default();
+    write_private(&path, &json)
+        .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))?;
+    Ok(logins)
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}
+
+async fn create_body(
+    state: &AppState,
+    body: &Body,
+    fixed: Option<&str>,
+    logins: &mut Vec<DemoLogin>,
+) -> Result<(), AppError> {
+    let op = Actor::Operator;
+    let org = admin::create_org(state, &op, body.code, body.name, body.name_en).await?;
+    let mut ids: Vec<(&str, String)> = Vec::new();
+    for (name, parent) in body.departments {
+        let parent_id =
+            parent.and_then(|p| ids.iter().find(|(n, _)| *n == p).map(|(_, id)| id.clone()));
+        let d = admin::create_department(state, &op, &org.id, name, parent_id.as_deref()).await?;
+        ids.push((name, d.id));
+    }
+    for (login, name, kana, dept, title, roles) in body.people {
+        let input = NewUserInput {
+            login_id: (*login).into(),
+            display_name: (*name).into(),
+            kana: (*kana).into(),
+            title: (*title).into(),
+            department_id: ids
+                .iter()
+                .find(|(n, _)| n == dept)
+                .map(|(_, id)| id.clone()),
+            roles: roles.iter().map(|r| r.code().to_owned()).collect(),
+        };
+        let issued = admin::create_user(state, &op, &org.id, &input).await?;
+        // Demo users can sign in at once; real IDs get a temporary password to change.
+        let password = fixed
+            .map(str::to_owned)
+            .unwrap_or_else(crate::token::temporary_password);
+        let hash = state.hasher.hash(&password).await?;
+        let mut tx = state.store.write().await?;
+        users::set_password(&mut tx, &issued.user_id, &hash, false).await?;
+        tx.commit().await?;
+        logins.push(DemoLogin {
+            org: body.name.into(),
+            login_id: (*login).into(),
+            name: (*name).into(),
+            role: roles
+                .iter()
+                .map(|r| r.label_ja())
+                .collect::<Vec<_>>()
+                .join("・"),
+            password,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! The one error type of the server, turned into HTTP in one place. The same value renders as
+//! `{"error":{"code","message_ja","message_en"}}` for the API and as a page for browsers.
+//! Internal errors are logged once here and reach the client only as "something went wrong".
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kairan_domain::policy::Denied;
+use kairan_domain::{DomainError, Localized};
+use kairan_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] DomainError),
+    #[error("denied: {0}")]
+    Denied(#[from] Denied),
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("sign-in failed")]
+    SignInFailed,
+    #[error("password change required")]
+    PasswordChangeRequired,
+    #[error("csrf check failed")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict => AppError::Conflict("conflict"),
+            StoreError::Config(_) | StoreError::Corrupt(_) | StoreError::Db(_) => {
+                AppError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Denied(_) | AppError::PasswordChangeRequired | AppError::Csrf => {
+                StatusCode::FORBIDDEN
+            }
+            AppError::Unauthenticated | AppError::SignInFailed => StatusCode::UNAUTHORIZED,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl Localized for AppError {
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::Invalid(e) => e.code(),
+            AppError::Denied(d) => d.code(),
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SignInFailed => "sign_in_failed",
+            AppError::PasswordChangeRequired => "password_change_required",
+            AppError::Csrf => "csrf_failed",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(code) => code,
+            AppError::BadRequest(_) => "bad_request",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn message_ja(&self) -> String {
+        match self {
+            AppError::Invalid(e) => e.message_ja(),
+            AppError::Denied(d) => d.message_ja(),
+            AppError::Unauthenticated => "サインインしてください。".into(),
+            AppError::SignInFailed => "ログインIDまたはパスワードが正しくありません。失敗が続くと、一定時間サインインできなくなります。".into(),
+            AppError::PasswordChangeRequired => "パスワードを変更してから操作してください。".into(),
+            AppError::Csrf => "画面の有効期限が切れました。ページを再読み込みしてから、もう一度操作してください。".into(),
+            AppError::NotFound => "お探しの情報は見つかりませんでした。".into(),
+            AppError::Conflict(code) => conflict_ja(code).into(),
+            AppError::BadRequest(_) => "入力の形式が正しくありません。".into(),
+            AppError::PayloadTooLarge => "送信されたデータが大きすぎます。".into(),
+            AppError::Internal(_) => "システムエラーが発生しました。時間をおいて再度お試しください。".into(),
+        }
+    }
+
+    fn message_en(&self) -> String {
+        match self {
+            AppError::Invalid(e) => e.message_en(),
+            AppError::Denied(d) => d.message_en(),
+            AppError::Unauthenticated => "Please sign in.".into(),
+            AppError::SignInFailed => "The login ID or password is incorrect. After repeated failures, sign-in is blocked for a while.".into(),
+            AppError::PasswordChangeRequired => "Change your password first.".into(),
+            AppError::Csrf => "This page has expired. Reload it and try again.".into(),
+            AppError::NotFound => "Not found.".into(),
+            AppError::Conflict(code) => conflict_en(code).into(),
+            AppError::BadRequest(detail) => format!("The request is malformed: {detail}"),
+            AppError::PayloadTooLarge => "The request is too large.".into(),
+            AppError::Internal(_) => "Something went wrong. Please try again later.".into(),
+        }
+    }
+}
+
+fn conflict_ja(code: &str) -> &'static str {
+    match code {
+        "login_id_taken" => "このログインIDは既に使われています。",
+        "org_code_taken" => "この団体コードは既に使われています。",
+        "department_exists" => "同じ名前の所属が既にあります。",
+        "role_already_granted" => "この権限は既に付与されています。",
+        "role_not_granted" => "この権限は付与されていません。",
+        "already_suspended" => "既に利用停止中です。",
+        "already_active" => "既に利用中です。",
+        _ => "既に登録されています。",
+    }
+}
+
+fn conflict_en(code: &str) -> &'static str {
+    match code {
+        "login_id_taken" => "This login ID is already in use.",
+        "org_code_taken" => "This body code is already in use.",
+        "department_exists" => "A department with this name already exists.",
+        "role_already_granted" => "The user already has this role.",
+        "role_not_granted" => "The user does not have this role.",
+        "already_suspended" => "The user is already suspended.",
+        "already_active" => "The user is already active.",
+        _ => "It already exists.",
+    }
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code, e.g. `password_too_short`.
+    pub code: String,
+    pub message_ja: String,
+    pub message_en: String,
+}
+
+impl AppError {
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message_ja: self.message_ja(),
+                message_en: self.message_en(),
+            },
+        }
+    }
+
+    /// Logs internal errors (once, here) and hides their detail from the client.
+    pub fn log(&self) {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}

@@ -1,0 +1,41 @@
+//! Shared state of one server node: the store, configuration, hasher, templates and metrics.
+//! Nothing here is needed by another node: sessions and all data live in the database.
+
+use crate::config::Config;
+use crate::hasher::Hasher;
+use crate::metrics::Metrics;
+use kairan_store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub hasher: Hasher,
+    pub templates: minijinja::Environment<'static>,
+    pub metrics: Metrics,
+    pub secure_cookies: bool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, hasher: Hasher) -> AppState {
+        let secure_cookies = config.secure_cookies();
+        AppState(Arc::new(Inner {
+            store,
+            config,
+            hasher,
+            templates: crate::web::templates(),
+            metrics: Metrics::default(),
+            secure_cookies,
+        }))
+    }
+}

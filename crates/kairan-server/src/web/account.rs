@@ -1,0 +1,294 @@
+//! Sign-in, sign-out, the forced password change, the home page and the user's own sessions.
+
+use super::{PageCtx, PageError, me_value, render, when};
+use crate::api::session::{clear_session_cookie, session_cookies};
+use crate::auth::{Authenticated, Client, CurrentUser};
+use crate::error::AppError;
+use crate::services::{admin, identity};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kairan_domain::Localized;
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/password", get(password_page).post(change_password))
+        .route("/sessions", get(sessions_page))
+        .route("/sessions/{id}/end", post(end_session))
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Option<Authenticated>,
+) -> Result<Response, PageError> {
+    if me.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let banner = banner(&state, &ctx);
+    Ok(render(
+        &state,
+        "login.html",
+        &ctx,
+        context! { banner, login_id => "" },
+    )?
+    .into_response())
+}
+
+fn banner(state: &AppState, ctx: &PageCtx) -> String {
+    match ctx.lang {
+        crate::i18n::Lang::Ja => state.config.login.banner_ja.clone(),
+        crate::i18n::Lang::En => state.config.login.banner_en.clone(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login_id: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    client: Client,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    match identity::sign_in(&state, &f.login_id, &f.password, &client).await {
+        Ok(s) => {
+            let next = if s.must_change_password {
+                "/password"
+            } else {
+                "/"
+            };
+            Ok((
+                AppendHeaders(session_cookies(&state, &s.token, &s.csrf_token)),
+                Redirect::to(next),
+            )
+                .into_response())
+        }
+        Err(e @ AppError::SignInFailed) => {
+            let message = message(&e, &ctx);
+            let banner = banner(&state, &ctx);
+            let page = render(
+                &state,
+                "login.html",
+                &ctx,
+                context! { banner, error => message, login_id => f.login_id },
+            )?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+fn message(e: &AppError, ctx: &PageCtx) -> String {
+    match ctx.lang {
+        crate::i18n::Lang::Ja => e.message_ja(),
+        crate::i18n::Lang::En => e.message_en(),
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Option<Authenticated>,
+) -> Result<Response, PageError> {
+    if let Some(me) = me {
+        identity::sign_out(&state, &me)
+            .await
+            .map_err(|e| PageError(e, ctx.lang))?;
+    }
+    Ok((
+        AppendHeaders([clear_session_cookie(&state)]),
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+async fn home(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    let org = admin::org_by_id(&state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    render(
+        &state,
+        "home.html",
+        &ctx,
+        context! {
+            me => me_value(&me, &org.name, ctx.lang),
+            nav => "home",
+            previous_sign_in => when(me.session.prev_sign_in_at, ctx.lang),
+            failed_since => me.session.failed_before,
+        },
+    )
+}
+
+async fn password_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<Authenticated, AppError>,
+    Query(q): Query<Done>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    password_form(&state, &ctx, &me, None, q.done.is_some()).await
+}
+
+async fn password_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    error: Option<String>,
+    done: bool,
+) -> Result<Html<String>, PageError> {
+    let org = admin::org_by_id(state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    render(
+        state,
+        "password.html",
+        ctx,
+        context! {
+            me => me_value(me, &org.name, ctx.lang),
+            nav => "password",
+            forced => me.user.must_change_password != 0,
+            error,
+            done,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<Authenticated, AppError>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    match identity::change_password(
+        &state,
+        &me,
+        &f.current_password,
+        &f.new_password,
+        &f.confirm_password,
+    )
+    .await
+    {
+        Ok(()) => Ok(Redirect::to("/password?done=1").into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            let status = e.status();
+            let page = password_form(&state, &ctx, &me, Some(message(&e, &ctx)), false).await?;
+            Ok((status, page).into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+async fn sessions_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    let org = admin::org_by_id(&state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let list = identity::own_sessions(&state, &me)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let rows: Vec<_> = list
+        .iter()
+        .map(|s| {
+            context! {
+                id => s.id,
+                current => s.id == me.session.id,
+                device => describe_agent(s.user_agent.as_deref().unwrap_or("")),
+                ip => s.ip,
+                started => when(Some(s.created_at), ctx.lang),
+                last_seen => when(Some(s.last_seen_at), ctx.lang),
+            }
+        })
+        .collect();
+    render(
+        &state,
+        "sessions.html",
+        &ctx,
+        context! { me => me_value(&me, &org.name, ctx.lang), nav => "sessions", rows },
+    )
+}
+
+/// A short, human description of a User-Agent ("Chrome / Windows").
+pub fn describe_agent(ua: &str) -> String {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("Chrome/", "Chrome"),
+        ("Firefox/", "Firefox"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+        ("reqwest", "API client"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, v)| *v);
+    match (browser, os) {
+        (Some(b), Some(o)) => format!("{b} / {o}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(o)) => o.to_owned(),
+        (None, None) if ua.is_empty() => "—".into(),
+        (None, None) => ua.chars().take(40).collect(),
+    }
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    identity::end_own_session(&state, &me, &id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    if id == me.session.id {
+        return Ok((
+            AppendHeaders([clear_session_cookie(&state)]),
+            Redirect::to("/login"),
+        )
+            .into_response());
+    }
+    Ok(Redirect::to("/sessions").into_response())
+}

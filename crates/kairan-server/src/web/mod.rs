@@ -1,0 +1,256 @@
+//! Server-rendered pages (Japanese first, English by the language switch). Templates escape
+//! every value; the only script is `/static/app.js`, loaded as a module, so the CSP needs no
+//! `unsafe-inline`. Forms post back with the CSRF token in a hidden field and redirect after
+//! success, so a reload never repeats an action.
+
+mod account;
+mod admin;
+mod audit;
+
+use crate::auth::{Authenticated, CSRF_COOKIE, cookie};
+use crate::error::AppError;
+use crate::i18n::{self, Lang};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use kairan_domain::{Localized, Role};
+use minijinja::{Environment, Value, context};
+
+pub fn templates() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    for (name, src) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("login.html", include_str!("../../templates/login.html")),
+        (
+            "password.html",
+            include_str!("../../templates/password.html"),
+        ),
+        ("home.html", include_str!("../../templates/home.html")),
+        (
+            "sessions.html",
+            include_str!("../../templates/sessions.html"),
+        ),
+        ("users.html", include_str!("../../templates/users.html")),
+        ("user.html", include_str!("../../templates/user.html")),
+        (
+            "user_new.html",
+            include_str!("../../templates/user_new.html"),
+        ),
+        ("issued.html", include_str!("../../templates/issued.html")),
+        (
+            "departments.html",
+            include_str!("../../templates/departments.html"),
+        ),
+        (
+            "privileged.html",
+            include_str!("../../templates/privileged.html"),
+        ),
+        ("audit.html", include_str!("../../templates/audit.html")),
+        ("error.html", include_str!("../../templates/error.html")),
+    ] {
+        if let Err(e) = env.add_template(name, src) {
+            tracing::error!(template = name, error = %e, "template does not parse");
+        }
+    }
+    env
+}
+
+/// The language and CSRF token of the request: every page needs both.
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        Ok(page_ctx(&parts.headers))
+    }
+}
+
+pub fn page_ctx(headers: &HeaderMap) -> PageCtx {
+    PageCtx {
+        lang: Lang::from_cookie(cookie(headers, "lang").as_deref()),
+        csrf: cookie(headers, CSRF_COOKIE).unwrap_or_default(),
+    }
+}
+
+/// What the layout shows about the signed-in user.
+pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
+    let labels: Vec<&str> = me
+        .roles
+        .iter()
+        .map(|r| {
+            if lang == Lang::Ja {
+                r.label_ja()
+            } else {
+                r.label_en()
+            }
+        })
+        .collect();
+    context! {
+        id => me.user.id,
+        name => me.user.display_name,
+        org_id => me.user.org_id,
+        org_name => org_name,
+        roles => labels,
+        is_admin => me.has(Role::Admin),
+        can_audit => me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
+        can_list_privileged => me.has(Role::Admin) || me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
+    }
+}
+
+pub fn render(
+    state: &AppState,
+    name: &str,
+    ctx: &PageCtx,
+    extra: Value,
+) -> Result<Html<String>, PageError> {
+    let tmpl = state.templates.get_template(name).map_err(|e| {
+        PageError(
+            AppError::Internal(format!("template {name}: {e}")),
+            ctx.lang,
+        )
+    })?;
+    let lang = ctx.lang;
+    let base = context! {
+        lang => lang.code(),
+        t => i18n::strings(lang),
+        csrf => ctx.csrf,
+    };
+    let merged = context! { ..extra, ..base };
+    tmpl.render(merged)
+        .map(Html)
+        .map_err(|e| PageError(AppError::Internal(format!("render {name}: {e}")), lang))
+}
+
+/// Formats a time for templates.
+pub fn when(us: Option<i64>, lang: Lang) -> String {
+    us.map(|u| i18n::format_time(u, lang)).unwrap_or_default()
+}
+
+/// An error on a page: sign-in problems redirect, everything else renders the error page with
+/// the message in the page's language.
+#[derive(Debug)]
+pub struct PageError(pub AppError, pub Lang);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e, Lang::Ja)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let PageError(err, lang) = self;
+        match err {
+            AppError::Unauthenticated => return Redirect::to("/login").into_response(),
+            AppError::PasswordChangeRequired => return Redirect::to("/password").into_response(),
+            _ => {}
+        }
+        err.log();
+        let message = if lang == Lang::Ja {
+            err.message_ja()
+        } else {
+            err.message_en()
+        };
+        let strings = i18n::strings(lang);
+        let title = strings.get("error").copied().unwrap_or("Error");
+        let back = strings.get("back_home").copied().unwrap_or("Home");
+        // Rendered without the template engine so an engine failure still produces a page.
+        let body = format!(
+            "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body class=\"plain\"><main class=\"narrow\"><div class=\"card\"><h1>{}</h1><p class=\"alert alert-error\" data-code=\"{}\">{}</p><p><a href=\"/\">{}</a></p></div></main></body></html>",
+            lang.code(),
+            escape(title),
+            escape(title),
+            escape(err.code()),
+            escape(&message),
+            escape(back)
+        );
+        (err.status(), Html(body)).into_response()
+    }
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[derive(serde::Deserialize)]
+struct LangQuery {
+    next: Option<String>,
+}
+
+/// The language switch: remembers the choice in a cookie and returns to the page.
+async fn switch_lang(
+    axum::extract::Path(code): axum::extract::Path<String>,
+    Query(q): Query<LangQuery>,
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Response {
+    let lang = if code == "en" { "en" } else { "ja" };
+    // Only local paths, so the switch cannot be used as an open redirect.
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
+    let mut c = format!("lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax");
+    if state.secure_cookies {
+        c.push_str("; Secure");
+    }
+    ([(header::SET_COOKIE, c)], Redirect::to(&next)).into_response()
+}
+
+async fn static_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+async fn static_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn not_found(ctx: PageCtx) -> Response {
+    PageError(AppError::NotFound, ctx.lang).into_response()
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(static_css))
+        .route("/static/app.js", get(static_js))
+        .route("/lang/{code}", get(switch_lang))
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(audit::routes())
+}
+
+pub fn fallback() -> axum::routing::MethodRouter<AppState> {
+    axum::routing::any(not_found)
+}

@@ -1,0 +1,20 @@
+// Kairan pages: small progressive enhancements only. Every page works without this file.
+// Loaded as a module from 'self', so the Content-Security-Policy needs no inline script.
+
+// Ask before destructive actions (suspend, reset, revoke): buttons carry data-confirm.
+document.addEventListener('submit', (event) => {
+  const button = event.submitter;
+  const question = button && button.dataset ? button.dataset.confirm : null;
+  if (question && !window.confirm(question + '?')) {
+    event.preventDefault();
+  }
+});
+
+// Disable a form's buttons while it is being submitted, so a double click never sends twice.
+document.addEventListener('submit', (event) => {
+  if (event.defaultPrevented) return;
+  const form = event.target;
+  setTimeout(() => {
+    for (const b of form.querySelectorAll('button[type="submit"]')) b.disabled = true;
+  }, 0);
+});

@@ -1,0 +1,272 @@
+//! `TestApp`: a real server on an ephemeral port with a fresh database, plus helpers named
+//! after what a user does.
+
+use kairan_domain::policy::Actor;
+use kairan_server::config::Config;
+use kairan_server::services::admin::{self, NewUserInput};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+pub const PASSWORD: &str = "quiet river behind the old town hall 2026";
+
+pub struct TestApp {
+    pub running: Option<kairan_server::Running>,
+    pub base: String,
+    pub pg_db: Option<(String, String)>,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A temporary directory removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let p = std::env::temp_dir().join(format!("kairan-test-{}", uuid::Uuid::now_v7()));
+            std::fs::create_dir_all(&p).expect("temp dir");
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub fn test_config(dir: &std::path::Path) -> Config {
+    let mut c = Config {
+        data_dir: dir.to_path_buf(),
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        ..Config::default()
+    };
+    // Cheap hashes keep the suite fast; the algorithm (Argon2id) is the same.
+    c.argon2.memory_kib = 1024;
+    c.argon2.iterations = 1;
+    c.log.level = "warn".into();
+    c
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempdir::Dir::new();
+        let mut config = test_config(&dir.0);
+        let mut pg_db = None;
+        if let Ok(admin_url) = std::env::var("KAIRAN_TEST_POSTGRES_URL") {
+            let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            // A UTF-8 ctype: pg_trgm finds no trigrams in Japanese under the C locale.
+            sqlx::query(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+            let _ = conn.close().await;
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin_url.clone());
+            config.database_url = Some(format!("{base}/{name}"));
+            pg_db = Some((admin_url, name));
+        }
+        tweak(&mut config);
+        let state = kairan_server::open(config).await.expect("open");
+        let running = kairan_server::spawn(state, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("spawn");
+        TestApp {
+            base: format!("http://{}", running.addr),
+            running: Some(running),
+            pg_db,
+            _dir: dir,
+        }
+    }
+
+    pub fn state(&self) -> &kairan_server::state::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops the server and drops the PostgreSQL database.
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        if let Some((admin_url, name)) = self.pg_db.take()
+            && let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+
+    pub async fn create_org(&self, code: &str, name: &str) -> String {
+        admin::create_org(self.state(), &Actor::Operator, code, name, "")
+            .await
+            .expect("create org")
+            .id
+    }
+
+    /// Issues a staff ID through the console path and gives it a known password, no change
+    /// pending.
+    pub async fn create_user(&self, org_id: &str, login: &str, roles: &[&str]) -> String {
+        let issued = self.create_user_temp(org_id, login, roles).await;
+        let state = self.state();
+        let hash = state.hasher.hash(PASSWORD).await.expect("hash");
+        let mut tx = state.store.write().await.expect("tx");
+        kairan_store::users::set_password(&mut tx, &issued.0, &hash, false)
+            .await
+            .expect("set");
+        tx.commit().await.expect("commit");
+        issued.0
+    }
+
+    /// Issues a staff ID and returns (id, temporary password).
+    pub async fn create_user_temp(
+        &self,
+        org_id: &str,
+        login: &str,
+        roles: &[&str],
+    ) -> (String, String) {
+        let input = NewUserInput {
+            login_id: login.into(),
+            display_name: "試験 太郎".into(),
+            kana: "シケン タロウ".into(),
+            title: String::new(),
+            department_id: None,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let issued = admin::create_user(self.state(), &Actor::Operator, org_id, &input)
+            .await
+            .expect("create user");
+        (issued.user_id, issued.temporary_password)
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+            csrf: String::new(),
+        }
+    }
+
+    /// A client signed in as `login` with the standard test password.
+    pub async fn signed_in(&self, login: &str) -> Client {
+        let mut c = self.client();
+        let r = c.sign_in(login, PASSWORD).await;
+        assert_eq!(r.0, StatusCode::OK, "sign-in of {login}: {}", r.1);
+        c
+    }
+}
+
+/// An HTTP client with a cookie jar and the CSRF token, like a browser tab.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+impl Client {
+    pub async fn fetch_csrf(&mut self) {
+        let v: Value = self
+            .http
+            .get(format!("{}/api/v1/csrf", self.base))
+            .send()
+            .await
+            .expect("csrf")
+            .json()
+            .await
+            .expect("json");
+        self.csrf = v["csrf_token"].as_str().unwrap_or_default().to_owned();
+    }
+
+    pub async fn sign_in(&mut self, login: &str, password: &str) -> (StatusCode, Value) {
+        if self.csrf.is_empty() {
+            self.fetch_csrf().await;
+        }
+        let (s, v) = self
+            .post(
+                "/api/v1/session",
+                json!({ "login_id": login, "password": password }),
+            )
+            .await;
+        if s == StatusCode::OK {
+            self.csrf = v["csrf_token"].as_str().unwrap_or_default().to_owned();
+        }
+        (s, v)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("get");
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .expect("get");
+        let s = r.status();
+        (s, r.text().await.unwrap_or_default())
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header("x-csrf-token", &self.csrf);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("send");
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+/// Asserts the error format: status, stable code and both messages.
+pub fn assert_error(r: &(StatusCode, Value), status: StatusCode, code: &str) {
+    assert_eq!(r.0, status, "body: {}", r.1);
+    assert_eq!(r.1["error"]["code"], code, "body: {}", r.1);
+    let ja = r.1["error"]["message_ja"].as_str().unwrap_or_default();
+    let en = r.1["error"]["message_en"].as_str().unwrap_or_default();
+    assert!(!ja.is_empty() && !ja.is_ascii(), "Japanese message: {ja}");
+    assert!(!en.is_empty(), "English message");
+}

@@ -1,0 +1,185 @@
+//! The hash-chained audit log (G5). Appends lock the chain head inside the caller's write
+//! transaction, so the record commits or rolls back with the change it records, and
+//! concurrent writers, on one node or many, queue on the head instead of forking the chain.
+
+use crate::{AnyConnection, Engine, Result, Store, StoreError, WriteTx};
+use futures::StreamExt;
+use kairan_domain::audit::{AuditAction, AuditRecord, ChainFault, ChainVerifier};
+
+/// What a service asks to record.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: AuditAction,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    /// Identifiers and codes only; never a password, token or personal value.
+    pub details: serde_json::Value,
+}
+
+impl NewEntry {
+    pub fn new(action: AuditAction) -> NewEntry {
+        NewEntry {
+            org_id: None,
+            actor_id: None,
+            action,
+            target_id: None,
+            ip: None,
+            details: serde_json::Value::Object(Default::default()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub seq: i64,
+    pub id: String,
+    pub at_us: i64,
+    pub org_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target_id: Option<String>,
+    pub ip: Option<String>,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Row {
+    pub fn record(&self) -> AuditRecord {
+        AuditRecord {
+            seq: self.seq,
+            id: self.id.clone(),
+            at_us: self.at_us,
+            org_id: self.org_id.clone(),
+            actor_id: self.actor_id.clone(),
+            action: self.action.clone(),
+            target_id: self.target_id.clone(),
+            ip: self.ip.clone(),
+            details: self.details.clone(),
+            prev_hash: self.prev_hash.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash";
+
+/// Appends one record in the caller's transaction and returns its sequence number.
+pub async fn append(tx: &mut WriteTx, entry: NewEntry) -> Result<i64> {
+    let head_sql = match tx.engine() {
+        // Row lock: a second appender waits here and then reads the head the first one wrote.
+        Engine::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        // BEGIN IMMEDIATE already holds the database write lock.
+        Engine::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
+    };
+    let (head_seq, head_hash): (i64, String) =
+        sqlx::query_as(head_sql).fetch_one(tx.conn()).await?;
+    let record = AuditRecord {
+        seq: head_seq + 1,
+        id: crate::new_id(),
+        at_us: crate::now_us(),
+        org_id: entry.org_id,
+        actor_id: entry.actor_id,
+        action: entry.action.code().to_owned(),
+        target_id: entry.target_id,
+        ip: entry.ip,
+        details: entry.details.to_string(),
+        prev_hash: head_hash,
+    };
+    let hash = record.compute_hash();
+    sqlx::query(
+        "INSERT INTO audit_log (seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(record.seq)
+    .bind(&record.id)
+    .bind(record.at_us)
+    .bind(&record.org_id)
+    .bind(&record.actor_id)
+    .bind(&record.action)
+    .bind(&record.target_id)
+    .bind(&record.ip)
+    .bind(&record.details)
+    .bind(&record.prev_hash)
+    .bind(&hash)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(record.seq)
+        .bind(&hash)
+        .execute(tx.conn())
+        .await?;
+    Ok(record.seq)
+}
+
+/// Filters for reading the log of one body, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub org_id: String,
+    pub before_seq: Option<i64>,
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list(conn: &mut AnyConnection, q: &Query) -> Result<Vec<Row>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_log
+         WHERE org_id = $1 AND seq < $2
+           AND ($3 = '' OR action = $3)
+           AND ($4 = '' OR actor_id = $4)
+         ORDER BY seq DESC LIMIT $5"
+    );
+    let rows = sqlx::query_as::<_, Row>(&sql)
+        .bind(&q.org_id)
+        .bind(q.before_seq.unwrap_or(i64::MAX))
+        .bind(q.action.clone().unwrap_or_default())
+        .bind(q.actor_id.clone().unwrap_or_default())
+        .bind(q.limit)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows)
+}
+
+/// The result of [`verify`].
+#[derive(Debug)]
+pub enum Verdict {
+    Intact { checked: u64 },
+    Broken(ChainFault),
+}
+
+/// Recomputes the whole chain in sequence order, reading rows as a stream.
+pub async fn verify(store: &Store) -> Result<Verdict> {
+    let mut conn = store.read().await?;
+    let (head_seq, head_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut verifier = ChainVerifier::default();
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq <= $1 ORDER BY seq");
+    {
+        let mut rows = sqlx::query_as::<_, Row>(&sql)
+            .bind(i64::MAX)
+            .fetch(&mut *conn);
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            if let Err(fault) = verifier.push(&row.record(), &row.hash) {
+                return Ok(Verdict::Broken(fault));
+            }
+        }
+    }
+    match verifier.finish(head_seq, &head_hash) {
+        Ok(checked) => Ok(Verdict::Intact { checked }),
+        Err(fault) => Ok(Verdict::Broken(fault)),
+    }
+}
+
+/// The current head (last sequence number and hash).
+pub async fn head(conn: &mut AnyConnection) -> Result<(i64, String)> {
+    sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(conn)
+        .await
+        .map_err(StoreError::from)
+}

@@ -1,0 +1,161 @@
+//! Persistence for Kairan: the only crate that contains SQL.
+//!
+//! One code path serves SQLite (the embedded default) and PostgreSQL (when the URL starts with
+//! `postgres://`) through sqlx's `Any` driver; queries use `$1` placeholders, which both engines
+//! bind. Where the dialects differ the branch sits beside the query (see `audit::append`).
+//! Migrations live per engine under `migrations/{sqlite,postgres}` with the same file names.
+//!
+//! Invariants: every write happens inside a [`WriteTx`], which on SQLite takes the write lock
+//! up front (`BEGIN IMMEDIATE`) so a read-then-write transaction cannot fail half-way under
+//! concurrency; audit records are appended in the same transaction as the change they record.
+
+pub mod audit;
+mod error;
+mod migrate;
+pub mod orgs;
+pub mod sessions;
+pub mod users;
+
+pub use error::StoreError;
+pub use sqlx::AnyConnection;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::time::Duration;
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+/// The database: a pool and the engine behind it.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+/// A write transaction. Commit it, or drop it to roll back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    engine: Engine,
+}
+
+impl WriteTx {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(StoreError::from)
+    }
+}
+
+impl Store {
+    /// Connects, configures the engine and applies pending migrations.
+    ///
+    /// `url` is `sqlite://PATH` (created when missing) or `postgres://…`.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            return Err(StoreError::Config(format!(
+                "database URL must start with sqlite: or postgres:// (got {})",
+                url.split(':').next().unwrap_or("")
+            )));
+        };
+        let url = match engine {
+            Engine::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL lets readers run beside the one writer; synchronous=FULL makes
+                        // every acknowledged commit survive a power cut, not only a crash.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        let store = Store { pool, engine };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await.map_err(StoreError::from)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx {
+            tx,
+            engine: self.engine,
+        })
+    }
+
+    /// For `/readyz`: the database answers a query.
+    pub async fn ping(&self) -> Result<()> {
+        let mut c = self.read().await?;
+        sqlx::query("SELECT 1").execute(&mut *c).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Microseconds since the Unix epoch: the one time representation in the database.
+pub fn now_us() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// A new UUIDv7 (time-ordered) as text.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn flag(b: bool) -> i64 {
+    i64::from(b)
+}

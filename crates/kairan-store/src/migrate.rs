@@ -1,0 +1,65 @@
+//! Applies the engine's migrations in order, each in its own transaction, recording the
+//! version so a restart applies only what is new.
+
+use crate::{Engine, Result, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    {
+        let mut tx = store.write().await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+    }
+    for m in MIGRATIONS {
+        let mut tx = store.write().await?;
+        if store.engine == Engine::Postgres {
+            // Two nodes starting together must not both apply the same migration.
+            sqlx::query("SELECT pg_advisory_xact_lock(7261696)")
+                .execute(tx.conn())
+                .await?;
+        }
+        let done: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(tx.conn())
+                .await?;
+        if done.is_some() {
+            continue;
+        }
+        let sql = match store.engine {
+            Engine::Sqlite => m.sqlite,
+            Engine::Postgres => m.postgres,
+        };
+        sqlx::raw_sql(sql)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| StoreError::Config(format!("migration {} failed: {e}", m.version)))?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+            .bind(m.version)
+            .bind(crate::now_us())
+            .execute(tx.conn())
+            .await?;
+        tx.commit().await?;
+        tracing::info!(
+            version = m.version,
+            engine = store.engine.name(),
+            "migration applied"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Server-side sessions. The cookie carries a random token; the database keeps only its
+//! SHA-256, so a copy of the database does not give anyone a live session. Every node reads
+//! the same table, so any node can serve any request.
+
+use crate::{AnyConnection, Result, WriteTx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub prev_sign_in_at: Option<i64>,
+    pub failed_before: i64,
+    pub ended_at: Option<i64>,
+}
+
+const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at";
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: &'a str,
+    pub csrf_token: &'a str,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub prev_sign_in_at: Option<i64>,
+    pub failed_before: i64,
+}
+
+pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
+    let id = crate::new_id();
+    let now = crate::now_us();
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(s.token_hash)
+    .bind(s.user_id)
+    .bind(s.csrf_token)
+    .bind(now)
+    .bind(s.ip)
+    .bind(s.user_agent)
+    .bind(s.prev_sign_in_at)
+    .bind(s.failed_before)
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// A live (not ended) session by its token hash.
+pub async fn by_token_hash(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1 AND ended_at IS NULL");
+    Ok(sqlx::query_as(&sql)
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Session>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+}
+
+pub async fn touch(conn: &mut AnyConnection, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn live_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Session>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC"
+    );
+    Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)
+}
+
+/// Ends one session; returns false when it had already ended.
+pub async fn end(tx: &mut WriteTx, id: &str, reason: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL",
+    )
+    .bind(crate::now_us())
+    .bind(reason)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every live session of a user (suspension, password reset); returns how many.
+pub async fn end_all_for_user(tx: &mut WriteTx, user_id: &str, reason: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL",
+    )
+    .bind(crate::now_us())
+    .bind(reason)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}
