@@ -28,7 +28,7 @@ function freePort() {
 export async function startServer() {
   const data = mkdtempSync(join(tmpdir(), 'kairan-e2e-'));
   const port = await freePort();
-  const bin = process.env.KAIRAN_BIN || join(root, 'target', 'debug', 'kairan');
+  const bin = process.env.KAIRAN_BIN || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'kairan');
   const proc = spawn(bin, ['serve', '--demo', '--data', data, '--bind', `127.0.0.1:${port}`], {
     env: { ...process.env, KAIRAN_DEMO_PASSWORD: DEMO_PASSWORD, KAIRAN_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
