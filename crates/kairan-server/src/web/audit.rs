@@ -50,11 +50,18 @@ async fn audit_page(
         .await
         .map_err(|e| PageError(e, lang))?;
     // Names for the IDs in view; the log itself stores only IDs.
-    let people: BTreeMap<String, String> = admin::directory_all(&state, &org_id)
+    let mut names: BTreeMap<String, String> = admin::directory_all(&state, &org_id)
         .await
         .map_err(|e| PageError(e, lang))?
         .into_iter()
         .collect();
+    for d in admin::departments(&state, &me.actor(), &org_id)
+        .await
+        .map_err(|e| PageError(e, lang))?
+    {
+        names.insert(d.id, d.name);
+    }
+    names.insert(org.id.clone(), org.name.clone());
     let label = |code: &str| {
         AuditAction::parse(code)
             .map(|a| {
@@ -67,16 +74,26 @@ async fn audit_page(
             })
             .unwrap_or_else(|| code.to_owned())
     };
+    let operator = crate::i18n::strings(lang)
+        .get("operator")
+        .copied()
+        .unwrap_or("operator");
+    // Unknown IDs (sessions, other records) show their first block; the full ID is in the title.
     let name_of = |id: &Option<String>| {
-        id.as_ref()
-            .map(|i| people.get(i).cloned().unwrap_or_else(|| i.clone()))
+        id.as_ref().map(|i| {
+            names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("{}…", i.split('-').next().unwrap_or(i)))
+        })
     };
     let view: Vec<Value> = rows
         .iter()
         .map(|r| {
             context! {
                 seq => r.seq, when => when(Some(r.at_us), lang), action => label(&r.action), code => r.action,
-                actor => name_of(&r.actor_id), target => name_of(&r.target_id), ip => r.ip, details => r.details,
+                actor => name_of(&r.actor_id).or_else(|| r.details.contains("\"via\":\"cli\"").then(|| operator.to_owned())),
+                target => name_of(&r.target_id), target_id => r.target_id, ip => r.ip, details => r.details,
             }
         })
         .collect();

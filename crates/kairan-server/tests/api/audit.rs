@@ -221,3 +221,50 @@ async fn verify_finds_an_inserted_record() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_nodes_on_one_database_share_sessions_and_never_fork_the_chain() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "admin.one", &["admin"]).await;
+    // A second server process in all but name: its own pool, hasher and port, same database.
+    let second = kairan_server::open(app.state().config.clone())
+        .await
+        .unwrap();
+    let node_b = kairan_server::spawn(second, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let a = app.signed_in("admin.one").await;
+    // The session cookie from node A works on node B: sessions live in the database.
+    let mut b = app.signed_in("admin.one").await;
+    b.base = format!("http://{}", node_b.addr);
+    assert_eq!(b.get("/api/v1/me").await.0, StatusCode::OK);
+    let a = std::sync::Arc::new(a);
+    let b = std::sync::Arc::new(b);
+    let mut tasks = Vec::new();
+    for w in 0..6 {
+        let c = if w % 2 == 0 { a.clone() } else { b.clone() };
+        let org = org.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..5 {
+                let r = c
+                    .post(
+                        &format!("/api/v1/orgs/{org}/departments"),
+                        json!({ "name": format!("課{w}-{i}") }),
+                    )
+                    .await;
+                assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    node_b.stop().await;
+    match verify(&app).await {
+        // org, user, two sign-ins, 30 departments
+        Verdict::Intact { checked } => assert_eq!(checked, 4 + 30),
+        Verdict::Broken(f) => panic!("chain broken: {f}"),
+    }
+    app.stop().await;
+}

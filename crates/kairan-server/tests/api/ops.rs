@@ -126,3 +126,15 @@ async fn unknown_pages_get_a_japanese_not_found_page() {
     assert!(html.contains("見つかりませんでした"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_suite_runs_on_the_engine_it_was_asked_for() {
+    let app = TestApp::spawn().await;
+    let expected = if std::env::var("KAIRAN_TEST_POSTGRES_URL").is_ok() {
+        kairan_store::Engine::Postgres
+    } else {
+        kairan_store::Engine::Sqlite
+    };
+    assert_eq!(app.state().store.engine(), expected);
+    app.stop().await;
+}
