@@ -132,32 +132,77 @@ pub struct AuditRecord {
     pub prev_hash: String,
 }
 
-fn field(h: &mut Sha256, value: Option<&[u8]>) {
+/// A record borrowed from wherever it was read (a row, a struct), so verification of a long
+/// log allocates nothing per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    pub seq: i64,
+    pub id: &'a str,
+    pub at_us: i64,
+    pub org_id: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub action: &'a str,
+    pub target_id: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub details: &'a str,
+    pub prev_hash: &'a str,
+}
+
+fn field(h: &mut Sha256, value: Option<&str>) {
     match value {
         Some(v) => {
             h.update((v.len() as u64).to_be_bytes());
-            h.update(v);
+            h.update(v.as_bytes());
         }
         None => h.update(u64::MAX.to_be_bytes()),
     }
 }
 
-impl AuditRecord {
-    /// The record's chain hash, lower-case hex.
-    pub fn compute_hash(&self) -> String {
+impl RecordRef<'_> {
+    /// The chain hash as lower-case hex, written into `out` without allocating.
+    pub fn hash_hex(&self, out: &mut [u8; 64]) {
         let mut h = Sha256::new();
         h.update(b"kairan-audit-v1");
-        field(&mut h, Some(self.prev_hash.as_bytes()));
+        field(&mut h, Some(self.prev_hash));
         h.update(self.seq.to_be_bytes());
-        field(&mut h, Some(self.id.as_bytes()));
+        field(&mut h, Some(self.id));
         h.update(self.at_us.to_be_bytes());
-        field(&mut h, self.org_id.as_deref().map(str::as_bytes));
-        field(&mut h, self.actor_id.as_deref().map(str::as_bytes));
-        field(&mut h, Some(self.action.as_bytes()));
-        field(&mut h, self.target_id.as_deref().map(str::as_bytes));
-        field(&mut h, self.ip.as_deref().map(str::as_bytes));
-        field(&mut h, Some(self.details.as_bytes()));
-        hex::encode(h.finalize())
+        field(&mut h, self.org_id);
+        field(&mut h, self.actor_id);
+        field(&mut h, Some(self.action));
+        field(&mut h, self.target_id);
+        field(&mut h, self.ip);
+        field(&mut h, Some(self.details));
+        // 32 bytes always fit 64 hex digits; the error case cannot occur.
+        let _ = hex::encode_to_slice(h.finalize(), out);
+    }
+
+    pub fn compute_hash(&self) -> String {
+        let mut out = [0u8; 64];
+        self.hash_hex(&mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+impl AuditRecord {
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            seq: self.seq,
+            id: &self.id,
+            at_us: self.at_us,
+            org_id: self.org_id.as_deref(),
+            actor_id: self.actor_id.as_deref(),
+            action: &self.action,
+            target_id: self.target_id.as_deref(),
+            ip: self.ip.as_deref(),
+            details: &self.details,
+            prev_hash: &self.prev_hash,
+        }
+    }
+
+    /// The record's chain hash, lower-case hex.
+    pub fn compute_hash(&self) -> String {
+        self.as_ref().compute_hash()
     }
 }
 
@@ -221,7 +266,7 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
-    pub fn push(&mut self, record: &AuditRecord, stored_hash: &str) -> Result<(), ChainFault> {
+    pub fn push(&mut self, record: &RecordRef<'_>, stored_hash: &str) -> Result<(), ChainFault> {
         if record.seq != self.expected_seq {
             return Err(ChainFault::SequenceGap {
                 expected: self.expected_seq,
@@ -231,10 +276,13 @@ impl ChainVerifier {
         if record.prev_hash != self.prev_hash {
             return Err(ChainFault::BrokenLink { seq: record.seq });
         }
-        if record.compute_hash() != stored_hash {
+        let mut computed = [0u8; 64];
+        record.hash_hex(&mut computed);
+        if computed.as_slice() != stored_hash.as_bytes() {
             return Err(ChainFault::HashMismatch { seq: record.seq });
         }
-        self.prev_hash = stored_hash.to_owned();
+        self.prev_hash.clear();
+        self.prev_hash.push_str(stored_hash);
         self.expected_seq += 1;
         self.checked += 1;
         Ok(())
@@ -289,7 +337,7 @@ mod tests {
     fn verify(records: &[(AuditRecord, String)], head: (i64, &str)) -> Result<u64, ChainFault> {
         let mut v = ChainVerifier::default();
         for (r, h) in records {
-            v.push(r, h)?;
+            v.push(&r.as_ref(), h)?;
         }
         v.finish(head.0, head.1)
     }

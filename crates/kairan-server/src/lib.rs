@@ -42,11 +42,11 @@ pub async fn open(config: Config) -> Result<AppState, AppError> {
         .validate()
         .map_err(|e| AppError::Internal(format!("configuration: {e}")))?;
     let url = config.database_url();
-    if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            AppError::Internal(format!("cannot create {}: {e}", config.data_dir.display()))
-        })?;
-    }
+    // The data directory holds the SQLite database and local state (the demo's login list)
+    // whatever the engine.
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AppError::Internal(format!("cannot create {}: {e}", config.data_dir.display()))
+    })?;
     let max = if url.starts_with("sqlite:") { 8 } else { 16 };
     let store = Store::open(&url, max).await?;
     let hasher = hasher::Hasher::new(&config.argon2)?;

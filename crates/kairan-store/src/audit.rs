@@ -4,7 +4,7 @@
 
 use crate::{AnyConnection, Engine, Result, Store, StoreError, WriteTx};
 use futures::StreamExt;
-use kairan_domain::audit::{AuditAction, AuditRecord, ChainFault, ChainVerifier};
+use kairan_domain::audit::{AuditAction, AuditRecord, ChainFault, ChainVerifier, RecordRef};
 
 /// What a service asks to record.
 #[derive(Debug, Clone)]
@@ -150,30 +150,99 @@ pub enum Verdict {
     Broken(ChainFault),
 }
 
-/// Recomputes the whole chain in sequence order, reading rows as a stream.
+/// Recomputes the whole chain in sequence order. Reads one consistent snapshot: the head and
+/// every record up to it, so appends running meanwhile neither break nor extend the check.
 pub async fn verify(store: &Store) -> Result<Verdict> {
+    if let Some(path) = store.sqlite_path() {
+        // sqlx hands SQLite rows one by one across a worker thread, about 150 000 a second;
+        // a direct read-only connection on a blocking thread is an order of magnitude faster.
+        return tokio::task::spawn_blocking(move || verify_sqlite(&path))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("verify task: {e}")))?;
+    }
     let mut conn = store.read().await?;
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    if store.engine() == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+    }
     let (head_seq, head_hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await?;
     let mut verifier = ChainVerifier::default();
     let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq <= $1 ORDER BY seq");
     {
         let mut rows = sqlx::query_as::<_, Row>(&sql)
-            .bind(i64::MAX)
-            .fetch(&mut *conn);
+            .bind(head_seq)
+            .fetch(&mut *tx);
         while let Some(row) = rows.next().await {
             let row = row?;
-            if let Err(fault) = verifier.push(&row.record(), &row.hash) {
+            if let Err(fault) = verifier.push(&row.record().as_ref(), &row.hash) {
                 return Ok(Verdict::Broken(fault));
             }
         }
     }
-    match verifier.finish(head_seq, &head_hash) {
-        Ok(checked) => Ok(Verdict::Intact { checked }),
-        Err(fault) => Ok(Verdict::Broken(fault)),
+    tx.rollback().await?;
+    Ok(match verifier.finish(head_seq, &head_hash) {
+        Ok(checked) => Verdict::Intact { checked },
+        Err(fault) => Verdict::Broken(fault),
+    })
+}
+
+fn verify_sqlite(path: &std::path::Path) -> Result<Verdict> {
+    use rusqlite::{Connection, OpenFlags};
+    let sq = |e: rusqlite::Error| StoreError::Corrupt(format!("sqlite: {e}"));
+    let mut conn = Connection::open_with_flags(
+        path,
+        // One thread owns this connection, so SQLite need not lock its mutex on every column read.
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sq)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sq)?;
+    let tx = conn.transaction().map_err(sq)?;
+    let (head_seq, head_hash): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(sq)?;
+    let mut verifier = ChainVerifier::default();
+    {
+        let mut stmt = tx
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM audit_log WHERE seq <= ?1 ORDER BY seq"
+            ))
+            .map_err(sq)?;
+        let mut rows = stmt.query([head_seq]).map_err(sq)?;
+        while let Some(r) = rows.next().map_err(sq)? {
+            let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str().map_err(Into::into));
+            let opt = |i: usize| {
+                r.get_ref(i)
+                    .and_then(|v| v.as_str_or_null().map_err(Into::into))
+            };
+            let record = RecordRef {
+                seq: r.get(0).map_err(sq)?,
+                id: text(1).map_err(sq)?,
+                at_us: r.get(2).map_err(sq)?,
+                org_id: opt(3).map_err(sq)?,
+                actor_id: opt(4).map_err(sq)?,
+                action: text(5).map_err(sq)?,
+                target_id: opt(6).map_err(sq)?,
+                ip: opt(7).map_err(sq)?,
+                details: text(8).map_err(sq)?,
+                prev_hash: text(9).map_err(sq)?,
+            };
+            if let Err(fault) = verifier.push(&record, text(10).map_err(sq)?) {
+                return Ok(Verdict::Broken(fault));
+            }
+        }
     }
+    Ok(match verifier.finish(head_seq, &head_hash) {
+        Ok(checked) => Verdict::Intact { checked },
+        Err(fault) => Verdict::Broken(fault),
+    })
 }
 
 /// The current head (last sequence number and hash).

@@ -45,6 +45,7 @@ impl Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    url: String,
 }
 
 /// A write transaction. Commit it, or drop it to roll back.
@@ -108,13 +109,27 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        let store = Store { pool, engine };
+        let store = Store { pool, engine, url };
         migrate::run(&store).await?;
         Ok(store)
     }
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// The SQLite database file, for the few bulk readers that bypass the pool.
+    pub(crate) fn sqlite_path(&self) -> Option<std::path::PathBuf> {
+        if self.engine != Engine::Sqlite {
+            return None;
+        }
+        let rest = self
+            .url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.url.strip_prefix("sqlite:"))?;
+        Some(std::path::PathBuf::from(
+            rest.split('?').next().unwrap_or(rest),
+        ))
     }
 
     /// A connection for reads.
