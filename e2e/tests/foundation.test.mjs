@@ -134,6 +134,7 @@ test('an administrator suspends a user and a user signs out another device', asy
   await admin.click('text=渡辺 拓也');
   await Promise.all([admin.waitForNavigation(), admin.click('button:has-text("利用停止にする")')]);
   assert.match(await admin.textContent('.facts'), /利用停止/);
+  assert.match(await admin.textContent('[role=status]'), /セッションはすべて終了/);
   await shot(admin, 'admin-user-suspended');
   await staff.reload();
   assert.ok(staff.url().endsWith('/login'), 'the suspended user is signed out at once');

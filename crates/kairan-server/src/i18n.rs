@@ -151,6 +151,12 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("system", "システム", "System"),
     ("no_records", "記録はありません。", "No records."),
     ("saved", "保存しました。", "Saved."),
+    (
+        "suspended_done",
+        "利用を停止しました。この職員のセッションはすべて終了しています。",
+        "Suspended. All of this person's sessions have ended.",
+    ),
+    ("reactivated_done", "利用を再開しました。", "Reactivated."),
     ("skip_to_main", "本文へ移動", "Skip to content"),
     ("menu", "メニュー", "Menu"),
 ];
