@@ -29,10 +29,15 @@ pub enum AuditAction {
     UserReactivated,
     RoleGranted,
     RoleRevoked,
+    TalkCreated,
+    TalkRenamed,
+    TalkMemberAdded,
+    TalkMemberLeft,
+    MessagePosted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -48,6 +53,11 @@ impl AuditAction {
         AuditAction::UserReactivated,
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
+        AuditAction::TalkCreated,
+        AuditAction::TalkRenamed,
+        AuditAction::TalkMemberAdded,
+        AuditAction::TalkMemberLeft,
+        AuditAction::MessagePosted,
     ];
 
     pub fn code(self) -> &'static str {
@@ -67,6 +77,11 @@ impl AuditAction {
             AuditAction::UserReactivated => "user.reactivated",
             AuditAction::RoleGranted => "role.granted",
             AuditAction::RoleRevoked => "role.revoked",
+            AuditAction::TalkCreated => "talk.created",
+            AuditAction::TalkRenamed => "talk.renamed",
+            AuditAction::TalkMemberAdded => "talk.member_added",
+            AuditAction::TalkMemberLeft => "talk.member_left",
+            AuditAction::MessagePosted => "message.posted",
         }
     }
 
@@ -91,6 +106,11 @@ impl AuditAction {
             AuditAction::UserReactivated => "利用再開",
             AuditAction::RoleGranted => "権限付与",
             AuditAction::RoleRevoked => "権限削除",
+            AuditAction::TalkCreated => "トーク作成",
+            AuditAction::TalkRenamed => "トーク名変更",
+            AuditAction::TalkMemberAdded => "トークへの招待",
+            AuditAction::TalkMemberLeft => "トーク退出",
+            AuditAction::MessagePosted => "メッセージ送信",
         }
     }
 
@@ -111,6 +131,11 @@ impl AuditAction {
             AuditAction::UserReactivated => "Reactivated",
             AuditAction::RoleGranted => "Role granted",
             AuditAction::RoleRevoked => "Role revoked",
+            AuditAction::TalkCreated => "Talk created",
+            AuditAction::TalkRenamed => "Talk renamed",
+            AuditAction::TalkMemberAdded => "Member added to talk",
+            AuditAction::TalkMemberLeft => "Member left talk",
+            AuditAction::MessagePosted => "Message sent",
         }
     }
 }

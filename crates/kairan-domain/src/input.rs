@@ -173,6 +173,59 @@ impl UnitName {
     }
 }
 
+/// A message body: line breaks kept (CRLF becomes LF), at most 4,000 characters, not blank,
+/// no control characters other than line breaks and tabs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub const MAX_CHARS: usize = 4000;
+
+    pub fn parse(raw: &str) -> Result<MessageBody, DomainError> {
+        let v = raw.replace("\r\n", "\n").replace('\r', "\n");
+        let v = v.trim_end().trim_start_matches('\n').to_owned();
+        if v.trim().is_empty() {
+            return Err(DomainError::invalid(
+                "body",
+                "本文",
+                "メッセージを入力してください。",
+                "is empty.",
+            ));
+        }
+        let n = v.chars().count();
+        if n > Self::MAX_CHARS {
+            return Err(DomainError::invalid(
+                "body",
+                "本文",
+                format!(
+                    "{}文字以内で入力してください(現在{n}文字)。",
+                    Self::MAX_CHARS
+                ),
+                format!("must be at most {} characters (now {n}).", Self::MAX_CHARS),
+            ));
+        }
+        if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(DomainError::invalid(
+                "body",
+                "本文",
+                "使用できない文字が含まれています。",
+                "contains characters that are not allowed.",
+            ));
+        }
+        Ok(MessageBody(v))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A group talk's name.
+pub fn parse_talk_name(raw: &str) -> Result<String, DomainError> {
+    text("name", "トーク名", raw, 50)
+}
+
 /// A job title (職名), optional.
 pub fn parse_title(raw: &str) -> Result<Option<String>, DomainError> {
     if raw.trim().is_empty() {
@@ -216,6 +269,22 @@ mod tests {
             Ok(50)
         );
         assert!(PersonName::parse("   ").is_err());
+    }
+
+    #[test]
+    fn message_bodies_keep_line_breaks_and_refuse_blank_or_oversized_text() {
+        assert_eq!(
+            MessageBody::parse("一行目\r\n二行目\n").map(|b| b.0),
+            Ok("一行目\n二行目".into())
+        );
+        assert!(MessageBody::parse(" \n\t ").is_err());
+        assert!(MessageBody::parse(&"あ".repeat(4001)).is_err());
+        assert!(MessageBody::parse(&"あ".repeat(4000)).is_ok());
+        assert!(MessageBody::parse("bell\u{7}").is_err());
+        assert_eq!(
+            MessageBody::parse("  indented").map(|b| b.0),
+            Ok("  indented".into())
+        );
     }
 
     #[test]

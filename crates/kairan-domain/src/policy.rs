@@ -198,6 +198,46 @@ pub fn check(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<(
     Ok(())
 }
 
+/// What a member does in a talk. Talks are not decided by role: only current members of a
+/// talk in their own body may read it, post to it or manage it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TalkAction {
+    /// Start a talk in one's own body (any role; guests will be restricted here).
+    Create,
+    Read,
+    Post,
+    /// Invite, rename, leave.
+    Manage,
+}
+
+/// The facts about a talk the decision needs.
+#[derive(Debug, Clone, Copy)]
+pub struct TalkRef<'a> {
+    pub org: &'a OrgId,
+    /// Whether the actor is a current member.
+    pub member: bool,
+}
+
+/// The talk decision. Callers answer "not found" on refusal, so that nobody learns a talk
+/// exists unless they belong to it.
+pub fn check_talk(actor: &Actor, action: TalkAction, talk: &TalkRef<'_>) -> Result<(), Denied> {
+    let user = match actor {
+        Actor::Operator => return Ok(()),
+        Actor::User(user) => user,
+    };
+    if talk.org != &user.org_id {
+        return Err(Denied::OtherOrganization);
+    }
+    if user.roles.is_empty() {
+        return Err(Denied::MissingRole);
+    }
+    match action {
+        TalkAction::Create => Ok(()),
+        TalkAction::Read | TalkAction::Post | TalkAction::Manage if talk.member => Ok(()),
+        TalkAction::Read | TalkAction::Post | TalkAction::Manage => Err(Denied::MissingRole),
+    }
+}
+
 /// One cell of the documented matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cell {
@@ -331,6 +371,21 @@ mod tests {
                 Ok(())
             );
         }
+    }
+
+    #[test]
+    fn only_members_of_a_talk_in_their_own_body_may_read_or_post() {
+        let a = actor("o", "me", &[Role::Staff]);
+        let own = OrgId("o".into());
+        let other = OrgId("x".into());
+        let t = |org, member| TalkRef { org, member };
+        for action in [TalkAction::Read, TalkAction::Post, TalkAction::Manage] {
+            assert_eq!(check_talk(&a, action, &t(&own, true)), Ok(()));
+            assert!(check_talk(&a, action, &t(&own, false)).is_err());
+            assert!(check_talk(&a, action, &t(&other, true)).is_err());
+        }
+        assert_eq!(check_talk(&a, TalkAction::Create, &t(&own, false)), Ok(()));
+        assert!(check_talk(&a, TalkAction::Create, &t(&other, false)).is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod hasher;
 pub mod i18n;
 pub mod layers;
 pub mod metrics;
+pub mod realtime;
 pub mod services;
 pub mod state;
 pub mod token;

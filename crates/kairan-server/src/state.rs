@@ -17,6 +17,7 @@ pub struct Inner {
     pub templates: minijinja::Environment<'static>,
     pub metrics: Metrics,
     pub secure_cookies: bool,
+    pub bus: Arc<dyn crate::realtime::Bus>,
 }
 
 impl std::ops::Deref for AppState {
@@ -36,6 +37,7 @@ impl AppState {
             templates: crate::web::templates(),
             metrics: Metrics::default(),
             secure_cookies,
+            bus: Arc::new(crate::realtime::LocalBus::default()),
         }))
     }
 }

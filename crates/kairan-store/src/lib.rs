@@ -10,6 +10,7 @@
 //! concurrency; audit records are appended in the same transaction as the change they record.
 
 pub mod audit;
+pub mod chat;
 mod error;
 mod migrate;
 pub mod orgs;

@@ -3,6 +3,7 @@
 //! they make no access decision of their own.
 
 mod admin;
+mod chat;
 mod me;
 pub(crate) mod session;
 
@@ -59,6 +60,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         admin::revoke_role,
         admin::audit_log,
         admin::privileged,
+        chat::list,
+        chat::create,
+        chat::get,
+        chat::messages,
+        chat::post,
+        chat::read,
+        chat::invite,
+        chat::leave,
+        chat::rename,
     ),
     components(schemas(ErrorBody))
 )]
@@ -105,4 +115,14 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/users/{user}/roles/{role}",
             delete(admin::revoke_role),
         )
+        .route("/api/v1/talks", get(chat::list).post(chat::create))
+        .route("/api/v1/talks/{talk}", get(chat::get).patch(chat::rename))
+        .route(
+            "/api/v1/talks/{talk}/messages",
+            get(chat::messages).post(chat::post),
+        )
+        .route("/api/v1/talks/{talk}/read", post(chat::read))
+        .route("/api/v1/talks/{talk}/members", post(chat::invite))
+        .route("/api/v1/talks/{talk}/members/me", delete(chat::leave))
+        .route("/api/v1/ws", get(crate::realtime::ws))
 }

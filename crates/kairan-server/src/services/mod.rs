@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod chat;
 pub mod identity;
 
 use kairan_domain::policy::Actor;

@@ -163,6 +163,7 @@ impl TestApp {
                 .expect("client"),
             base: self.base.clone(),
             csrf: String::new(),
+            session: String::new(),
         }
     }
 
@@ -180,9 +181,15 @@ pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
     pub csrf: String,
+    pub session: String,
 }
 
 impl Client {
+    /// The Cookie header a browser would send (for WebSocket handshakes).
+    pub fn cookie_header(&self) -> String {
+        format!("kairan_session={}; kairan_csrf={}", self.session, self.csrf)
+    }
+
     pub async fn fetch_csrf(&mut self) {
         let v: Value = self
             .http
@@ -200,12 +207,25 @@ impl Client {
         if self.csrf.is_empty() {
             self.fetch_csrf().await;
         }
-        let (s, v) = self
-            .post(
-                "/api/v1/session",
-                json!({ "login_id": login, "password": password }),
-            )
-            .await;
+        let r = self
+            .http
+            .post(format!("{}/api/v1/session", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&json!({ "login_id": login, "password": password }))
+            .send()
+            .await
+            .expect("sign in");
+        let s = r.status();
+        for c in r.headers().get_all("set-cookie") {
+            if let Some(v) = c
+                .to_str()
+                .ok()
+                .and_then(|c| c.strip_prefix("kairan_session="))
+            {
+                self.session = v.split(';').next().unwrap_or_default().to_owned();
+            }
+        }
+        let v: Value = r.json().await.unwrap_or(Value::Null);
         if s == StatusCode::OK {
             self.csrf = v["csrf_token"].as_str().unwrap_or_default().to_owned();
         }

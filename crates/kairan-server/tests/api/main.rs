@@ -8,6 +8,7 @@
 
 mod audit;
 mod authorization;
+mod chat;
 mod helpers;
 mod identity;
 mod ops;

@@ -1,0 +1,287 @@
+//! Talks and messages over JSON (C1–C3). Live updates come through `GET /api/v1/ws`.
+
+use super::ApiJson;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::realtime::MessageView;
+use crate::services::chat::{self, Member};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use kairan_domain::policy::Actor;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+fn member<'a>(me: &'a CurrentUser, actor: &'a Actor) -> Member<'a> {
+    Member {
+        actor,
+        user_id: &me.user.id,
+        org_id: &me.user.org_id,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TalkView {
+    pub id: String,
+    /// `direct` (1:1) or `group`.
+    pub kind: String,
+    /// The group's name, or the other person's name for a 1:1 talk.
+    pub name: String,
+    pub last_seq: i64,
+    pub last_read_seq: i64,
+    pub unread: i64,
+    pub last_message_at: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/talks", responses((status = 200, body = [TalkView])))]
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+) -> Result<Json<Vec<TalkView>>, AppError> {
+    let actor = me.actor();
+    let list = chat::talks(&state, &member(&me, &actor)).await?;
+    let mut out = Vec::with_capacity(list.len());
+    let mut conn = state.store.read().await?;
+    for t in list {
+        let name = if t.kind == "direct" {
+            let members = kairan_store::chat::members(&mut conn, &t.id).await?;
+            let other = members
+                .iter()
+                .map(|(u, _)| u)
+                .find(|u| **u != me.user.id)
+                .cloned();
+            match other {
+                Some(o) => kairan_store::users::by_id(&mut conn, &o)
+                    .await?
+                    .map(|u| u.display_name)
+                    .unwrap_or_default(),
+                None => me.user.display_name.clone(),
+            }
+        } else {
+            t.name.clone()
+        };
+        out.push(TalkView {
+            unread: (t.last_seq - t.last_read_seq).max(0),
+            id: t.id,
+            kind: t.kind,
+            name,
+            last_seq: t.last_seq,
+            last_read_seq: t.last_read_seq,
+            last_message_at: t.last_message_at,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NewTalk {
+    /// Opens (or reopens) the 1:1 talk with a colleague.
+    Direct { user_id: String },
+    Group {
+        name: String,
+        #[serde(default)]
+        members: Vec<String>,
+    },
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/talks", request_body = NewTalk,
+    responses((status = 201, body = Created), (status = 200, body = Created, description = "the existing 1:1 talk"), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    ApiJson(req): ApiJson<NewTalk>,
+) -> Result<(StatusCode, Json<Created>), AppError> {
+    let actor = me.actor();
+    let m = member(&me, &actor);
+    match req {
+        NewTalk::Direct { user_id } => {
+            let (id, created) = chat::open_direct(&state, &m, &user_id).await?;
+            Ok((
+                if created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                },
+                Json(Created { id }),
+            ))
+        }
+        NewTalk::Group { name, members } => {
+            let id = chat::create_group(&state, &m, &name, &members).await?;
+            Ok((StatusCode::CREATED, Json(Created { id })))
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub display_name: String,
+    pub kana: String,
+    pub last_read_seq: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TalkDetail {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub last_seq: i64,
+    pub members: Vec<MemberView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/talks/{talk}", params(("talk" = String, Path)),
+    responses((status = 200, body = TalkDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+) -> Result<Json<TalkDetail>, AppError> {
+    let actor = me.actor();
+    let (t, members) = chat::talk(&state, &member(&me, &actor), &talk).await?;
+    let mut conn = state.store.read().await?;
+    let mut views = Vec::with_capacity(members.len());
+    for (user_id, last_read_seq) in members {
+        if let Some(u) = kairan_store::users::by_id(&mut conn, &user_id).await? {
+            views.push(MemberView {
+                user_id,
+                display_name: u.display_name,
+                kana: u.kana,
+                last_read_seq,
+            });
+        }
+    }
+    Ok(Json(TalkDetail {
+        id: t.id,
+        kind: t.kind,
+        name: t.name,
+        last_seq: t.last_seq,
+        members: views,
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Page {
+    /// Messages with a sequence number above this (oldest first).
+    pub after: Option<i64>,
+    /// The page before this sequence number (for scrolling back), oldest first.
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/talks/{talk}/messages", params(("talk" = String, Path), Page),
+    responses((status = 200, body = [MessageView]), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    Query(p): Query<Page>,
+) -> Result<Json<Vec<MessageView>>, AppError> {
+    let actor = me.actor();
+    let list = chat::messages(
+        &state,
+        &member(&me, &actor),
+        &talk,
+        p.after,
+        p.before,
+        p.limit.unwrap_or(50),
+    )
+    .await?;
+    Ok(Json(list.iter().map(MessageView::from).collect()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewMessage {
+    pub body: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// Sends a message. The 201 answer means it is committed: it survives a crash.
+#[utoipa::path(post, path = "/api/v1/talks/{talk}/messages", params(("talk" = String, Path)), request_body = NewMessage,
+    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn post(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    ApiJson(req): ApiJson<NewMessage>,
+) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    let actor = me.actor();
+    let m = chat::post(
+        &state,
+        &member(&me, &actor),
+        &talk,
+        &req.body,
+        req.reply_to.as_deref(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(MessageView::from(&m))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReadUpTo {
+    pub seq: i64,
+}
+
+#[utoipa::path(post, path = "/api/v1/talks/{talk}/read", params(("talk" = String, Path)), request_body = ReadUpTo, responses((status = 204)))]
+pub async fn read(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    ApiJson(req): ApiJson<ReadUpTo>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::mark_read(&state, &member(&me, &actor), &talk, req.seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Invite {
+    pub user_ids: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/talks/{talk}/members", params(("talk" = String, Path)), request_body = Invite, responses((status = 204)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    ApiJson(req): ApiJson<Invite>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::invite(&state, &member(&me, &actor), &talk, &req.user_ids).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/talks/{talk}/members/me", params(("talk" = String, Path)), responses((status = 204)))]
+pub async fn leave(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::leave(&state, &member(&me, &actor), &talk).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Rename {
+    pub name: String,
+}
+
+#[utoipa::path(patch, path = "/api/v1/talks/{talk}", params(("talk" = String, Path)), request_body = Rename, responses((status = 204)))]
+pub async fn rename(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    ApiJson(req): ApiJson<Rename>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::rename(&state, &member(&me, &actor), &talk, &req.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,299 @@
+//! Live delivery (C3): the `Bus` that carries committed changes between nodes, and the
+//! WebSocket endpoint that pushes them to every device of every member.
+//!
+//! Resume without a gap: a connection subscribes to the bus *before* it reads any backlog, then
+//! drops what it already sent by sequence number. When a live message arrives with a gap before
+//! it (two posters committed in one order and published in the other), the gap is read from the
+//! database, where the earlier message has already committed, so nothing is lost and nothing is
+//! sent twice.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::services::chat::{self, Member};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use kairan_store::chat::Message;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// A message as clients see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub talk_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub body: String,
+    pub reply_to: Option<String>,
+    pub created_at: i64,
+}
+
+impl From<&Message> for MessageView {
+    fn from(m: &Message) -> Self {
+        MessageView {
+            id: m.id.clone(),
+            talk_id: m.talk_id.clone(),
+            seq: m.seq,
+            sender_id: m.sender_id.clone(),
+            body: m.body.clone(),
+            reply_to: m.reply_to.clone(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Message {
+        message: MessageView,
+    },
+    Read {
+        user_id: String,
+        seq: i64,
+    },
+    /// Members, name or existence of a talk changed: clients refresh it.
+    Talk,
+}
+
+/// A committed change, addressed to the users who may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    #[serde(skip)]
+    pub recipients: Arc<Vec<String>>,
+    pub talk_id: String,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+impl Event {
+    pub fn message(m: &Message, recipients: Vec<String>) -> Event {
+        Event {
+            recipients: Arc::new(recipients),
+            talk_id: m.talk_id.clone(),
+            kind: EventKind::Message { message: m.into() },
+        }
+    }
+
+    pub fn read(talk_id: &str, user_id: &str, seq: i64, recipients: Vec<String>) -> Event {
+        Event {
+            recipients: Arc::new(recipients),
+            talk_id: talk_id.to_owned(),
+            kind: EventKind::Read {
+                user_id: user_id.to_owned(),
+                seq,
+            },
+        }
+    }
+
+    pub fn membership(talk_id: &str, recipients: Vec<String>) -> Event {
+        Event {
+            recipients: Arc::new(recipients),
+            talk_id: talk_id.to_owned(),
+            kind: EventKind::Talk,
+        }
+    }
+}
+
+/// Carries committed events to every connection on every node.
+pub trait Bus: Send + Sync {
+    fn publish(&self, event: Event);
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+}
+
+/// One node: a broadcast channel in memory.
+pub struct LocalBus {
+    tx: broadcast::Sender<Event>,
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        LocalBus {
+            tx: broadcast::channel(8192).0,
+        }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, event: Event) {
+        // No subscriber is not an error: nobody is connected.
+        let _ = self.tx.send(event);
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.tx.subscribe()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    /// Send everything after these sequence numbers, then keep the talks live.
+    Resume {
+        talks: HashMap<String, i64>,
+    },
+    Ping,
+}
+
+/// `GET /api/v1/ws`: the live connection of one device.
+pub async fn ws(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    // Browsers send cookies with cross-site WebSocket requests; the Origin must be ours.
+    if let (Some(origin), Some(host)) = (headers.get("origin"), headers.get("host")) {
+        let origin = origin.to_str().unwrap_or("");
+        if origin.split("://").nth(1) != Some(host.to_str().unwrap_or("")) {
+            return Err(AppError::Csrf);
+        }
+    }
+    Ok(upgrade
+        .max_message_size(64 * 1024)
+        .on_upgrade(move |socket| connection(state, me, socket)))
+}
+
+async fn send(socket: &mut WebSocket, value: &impl Serialize) -> bool {
+    match serde_json::to_string(value) {
+        Ok(text) => socket.send(WsMessage::Text(text.into())).await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn error_frame(e: &AppError) -> serde_json::Value {
+    serde_json::json!({ "type": "error", "error": e.body().error })
+}
+
+async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
+    // Subscribe first: anything committed from now on reaches us, whatever the backlog read sees.
+    let mut events = state.bus.subscribe();
+    let actor = me.actor();
+    let member = Member {
+        actor: &actor,
+        user_id: &me.user.id,
+        org_id: &me.user.org_id,
+    };
+    let mut delivered: HashMap<String, i64> = HashMap::new();
+    if !send(
+        &mut socket,
+        &serde_json::json!({ "type": "hello", "user_id": me.user.id }),
+    )
+    .await
+    {
+        return;
+    }
+    let mut session_check = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            frame = socket.recv() => {
+                let Some(Ok(frame)) = frame else { break };
+                let text = match frame {
+                    WsMessage::Text(t) => t.to_string(),
+                    WsMessage::Close(_) => break,
+                    _ => continue,
+                };
+                match serde_json::from_str::<ClientFrame>(&text) {
+                    Ok(ClientFrame::Ping) => {
+                        if !send(&mut socket, &serde_json::json!({ "type": "pong" })).await { break }
+                    }
+                    Ok(ClientFrame::Resume { talks }) => {
+                        for (talk_id, after) in talks {
+                            if !backfill(&state, &member, &mut socket, &mut delivered, &talk_id, after.max(0)).await {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let err = AppError::BadRequest(e.to_string());
+                        if !send(&mut socket, &error_frame(&err)).await { break }
+                    }
+                }
+            }
+            event = events.recv() => {
+                let event = match event {
+                    Ok(e) => e,
+                    // Too slow to keep up: close, and the client resumes from what it has.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = socket.send(WsMessage::Close(None)).await;
+                        break;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                };
+                if !event.recipients.iter().any(|u| u == &me.user.id) {
+                    continue;
+                }
+                if let EventKind::Message { message } = &event.kind
+                    && let Some(&have) = delivered.get(&event.talk_id)
+                {
+                    if message.seq <= have {
+                        continue;
+                    }
+                    if message.seq > have + 1 {
+                        // An earlier message committed but its event has not arrived yet.
+                        if !backfill(&state, &member, &mut socket, &mut delivered, &event.talk_id, have).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    delivered.insert(event.talk_id.clone(), message.seq);
+                }
+                if !send(&mut socket, &event).await { break }
+            }
+            _ = session_check.tick() => {
+                // A suspended user, an ended session or a removed device loses the connection.
+                if !session_alive(&state, &me.session.id).await {
+                    let _ = socket.send(WsMessage::Close(None)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn session_alive(state: &AppState, session_id: &str) -> bool {
+    let Ok(mut conn) = state.store.read().await else {
+        return true;
+    };
+    matches!(kairan_store::sessions::by_id(&mut conn, session_id).await, Ok(Some(s)) if s.ended_at.is_none())
+}
+
+/// Sends every message of `talk_id` after `after` that this connection has not sent yet.
+async fn backfill(
+    state: &AppState,
+    member: &Member<'_>,
+    socket: &mut WebSocket,
+    delivered: &mut HashMap<String, i64>,
+    talk_id: &str,
+    after: i64,
+) -> bool {
+    // Never send again what this connection already sent.
+    let mut from = after.max(delivered.get(talk_id).copied().unwrap_or(0));
+    loop {
+        let page = match chat::messages(state, member, talk_id, Some(from), None, 200).await {
+            Ok(p) => p,
+            Err(e) => return send(socket, &serde_json::json!({ "type": "error", "talk_id": talk_id, "error": e.body().error })).await,
+        };
+        let n = page.len();
+        for m in &page {
+            let event = Event::message(m, Vec::new());
+            if !send(socket, &event).await {
+                return false;
+            }
+            from = m.seq;
+        }
+        delivered.insert(talk_id.to_owned(), from);
+        if n < 200 {
+            return send(
+                socket,
+                &serde_json::json!({ "type": "caught_up", "talk_id": talk_id, "seq": from }),
+            )
+            .await;
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Talks and messages (C1–C3). Access is decided by `policy::check_talk` (membership in one's
+//! own body); a refusal is answered as "not found" so a talk's existence is never revealed.
+//! Each change commits with its audit record, then is published on the bus for live delivery.
+
+use crate::error::AppError;
+use crate::realtime::Event;
+use crate::services::{audit_entry, detail};
+use crate::state::AppState;
+use kairan_domain::audit::AuditAction;
+use kairan_domain::input::{MessageBody, parse_talk_name};
+use kairan_domain::policy::{Actor, TalkAction, TalkRef, check_talk};
+use kairan_domain::{DomainError, OrgId};
+use kairan_store::audit;
+use kairan_store::chat::{self, Message, Talk, TalkSummary};
+use kairan_store::users;
+
+/// The signed-in user acting on talks (the console operator has no talks).
+pub struct Member<'a> {
+    pub actor: &'a Actor,
+    pub user_id: &'a str,
+    pub org_id: &'a str,
+}
+
+async fn load(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    action: TalkAction,
+) -> Result<Talk, AppError> {
+    let mut conn = state.store.read().await?;
+    let talk = chat::talk(&mut conn, talk_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let member = chat::is_member(&mut conn, talk_id, m.user_id).await?;
+    let org = OrgId(talk.org_id.clone());
+    check_talk(m.actor, action, &TalkRef { org: &org, member }).map_err(|_| AppError::NotFound)?;
+    Ok(talk)
+}
+
+/// Checks that every user is an active member of the caller's body.
+async fn colleagues(state: &AppState, org_id: &str, ids: &[String]) -> Result<(), AppError> {
+    let mut conn = state.store.read().await?;
+    for id in ids {
+        let ok = users::by_id(&mut conn, id)
+            .await?
+            .is_some_and(|u| u.org_id == org_id && u.is_active());
+        if !ok {
+            return Err(DomainError::invalid(
+                "members",
+                "メンバー",
+                "同じ団体の利用中の職員を選んでください。",
+                "choose active staff of your own body.",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Opens the 1:1 talk with `other`, creating it the first time: one talk per pair.
+pub async fn open_direct(
+    state: &AppState,
+    m: &Member<'_>,
+    other: &str,
+) -> Result<(String, bool), AppError> {
+    let org = OrgId(m.org_id.to_owned());
+    check_talk(
+        m.actor,
+        TalkAction::Create,
+        &TalkRef {
+            org: &org,
+            member: false,
+        },
+    )?;
+    if other == m.user_id {
+        return Err(DomainError::invalid(
+            "user_id",
+            "相手",
+            "自分以外の職員を選んでください。",
+            "choose someone other than yourself.",
+        )
+        .into());
+    }
+    colleagues(state, m.org_id, &[other.to_owned()]).await?;
+    let key = if m.user_id < other {
+        format!("{}:{other}", m.user_id)
+    } else {
+        format!("{other}:{}", m.user_id)
+    };
+    let mut tx = state.store.write().await?;
+    if let Some(id) = chat::talk_by_direct_key(tx.conn(), &key).await? {
+        // Reopening brings back a member who had left.
+        chat::add_member(&mut tx, &id, m.user_id).await?;
+        tx.commit().await?;
+        return Ok((id, false));
+    }
+    let id = chat::insert_talk(&mut tx, m.org_id, "direct", "", Some(&key), m.user_id).await?;
+    chat::add_member(&mut tx, &id, m.user_id).await?;
+    chat::add_member(&mut tx, &id, other).await?;
+    let mut e = audit_entry(m.actor, AuditAction::TalkCreated);
+    e.target_id = Some(id.clone());
+    detail(&mut e, "kind", "direct");
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::membership(
+        &id,
+        vec![m.user_id.to_owned(), other.to_owned()],
+    ));
+    Ok((id, true))
+}
+
+pub async fn create_group(
+    state: &AppState,
+    m: &Member<'_>,
+    name: &str,
+    members: &[String],
+) -> Result<String, AppError> {
+    let org = OrgId(m.org_id.to_owned());
+    check_talk(
+        m.actor,
+        TalkAction::Create,
+        &TalkRef {
+            org: &org,
+            member: false,
+        },
+    )?;
+    let name = parse_talk_name(name)?;
+    let mut all: Vec<String> = vec![m.user_id.to_owned()];
+    for id in members {
+        if !all.contains(id) {
+            all.push(id.clone());
+        }
+    }
+    if all.len() > 1000 {
+        return Err(DomainError::invalid(
+            "members",
+            "メンバー",
+            "メンバーは1000人までです。",
+            "at most 1000 members.",
+        )
+        .into());
+    }
+    colleagues(state, m.org_id, &all).await?;
+    let mut tx = state.store.write().await?;
+    let id = chat::insert_talk(&mut tx, m.org_id, "group", &name, None, m.user_id).await?;
+    for u in &all {
+        chat::add_member(&mut tx, &id, u).await?;
+    }
+    let mut e = audit_entry(m.actor, AuditAction::TalkCreated);
+    e.target_id = Some(id.clone());
+    detail(&mut e, "kind", "group");
+    detail(&mut e, "members", all.len());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::membership(&id, all));
+    Ok(id)
+}
+
+pub async fn talks(state: &AppState, m: &Member<'_>) -> Result<Vec<TalkSummary>, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(chat::talks_of(&mut conn, m.user_id).await?)
+}
+
+pub async fn talk(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+) -> Result<(Talk, Vec<(String, i64)>), AppError> {
+    let talk = load(state, m, talk_id, TalkAction::Read).await?;
+    let mut conn = state.store.read().await?;
+    let members = chat::members(&mut conn, talk_id).await?;
+    Ok((talk, members))
+}
+
+pub async fn post(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    body: &str,
+    reply_to: Option<&str>,
+) -> Result<Message, AppError> {
+    let body = MessageBody::parse(body)?;
+    load(state, m, talk_id, TalkAction::Post).await?;
+    let mut tx = state.store.write().await?;
+    // Membership is checked again under the write lock: someone removed a moment ago may not post.
+    if !chat::is_member(tx.conn(), talk_id, m.user_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let msg = chat::insert_message(&mut tx, talk_id, m.user_id, body.as_str(), reply_to).await?;
+    let mut e = audit_entry(m.actor, AuditAction::MessagePosted);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", talk_id);
+    detail(&mut e, "seq", msg.seq);
+    audit::append(&mut tx, e).await?;
+    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    tx.commit().await?;
+    state.bus.publish(Event::message(&msg, recipients));
+    Ok(msg)
+}
+
+/// Messages after `after` (oldest first), or the page before `before` when given.
+pub async fn messages(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    after: Option<i64>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Message>, AppError> {
+    load(state, m, talk_id, TalkAction::Read).await?;
+    let limit = limit.clamp(1, 200);
+    let mut conn = state.store.read().await?;
+    Ok(match before {
+        Some(b) => chat::messages_before(&mut conn, talk_id, b, limit).await?,
+        None => chat::messages_after(&mut conn, talk_id, after.unwrap_or(0), limit).await?,
+    })
+}
+
+/// Marks the talk read up to `seq` on every device of the caller.
+pub async fn mark_read(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    seq: i64,
+) -> Result<(), AppError> {
+    let talk = load(state, m, talk_id, TalkAction::Read).await?;
+    let seq = seq.clamp(0, talk.last_seq);
+    let mut tx = state.store.write().await?;
+    let moved = chat::mark_read(&mut tx, talk_id, m.user_id, seq).await?;
+    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    tx.commit().await?;
+    if moved.is_some() {
+        state
+            .bus
+            .publish(Event::read(talk_id, m.user_id, seq, recipients));
+    }
+    Ok(())
+}
+
+pub async fn invite(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    users_to_add: &[String],
+) -> Result<(), AppError> {
+    let talk = load(state, m, talk_id, TalkAction::Manage).await?;
+    if talk.kind == "direct" {
+        return Err(DomainError::invalid(
+            "talk",
+            "トーク",
+            "1対1のトークには招待できません。グループを作成してください。",
+            "a 1:1 talk cannot take more members; create a group.",
+        )
+        .into());
+    }
+    colleagues(state, m.org_id, users_to_add).await?;
+    let mut tx = state.store.write().await?;
+    for u in users_to_add {
+        if chat::add_member(&mut tx, talk_id, u).await? {
+            let mut e = audit_entry(m.actor, AuditAction::TalkMemberAdded);
+            e.target_id = Some(u.clone());
+            detail(&mut e, "talk", talk_id);
+            audit::append(&mut tx, e).await?;
+        }
+    }
+    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    tx.commit().await?;
+    state.bus.publish(Event::membership(talk_id, recipients));
+    Ok(())
+}
+
+pub async fn leave(state: &AppState, m: &Member<'_>, talk_id: &str) -> Result<(), AppError> {
+    load(state, m, talk_id, TalkAction::Manage).await?;
+    let mut tx = state.store.write().await?;
+    chat::remove_member(&mut tx, talk_id, m.user_id).await?;
+    let mut e = audit_entry(m.actor, AuditAction::TalkMemberLeft);
+    e.target_id = Some(m.user_id.to_owned());
+    detail(&mut e, "talk", talk_id);
+    audit::append(&mut tx, e).await?;
+    let mut recipients: Vec<String> = chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    tx.commit().await?;
+    recipients.push(m.user_id.to_owned());
+    state.bus.publish(Event::membership(talk_id, recipients));
+    Ok(())
+}
+
+pub async fn rename(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    name: &str,
+) -> Result<(), AppError> {
+    let talk = load(state, m, talk_id, TalkAction::Manage).await?;
+    if talk.kind == "direct" {
+        return Err(DomainError::invalid(
+            "talk",
+            "トーク",
+            "1対1のトークには名前を付けられません。",
+            "a 1:1 talk has no name.",
+        )
+        .into());
+    }
+    let name = parse_talk_name(name)?;
+    let mut tx = state.store.write().await?;
+    chat::set_name(&mut tx, talk_id, &name).await?;
+    let mut e = audit_entry(m.actor, AuditAction::TalkRenamed);
+    e.target_id = Some(talk_id.to_owned());
+    audit::append(&mut tx, e).await?;
+    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    tx.commit().await?;
+    state.bus.publish(Event::membership(talk_id, recipients));
+    Ok(())
+}

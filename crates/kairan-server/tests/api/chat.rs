@@ -1,0 +1,461 @@
+//! Talks, messages, read positions and live delivery (C1–C3).
+
+use crate::helpers::{Client, TestApp, assert_error};
+use futures::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+struct Town {
+    app: TestApp,
+    org: String,
+    ids: Vec<String>,
+}
+
+async fn town() -> Town {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("test-town", "試験町").await;
+    let mut ids = Vec::new();
+    for login in ["hanako.sato", "taro.suzuki", "jiro.tanaka"] {
+        ids.push(app.create_user(&org, login, &["staff"]).await);
+    }
+    Town { app, org, ids }
+}
+
+async fn group(c: &Client, name: &str, members: &[&String]) -> String {
+    let (s, v) = c
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "group", "name": name, "members": members }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_one_to_one_talk_is_reopened_not_duplicated() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let (s, first) = hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "direct", "user_id": t.ids[1] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, again) = hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "direct", "user_id": t.ids[1] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, from_taro) = taro
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "direct", "user_id": t.ids[0] }),
+        )
+        .await;
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(first["id"], from_taro["id"]);
+    let (_, list) = taro.get("/api/v1/talks").await;
+    assert_eq!(list[0]["name"], "試験 太郎");
+    assert_error(
+        &hanako
+            .post(
+                "/api/v1/talks",
+                json!({ "kind": "direct", "user_id": t.ids[0] }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn only_members_can_read_a_talk_or_learn_that_it_exists() {
+    let t = town().await;
+    let other_org = t.app.create_org("other-city", "他市").await;
+    t.app
+        .create_user(&other_org, "outsider.one", &["staff"])
+        .await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let jiro = t.app.signed_in("jiro.tanaka").await;
+    let outsider = t.app.signed_in("outsider.one").await;
+    let talk = group(&hanako, "住民課連絡", &[&t.ids[1]]).await;
+    for c in [&jiro, &outsider] {
+        assert_error(
+            &c.get(&format!("/api/v1/talks/{talk}")).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        assert_error(
+            &c.get(&format!("/api/v1/talks/{talk}/messages")).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        assert_error(
+            &c.post(
+                &format!("/api/v1/talks/{talk}/messages"),
+                json!({ "body": "入れて" }),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        let (_, list) = c.get("/api/v1/talks").await;
+        assert_eq!(list, json!([]));
+    }
+    let missing = "01a20000-0000-7000-8000-000000000000";
+    let same = hanako.get(&format!("/api/v1/talks/{missing}")).await;
+    assert_eq!(
+        same,
+        jiro.get(&format!("/api/v1/talks/{talk}")).await,
+        "a hidden talk looks exactly like a missing one"
+    );
+    // A colleague from another body cannot be added either.
+    let (_, other_users) = outsider.get("/api/v1/me").await;
+    assert_error(
+        &hanako
+            .post(
+                &format!("/api/v1/talks/{talk}/members"),
+                json!({ "user_ids": [other_users["id"]] }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn messages_are_numbered_per_talk_and_unread_counts_follow_reading() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "窓口当番", &[&t.ids[1]]).await;
+    for body in [
+        "おはようございます。",
+        "本日の窓口は\n午前：佐藤\n午後：鈴木\nです。",
+        "<script>alert(1)</script>",
+    ] {
+        let (s, m) = hanako
+            .post(
+                &format!("/api/v1/talks/{talk}/messages"),
+                json!({ "body": body }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+    }
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    let seqs: Vec<i64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3]);
+    assert_eq!(
+        list[1]["body"],
+        "本日の窓口は\n午前：佐藤\n午後：鈴木\nです。"
+    );
+    assert_eq!(
+        list[2]["body"], "<script>alert(1)</script>",
+        "stored as typed; escaping is the renderer's job"
+    );
+    let (_, talks) = taro.get("/api/v1/talks").await;
+    assert_eq!(talks[0]["unread"], 3);
+    let (_, mine) = hanako.get("/api/v1/talks").await;
+    assert_eq!(
+        mine[0]["unread"], 0,
+        "the sender has read their own messages"
+    );
+    assert_eq!(
+        taro.post(&format!("/api/v1/talks/{talk}/read"), json!({ "seq": 2 }))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, talks) = taro.get("/api/v1/talks").await;
+    assert_eq!(talks[0]["unread"], 1);
+    let (_, detail) = hanako.get(&format!("/api/v1/talks/{talk}")).await;
+    let reads: BTreeSet<i64> = detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["last_read_seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(reads, BTreeSet::from([2, 3]));
+    let (_, after) = taro
+        .get(&format!("/api/v1/talks/{talk}/messages?after=2"))
+        .await;
+    assert_eq!(after.as_array().unwrap().len(), 1);
+    let (_, before) = taro
+        .get(&format!("/api/v1/talks/{talk}/messages?before=3&limit=1"))
+        .await;
+    assert_eq!(before[0]["seq"], 2);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn empty_oversized_and_malformed_messages_get_clear_errors() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "試験", &[]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    assert_error(
+        &hanako.post(&path, json!({ "body": "  \n " })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    let r = hanako
+        .post(&path, json!({ "body": "あ".repeat(4001) }))
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert!(
+        r.1["error"]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("4000文字以内")
+    );
+    assert_error(
+        &hanako.post(&path, json!({ "text": "hi" })).await,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+    );
+    assert_error(
+        &hanako
+            .post("/api/v1/talks/nope/messages", json!({ "body": "hi" }))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_who_left_can_no_longer_read_or_post() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "係内", &[&t.ids[1]]).await;
+    assert_eq!(
+        taro.delete(&format!("/api/v1/talks/{talk}/members/me"))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &taro
+            .post(
+                &format!("/api/v1/talks/{talk}/messages"),
+                json!({ "body": "まだいます" }),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, d) = hanako.get(&format!("/api/v1/talks/{talk}")).await;
+    assert_eq!(d["members"].as_array().unwrap().len(), 1);
+    t.app.stop().await;
+}
+
+async fn connect(
+    app: &TestApp,
+    c: &Client,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = app.url("/api/v1/ws").replace("http://", "ws://");
+    let cookies = c.cookie_header();
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert("cookie", cookies.parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket");
+    ws
+}
+
+async fn next_json(
+    ws: &mut (impl StreamExt<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Ws::Text(t) = frame {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cross_site_websocket_is_refused() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let url = t.app.url("/api/v1/ws").replace("http://", "ws://");
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("cookie", hanako.cookie_header().parse().unwrap());
+    let mut same_site = req.clone();
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), StatusCode::FORBIDDEN)
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    // The same request from the server's own origin is accepted.
+    let origin = t.app.base.clone();
+    same_site
+        .headers_mut()
+        .insert("origin", origin.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(same_site).await.is_ok());
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn live_messages_reach_every_member_and_a_resume_misses_nothing_and_repeats_nothing() {
+    let t = town().await;
+    let hanako = std::sync::Arc::new(t.app.signed_in("hanako.sato").await);
+    let taro = std::sync::Arc::new(t.app.signed_in("taro.suzuki").await);
+    let talk = group(&hanako, "災害対策本部", &[&t.ids[1]]).await;
+    for i in 0..5 {
+        hanako
+            .post(
+                &format!("/api/v1/talks/{talk}/messages"),
+                json!({ "body": format!("事前{i}") }),
+            )
+            .await;
+    }
+    // Two senders post concurrently while a receiver connects and resumes from seq 2: the
+    // window between reading the backlog and going live is hammered.
+    let total = 5 + 2 * 60;
+    let mut senders = Vec::new();
+    for c in [hanako.clone(), taro.clone()] {
+        let talk = talk.clone();
+        senders.push(tokio::spawn(async move {
+            for i in 0..60 {
+                let (s, v) = c
+                    .post(
+                        &format!("/api/v1/talks/{talk}/messages"),
+                        json!({ "body": format!("連絡{i}") }),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+            }
+        }));
+    }
+    let mut ws = connect(&t.app, &taro).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    ws.send(Ws::Text(
+        json!({ "type": "resume", "talks": { &talk: 2 } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < total - 2 {
+        let v = next_json(&mut ws).await;
+        if v["type"] == "message" && v["talk_id"] == talk.as_str() {
+            seen.push(v["message"]["seq"].as_i64().unwrap());
+        }
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let expected: Vec<i64> = (3..=total as i64).collect();
+    assert_eq!(seen, expected, "every message after 2, once each, in order");
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_removed_member_stops_receiving_at_once() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "一時", &[&t.ids[1]]).await;
+    let mut ws = connect(&t.app, &taro).await;
+    next_json(&mut ws).await;
+    ws.send(Ws::Text(
+        json!({ "type": "resume", "talks": { &talk: 0 } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "caught_up");
+    hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "一通目" }),
+        )
+        .await;
+    assert_eq!(next_json(&mut ws).await["message"]["body"], "一通目");
+    taro.delete(&format!("/api/v1/talks/{talk}/members/me"))
+        .await;
+    assert_eq!(next_json(&mut ws).await["type"], "talk");
+    hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "二通目" }),
+        )
+        .await;
+    ws.send(Ws::Text(json!({ "type": "ping" }).to_string().into()))
+        .await
+        .unwrap();
+    // The pong arrives; the second message never does.
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_websocket_frame_gets_an_error_and_the_connection_stays_up() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let mut ws = connect(&t.app, &hanako).await;
+    next_json(&mut ws).await;
+    ws.send(Ws::Text("{not json".into())).await.unwrap();
+    let e = next_json(&mut ws).await;
+    assert_eq!(e["type"], "error");
+    assert_eq!(e["error"]["code"], "bad_request");
+    ws.send(Ws::Text(json!({ "type": "ping" }).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "pong");
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn sending_a_message_is_in_the_audit_log_without_its_text() {
+    let t = town().await;
+    t.app
+        .create_user(&t.org, "audit.person", &["auditor"])
+        .await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "監査", &[]).await;
+    hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "秘密の本文です" }),
+        )
+        .await;
+    let auditor = t.app.signed_in("audit.person").await;
+    let (_, log) = auditor
+        .get(&format!(
+            "/api/v1/orgs/{}/audit?action=message.posted",
+            t.org
+        ))
+        .await;
+    assert_eq!(log.as_array().unwrap().len(), 1);
+    assert_eq!(log[0]["details"]["seq"], 1);
+    assert!(!log.to_string().contains("秘密の本文"));
+    t.app.stop().await;
+}

@@ -1,0 +1,267 @@
+//! Talks, members and messages (C1–C3). A message's sequence number is taken from its talk's
+//! row inside the insert transaction, so numbers are dense per talk and a client can resume with
+//! "everything after N" and miss nothing.
+
+use crate::{AnyConnection, Result, WriteTx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Talk {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub name: String,
+    pub last_seq: i64,
+    pub created_at: i64,
+    pub last_message_at: Option<i64>,
+}
+
+const TALK_COLUMNS: &str =
+    "t.id, t.org_id, t.kind, t.name, t.last_seq, t.created_at, t.last_message_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Message {
+    pub id: String,
+    pub talk_id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub body: String,
+    pub reply_to: Option<String>,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at";
+
+pub async fn insert_talk(
+    tx: &mut WriteTx,
+    org_id: &str,
+    kind: &str,
+    name: &str,
+    direct_key: Option<&str>,
+    by: &str,
+) -> Result<String> {
+    let id = crate::new_id();
+    sqlx::query(
+        "INSERT INTO talks (id, org_id, kind, name, direct_key, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(kind)
+    .bind(name)
+    .bind(direct_key)
+    .bind(by)
+    .bind(crate::now_us())
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+pub async fn talk_by_direct_key(conn: &mut AnyConnection, key: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM talks WHERE direct_key = $1")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub async fn talk(conn: &mut AnyConnection, id: &str) -> Result<Option<Talk>> {
+    let sql = format!("SELECT {TALK_COLUMNS} FROM talks t WHERE t.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+}
+
+/// Adds a member, or brings back one who had left. Returns false when already a member.
+pub async fn add_member(tx: &mut WriteTx, talk_id: &str, user_id: &str) -> Result<bool> {
+    let now = crate::now_us();
+    let updated = sqlx::query(
+        "UPDATE talk_members SET left_at = NULL, joined_at = $3 WHERE talk_id = $1 AND user_id = $2 AND left_at IS NOT NULL",
+    )
+    .bind(talk_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    if updated.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO talk_members (talk_id, user_id, joined_at) VALUES ($1, $2, $3) ON CONFLICT (talk_id, user_id) DO NOTHING",
+    )
+    .bind(talk_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+pub async fn remove_member(tx: &mut WriteTx, talk_id: &str, user_id: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE talk_members SET left_at = $3 WHERE talk_id = $1 AND user_id = $2 AND left_at IS NULL")
+        .bind(talk_id)
+        .bind(user_id)
+        .bind(crate::now_us())
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn is_member(conn: &mut AnyConnection, talk_id: &str, user_id: &str) -> Result<bool> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM talk_members WHERE talk_id = $1 AND user_id = $2 AND left_at IS NULL",
+    )
+    .bind(talk_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(n.is_some())
+}
+
+/// Current members with their read positions.
+pub async fn members(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, last_read_seq FROM talk_members WHERE talk_id = $1 AND left_at IS NULL ORDER BY joined_at",
+    )
+    .bind(talk_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A talk as one member sees it in the list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TalkSummary {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub name: String,
+    pub last_seq: i64,
+    pub created_at: i64,
+    pub last_message_at: Option<i64>,
+    pub last_read_seq: i64,
+}
+
+pub async fn talks_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<TalkSummary>> {
+    let sql = format!(
+        "SELECT {TALK_COLUMNS}, m.last_read_seq FROM talks t JOIN talk_members m ON m.talk_id = t.id
+         WHERE m.user_id = $1 AND m.left_at IS NULL
+         ORDER BY COALESCE(t.last_message_at, t.created_at) DESC"
+    );
+    Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)
+}
+
+/// Appends a message and returns it with its sequence number.
+pub async fn insert_message(
+    tx: &mut WriteTx,
+    talk_id: &str,
+    sender_id: &str,
+    body: &str,
+    reply_to: Option<&str>,
+) -> Result<Message> {
+    let now = crate::now_us();
+    // The talk row is the per-talk counter: on PostgreSQL the UPDATE locks it until commit, on
+    // SQLite the transaction already holds the write lock.
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE talks SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1 RETURNING last_seq",
+    )
+    .bind(talk_id)
+    .bind(now)
+    .fetch_one(tx.conn())
+    .await?;
+    let m = Message {
+        id: crate::new_id(),
+        talk_id: talk_id.to_owned(),
+        seq,
+        sender_id: sender_id.to_owned(),
+        body: body.to_owned(),
+        reply_to: reply_to.map(str::to_owned),
+        created_at: now,
+        edited_at: None,
+        deleted_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&m.id)
+    .bind(&m.talk_id)
+    .bind(m.seq)
+    .bind(&m.sender_id)
+    .bind(&m.body)
+    .bind(&m.reply_to)
+    .bind(m.created_at)
+    .execute(tx.conn())
+    .await?;
+    // The sender has read their own message.
+    sqlx::query("UPDATE talk_members SET last_read_seq = $3 WHERE talk_id = $1 AND user_id = $2 AND last_read_seq < $3")
+        .bind(talk_id)
+        .bind(sender_id)
+        .bind(seq)
+        .execute(tx.conn())
+        .await?;
+    Ok(m)
+}
+
+/// Messages with `after < seq`, oldest first, at most `limit`.
+pub async fn messages_after(
+    conn: &mut AnyConnection,
+    talk_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE talk_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(talk_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The `limit` messages before `before`, returned oldest first (for scrolling back).
+pub async fn messages_before(
+    conn: &mut AnyConnection,
+    talk_id: &str,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE talk_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+    );
+    let mut v: Vec<Message> = sqlx::query_as(&sql)
+        .bind(talk_id)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    v.reverse();
+    Ok(v)
+}
+
+/// Moves a member's read position forward (never back). Returns the new position when it moved.
+pub async fn mark_read(
+    tx: &mut WriteTx,
+    talk_id: &str,
+    user_id: &str,
+    seq: i64,
+) -> Result<Option<i64>> {
+    let done = sqlx::query(
+        "UPDATE talk_members SET last_read_seq = $3 WHERE talk_id = $1 AND user_id = $2 AND left_at IS NULL AND last_read_seq < $3",
+    )
+    .bind(talk_id)
+    .bind(user_id)
+    .bind(seq)
+    .execute(tx.conn())
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(seq))
+}
+
+pub async fn set_name(tx: &mut WriteTx, talk_id: &str, name: &str) -> Result<()> {
+    sqlx::query("UPDATE talks SET name = $2 WHERE id = $1")
+        .bind(talk_id)
+        .bind(name)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
