@@ -3,6 +3,7 @@
 //! any other change.
 
 mod bench;
+mod dlp;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -57,6 +58,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Personal-data detection (G2).
+    #[command(subcommand)]
+    Dlp(DlpCommand),
     /// Benchmarks (figures for the notes; see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -114,6 +118,13 @@ enum AdminCommand {
         #[arg(long)]
         org: String,
     },
+}
+
+#[derive(Subcommand)]
+enum DlpCommand {
+    /// Scan text for personal data; prints {"findings":[{"kind","start","end","score",…}]}
+    /// with byte offsets, or the masked text with --mask.
+    Scan(dlp::ScanArgs),
 }
 
 #[derive(Subcommand)]
@@ -220,6 +231,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        Command::Dlp(DlpCommand::Scan(args)) => {
+            dlp::scan(args)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Bench(cmd) => {
             init_logging(&config, true);

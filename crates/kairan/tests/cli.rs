@@ -209,3 +209,51 @@ async fn bad_input_on_the_console_gets_a_japanese_and_english_error() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("no body with code missing"));
     db.drop().await;
 }
+
+#[test]
+fn dlp_scan_reports_kinds_and_byte_offsets_without_values_and_masks_on_request() {
+    use std::io::Write;
+    let text = "申請者の個人番号は1234-5678-9018、連絡先は090-1234-5678です。会議は3月5日10時から305会議室で行います。";
+    let run = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kairan"))
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["dlp", "scan"])).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["my_number", "phone_number"]);
+    let (s, e) = (
+        findings[0]["start"].as_u64().unwrap() as usize,
+        findings[0]["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[s..e], "1234-5678-9018");
+    assert!(
+        !json.to_string().contains("9018"),
+        "the output names where, never what"
+    );
+    let masked = run(&["dlp", "scan", "--mask"]);
+    assert!(
+        masked.contains("****-****-9018") && masked.contains("090-****-5678"),
+        "{masked}"
+    );
+    assert!(
+        masked.contains("3月5日10時から305会議室"),
+        "ordinary details stay"
+    );
+}
