@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod audit;
+mod chat;
 
 use crate::auth::{Authenticated, CSRF_COOKIE, cookie};
 use crate::error::AppError;
@@ -52,6 +53,7 @@ pub fn templates() -> Environment<'static> {
         ),
         ("audit.html", include_str!("../../templates/audit.html")),
         ("error.html", include_str!("../../templates/error.html")),
+        ("talks.html", include_str!("../../templates/talks.html")),
     ] {
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not parse");
@@ -237,6 +239,17 @@ async fn static_js() -> Response {
         .into_response()
 }
 
+async fn static_chat_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/chat.js"),
+    )
+        .into_response()
+}
+
 async fn not_found(ctx: PageCtx) -> Response {
     PageError(AppError::NotFound, ctx.lang).into_response()
 }
@@ -245,10 +258,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
+        .route("/static/chat.js", get(static_chat_js))
         .route("/lang/{code}", get(switch_lang))
         .merge(account::routes())
         .merge(admin::routes())
         .merge(audit::routes())
+        .merge(chat::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {

@@ -1,0 +1,78 @@
+//! The chat screen. The page is a shell; `static/chat.js` fills it from the JSON API and keeps
+//! it live over the WebSocket, rendering every message as text (never as HTML).
+
+use super::{PageCtx, PageError, me_value, render};
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::services::admin;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Html;
+use axum::routing::get;
+use minijinja::context;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/talks", get(list))
+        .route("/talks/{id}", get(open))
+}
+
+async fn list(
+    state: State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+) -> Result<Html<String>, PageError> {
+    page(state, ctx, me, None).await
+}
+
+async fn open(
+    state: State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    page(state, ctx, me, Some(id)).await
+}
+
+/// Words the script needs, in the page's language.
+fn script_text(lang: Lang) -> serde_json::Value {
+    let ja = lang == Lang::Ja;
+    serde_json::json!({
+        "read": if ja { "既読" } else { "Read by" },
+        "read_all": if ja { "全員既読" } else { "Read by all" },
+        "people": if ja { "人" } else { " members" },
+        "load_older": if ja { "以前のメッセージ" } else { "Earlier messages" },
+        "no_talks": if ja { "トークはまだありません。「新しいトーク」から始めましょう。" } else { "No talks yet. Start one with “New talk”." },
+        "no_messages": if ja { "まだメッセージはありません。" } else { "No messages yet." },
+        "send_failed": if ja { "送信できませんでした。" } else { "Could not send." },
+        "choose_people": if ja { "相手を選んでください。" } else { "Choose who to talk with." },
+        "reconnecting": if ja { "再接続しています…" } else { "Reconnecting…" },
+        "you": if ja { "自分" } else { "You" },
+        "lang": if ja { "ja" } else { "en" },
+    })
+}
+
+async fn page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    talk_id: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    let org = admin::org_by_id(&state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    render(
+        &state,
+        "talks.html",
+        &ctx,
+        context! {
+            me => me_value(&me, &org.name, ctx.lang),
+            nav => "talks",
+            talk_id,
+            chat_text => script_text(ctx.lang).to_string(),
+        },
+    )
+}

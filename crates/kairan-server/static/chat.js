@@ -1,0 +1,326 @@
+// The chat screen: talk list, messages, composer and the live connection.
+// Every message is rendered with textContent (never innerHTML); links are built as elements
+// with rel="noopener noreferrer", and the server never fetches a preview.
+
+const root = document.getElementById('chat');
+const me = root.dataset.me;
+const org = root.dataset.org;
+const T = JSON.parse(document.getElementById('i18n').content.textContent);
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+const state = {
+  talks: [],
+  talk: root.dataset.talk || null,
+  detail: null,
+  names: new Map(),
+  people: [],
+  messages: new Map(), // seq -> message, for the open talk
+  oldest: null,
+  newest: 0,
+  ws: null,
+};
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
+  if (res.status === 401) { window.location.href = '/login'; throw new Error('signed out'); }
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new Error((data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || res.statusText);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('data-')) node.setAttribute(k, v);
+    else node[k] = v;
+  }
+  for (const c of children) node.append(c);
+  return node;
+}
+
+// Text with line breaks kept (CSS pre-wrap) and http(s) URLs as links.
+function renderBody(text) {
+  const frag = document.createDocumentFragment();
+  const re = /https?:\/\/[^\s<>"'　、。）」]+/g;
+  let last = 0;
+  for (const m of text.matchAll(re)) {
+    frag.append(text.slice(last, m.index));
+    frag.append(el('a', { href: m[0], rel: 'noopener noreferrer', target: '_blank' }, m[0]));
+    last = m.index + m[0].length;
+  }
+  frag.append(text.slice(last));
+  return frag;
+}
+
+function timeOf(us) {
+  const d = new Date(us / 1000);
+  return d.toLocaleTimeString(T.lang === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo' });
+}
+
+// ---- talk list ----
+async function loadTalks() {
+  state.talks = await api('GET', '/api/v1/talks');
+  renderTalks();
+}
+
+function renderTalks() {
+  const list = document.getElementById('talks');
+  const q = document.getElementById('talk-filter').value.trim();
+  list.replaceChildren();
+  const talks = state.talks
+    .filter((t) => !q || t.name.includes(q))
+    .sort((a, b) => (b.unread > 0) - (a.unread > 0) || (b.last_message_at || 0) - (a.last_message_at || 0));
+  if (talks.length === 0) list.append(el('li', { class: 'muted empty' }, T.no_talks));
+  for (const t of talks) {
+    const a = el('a', { href: `/talks/${t.id}`, 'data-talk': t.id }, el('span', { class: 'talk-name' }, t.name));
+    if (t.unread > 0) a.append(el('span', { class: 'unread', 'data-testid': 'unread' }, String(t.unread)));
+    if (t.id === state.talk) a.setAttribute('aria-current', 'page');
+    a.addEventListener('click', (e) => { e.preventDefault(); openTalk(t.id, true); });
+    list.append(el('li', {}, a));
+  }
+}
+
+// ---- one talk ----
+async function openTalk(id, push) {
+  state.talk = id;
+  if (push) history.pushState({ talk: id }, '', `/talks/${id}`);
+  root.classList.add('has-talk');
+  state.messages.clear();
+  state.oldest = null;
+  state.newest = 0;
+  const box = document.getElementById('messages');
+  box.replaceChildren();
+  state.detail = await api('GET', `/api/v1/talks/${id}`);
+  for (const m of state.detail.members) state.names.set(m.user_id, m.display_name);
+  const title = state.detail.kind === 'direct'
+    ? (state.detail.members.find((m) => m.user_id !== me) || { display_name: '' }).display_name
+    : state.detail.name;
+  document.getElementById('talk-title').textContent = title;
+  document.getElementById('talk-members').textContent = `${state.detail.members.length}${T.people}`;
+  document.getElementById('composer').hidden = false;
+  const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
+  addMessages(page);
+  if (page.length === 50) box.prepend(olderButton());
+  if (page.length === 0) box.append(el('p', { class: 'muted empty', id: 'no-messages' }, T.no_messages));
+  box.scrollTop = box.scrollHeight;
+  renderTalks();
+  markRead();
+  resume();
+  document.getElementById('body').focus();
+}
+
+function olderButton() {
+  const b = el('button', { type: 'button', class: 'secondary older' }, T.load_older);
+  b.addEventListener('click', async () => {
+    const box = document.getElementById('messages');
+    const before = box.scrollHeight;
+    const page = await api('GET', `/api/v1/talks/${state.talk}/messages?before=${state.oldest}&limit=50`);
+    b.remove();
+    addMessages(page);
+    if (page.length === 50) box.prepend(olderButton());
+    box.scrollTop = box.scrollHeight - before; // keep the reader's place: no jump
+  });
+  return b;
+}
+
+function readCount(seq, sender) {
+  if (!state.detail) return 0;
+  return state.detail.members.filter((m) => m.user_id !== sender && m.last_read_seq >= seq).length;
+}
+
+function messageNode(m) {
+  const mine = m.sender_id === me;
+  const node = el('article', { class: mine ? 'msg mine' : 'msg', id: `m${m.seq}`, 'data-seq': String(m.seq) });
+  if (!mine) node.append(el('div', { class: 'who' }, state.names.get(m.sender_id) || '—'));
+  const bubble = el('div', { class: 'bubble' });
+  bubble.append(renderBody(m.body));
+  node.append(bubble);
+  const meta = el('div', { class: 'meta' }, el('time', {}, timeOf(m.created_at)));
+  if (mine) {
+    const others = state.detail ? state.detail.members.length - 1 : 0;
+    const n = readCount(m.seq, m.sender_id);
+    if (n > 0) meta.append(el('span', { class: 'read', 'data-testid': 'read' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`));
+  }
+  node.append(meta);
+  return node;
+}
+
+function addMessages(list) {
+  const box = document.getElementById('messages');
+  const empty = document.getElementById('no-messages');
+  if (empty && list.length) empty.remove();
+  for (const m of list) {
+    if (m.talk_id !== state.talk || state.messages.has(m.seq)) continue; // nothing twice
+    state.messages.set(m.seq, m);
+    const node = messageNode(m);
+    const after = [...box.querySelectorAll('article.msg')].find((a) => Number(a.dataset.seq) > m.seq);
+    if (after) box.insertBefore(node, after); else box.append(node);
+    state.oldest = state.oldest === null ? m.seq : Math.min(state.oldest, m.seq);
+    state.newest = Math.max(state.newest, m.seq);
+  }
+}
+
+function refreshReadMarks() {
+  for (const m of state.messages.values()) {
+    if (m.sender_id !== me) continue;
+    const old = document.getElementById(`m${m.seq}`);
+    if (old) old.replaceWith(messageNode(m));
+  }
+}
+
+async function markRead() {
+  if (!state.talk || state.newest === 0 || document.hidden) return;
+  const t = state.talks.find((x) => x.id === state.talk);
+  if (t && t.last_read_seq >= state.newest) return;
+  await api('POST', `/api/v1/talks/${state.talk}/read`, { seq: state.newest });
+  if (t) { t.last_read_seq = state.newest; t.unread = 0; renderTalks(); }
+}
+
+// ---- composer: Enter sends, Shift+Enter breaks the line, IME Enter never sends ----
+const body = document.getElementById('body');
+let composing = false;
+let compositionEndedAt = -Infinity;
+body.addEventListener('compositionstart', () => { composing = true; });
+body.addEventListener('compositionend', () => { composing = false; compositionEndedAt = performance.now(); });
+body.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+  // Chromium and Firefox mark the confirming Enter as composing (isComposing, keyCode 229).
+  // Safari ends the composition first and then delivers that Enter as keyCode 229, so an Enter
+  // right after compositionend is treated as part of the IME too.
+  if (composing || e.isComposing || e.keyCode === 229 || performance.now() - compositionEndedAt < 50) return;
+  e.preventDefault();
+  send();
+});
+document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
+
+let sending = false;
+async function send() {
+  const text = body.value;
+  if (!text.trim() || sending || !state.talk) return;
+  const error = document.getElementById('send-error');
+  sending = true;
+  try {
+    const m = await api('POST', `/api/v1/talks/${state.talk}/messages`, { body: text });
+    body.value = '';
+    error.hidden = true;
+    addMessages([m]);
+    const box = document.getElementById('messages');
+    box.scrollTop = box.scrollHeight;
+  } catch (err) {
+    error.textContent = `${T.send_failed} ${err.message}`;
+    error.hidden = false;
+  } finally {
+    sending = false;
+  }
+}
+
+// ---- live connection ----
+function resume() {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN && state.talk) {
+    state.ws.send(JSON.stringify({ type: 'resume', talks: { [state.talk]: state.newest } }));
+  }
+}
+
+function connect(delay = 500) {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`);
+  state.ws = ws;
+  ws.addEventListener('open', () => { delay = 500; resume(); });
+  ws.addEventListener('message', (ev) => {
+    const e = JSON.parse(ev.data);
+    if (e.type === 'message') {
+      const t = state.talks.find((x) => x.id === e.talk_id);
+      if (e.talk_id === state.talk) {
+        const box = document.getElementById('messages');
+        const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+        addMessages([e.message]);
+        if (atBottom) box.scrollTop = box.scrollHeight;
+        markRead();
+      } else if (t && e.message.sender_id !== me && e.message.seq > t.last_read_seq) {
+        t.unread = e.message.seq - t.last_read_seq;
+      }
+      if (t) { t.last_seq = Math.max(t.last_seq, e.message.seq); t.last_message_at = e.message.created_at; renderTalks(); }
+      else loadTalks();
+    } else if (e.type === 'read' && state.detail && e.talk_id === state.talk) {
+      const m = state.detail.members.find((x) => x.user_id === e.user_id);
+      if (m) { m.last_read_seq = Math.max(m.last_read_seq, e.seq); refreshReadMarks(); }
+      if (e.user_id === me) { const t = state.talks.find((x) => x.id === e.talk_id); if (t) { t.unread = 0; t.last_read_seq = e.seq; renderTalks(); } }
+    } else if (e.type === 'talk') {
+      loadTalks();
+      if (e.talk_id === state.talk) api('GET', `/api/v1/talks/${state.talk}`).then((d) => { state.detail = d; }).catch(() => { state.talk = null; });
+    }
+  });
+  ws.addEventListener('close', () => { setTimeout(() => connect(Math.min(delay * 2, 10000)), delay); });
+}
+
+// ---- new talk ----
+async function loadPeople() {
+  state.people = await api('GET', `/api/v1/orgs/${org}/directory`);
+  for (const p of state.people) state.names.set(p.id, p.display_name);
+  renderPeople();
+}
+
+function toKatakana(s) {
+  return s.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60));
+}
+
+function renderPeople() {
+  const q = toKatakana(document.getElementById('people-filter').value.trim().replace(/\s|　/g, ''));
+  const group = document.querySelector('input[name="kind"]:checked').value === 'group';
+  const list = document.getElementById('people');
+  const checked = new Set([...list.querySelectorAll('input:checked')].map((i) => i.value));
+  list.replaceChildren();
+  for (const p of state.people) {
+    if (p.id === me) continue;
+    const hay = (p.display_name + p.kana).replace(/\s|　/g, '');
+    if (q && !hay.includes(q)) continue;
+    const input = el('input', { type: group ? 'checkbox' : 'radio', name: 'person', value: p.id, checked: checked.has(p.id) });
+    list.append(el('li', {}, el('label', {}, input, ` ${p.display_name} `, el('span', { class: 'kana' }, p.kana))));
+  }
+}
+
+document.getElementById('people-filter').addEventListener('input', renderPeople);
+document.getElementById('talk-filter').addEventListener('input', renderTalks);
+for (const r of document.querySelectorAll('input[name="kind"]')) {
+  r.addEventListener('change', () => {
+    root.classList.toggle('group-mode', r.value === 'group' && r.checked);
+    renderPeople();
+  });
+}
+document.querySelector('.new-talk').addEventListener('toggle', (e) => { if (e.target.open && state.people.length === 0) loadPeople(); });
+document.getElementById('new-talk').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const error = document.getElementById('new-talk-error');
+  const kind = document.querySelector('input[name="kind"]:checked').value;
+  const chosen = [...document.querySelectorAll('#people input:checked')].map((i) => i.value);
+  try {
+    if (chosen.length === 0 && kind === 'direct') throw new Error(T.choose_people);
+    const body = kind === 'direct'
+      ? { kind, user_id: chosen[0] }
+      : { kind, name: document.getElementById('talk-name').value, members: chosen };
+    const created = await api('POST', '/api/v1/talks', body);
+    document.querySelector('.new-talk').open = false;
+    error.hidden = true;
+    await loadTalks();
+    openTalk(created.id, true);
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+});
+
+window.addEventListener('popstate', (e) => { if (e.state && e.state.talk) openTalk(e.state.talk, false); });
+document.addEventListener('visibilitychange', markRead);
+
+await loadTalks();
+connect();
+if (state.talk) openTalk(state.talk, false);

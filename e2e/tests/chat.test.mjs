@@ -1,0 +1,159 @@
+// Chat as two colleagues use it: start a 1:1 talk, send with Enter, never send while a Japanese
+// IME is composing (Chromium's and Safari's event orders), see messages arrive live, see 既読,
+// and see hostile text shown as text. Screenshots go to e2e/screenshots.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, signIn, shot } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function messageCount(page) {
+  return page.locator('#messages article.msg').count();
+}
+
+test('two colleagues talk live; IME Enter never sends; hostile text stays text', async () => {
+  const hanako = await (await browser.newContext()).newPage();
+  const shota = await (await browser.newContext()).newPage();
+  await signIn(hanako, server.base, 'sato.hanako');
+  await signIn(shota, server.base, 'suzuki.shota');
+
+  // Hanako starts a 1:1 talk with 鈴木 翔太, found by kana typed in hiragana.
+  await hanako.goto(`${server.base}/talks`);
+  await hanako.click('text=新しいトーク');
+  await hanako.fill('#people-filter', 'すずき');
+  await hanako.check('#people input[type=radio]');
+  await shot(hanako, 'chat-new-talk');
+  await hanako.click('#new-talk button[type=submit]');
+  await hanako.waitForSelector('#composer:not([hidden])');
+  assert.equal(await hanako.textContent('#talk-title'), '鈴木 翔太');
+
+  // Shota opens the talk list and the same talk.
+  await shota.goto(`${server.base}/talks`);
+  await shota.click('#talks a:has-text("佐藤 花子")');
+  await shota.waitForSelector('#composer:not([hidden])');
+
+  // Enter sends; Shift+Enter makes a new line.
+  await hanako.fill('#body', '');
+  await hanako.type('#body', 'おはようございます。');
+  await hanako.keyboard.down('Shift');
+  await hanako.keyboard.press('Enter');
+  await hanako.keyboard.up('Shift');
+  await hanako.type('#body', '本日の窓口当番の件です。');
+  await hanako.keyboard.press('Enter');
+  await hanako.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 1);
+  assert.equal(await hanako.inputValue('#body'), '');
+  // Shota receives it live, with the line break kept.
+  await shota.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 1);
+  assert.equal(await shota.textContent('#messages article.msg .bubble'), 'おはようございます。\n本日の窓口当番の件です。');
+
+  // IME, Chromium order: Enter arrives while composing (isComposing, keyCode 229).
+  await shota.fill('#body', 'かしこまりました');
+  await shota.evaluate(() => {
+    const t = document.getElementById('body');
+    t.dispatchEvent(new CompositionEvent('compositionstart', { data: '' }));
+    const e = new KeyboardEvent('keydown', { key: 'Enter', code: 'Enter', isComposing: true, bubbles: true, cancelable: true });
+    Object.defineProperty(e, 'keyCode', { value: 229 });
+    t.dispatchEvent(e);
+    t.dispatchEvent(new CompositionEvent('compositionend', { data: 'かしこまりました' }));
+  });
+  // IME, Safari order: composition ends first, then the confirming Enter (keyCode 229).
+  await shota.evaluate(() => {
+    const t = document.getElementById('body');
+    t.dispatchEvent(new CompositionEvent('compositionstart', { data: '' }));
+    t.dispatchEvent(new CompositionEvent('compositionend', { data: 'かしこまりました' }));
+    const e = new KeyboardEvent('keydown', { key: 'Enter', code: 'Enter', isComposing: false, bubbles: true, cancelable: true });
+    Object.defineProperty(e, 'keyCode', { value: 229 });
+    t.dispatchEvent(e);
+  });
+  await shota.waitForTimeout(300);
+  assert.equal(await messageCount(shota), 1, 'no message was sent by an IME Enter');
+  assert.equal(await shota.inputValue('#body'), 'かしこまりました');
+  // A real Enter after the IME is done sends.
+  await shota.waitForTimeout(100);
+  await shota.focus('#body');
+  await shota.keyboard.press('Enter');
+  await hanako.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 2);
+
+  // 既読: Shota has the talk open, so Hanako's message shows it was read.
+  await hanako.waitForSelector('[data-testid=read]');
+  assert.match(await hanako.textContent('[data-testid=read]'), /既読/);
+
+  // Hostile input is shown as typed, never interpreted.
+  const payloads = ['<script>window.__owned=1</script>', '<img src=x onerror="window.__owned=1">', '"><svg onload=alert(1)>'];
+  for (const p of payloads) {
+    await hanako.fill('#body', p);
+    await hanako.keyboard.press('Enter');
+  }
+  await shota.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 5);
+  const bubbles = await shota.locator('#messages .bubble').allTextContents();
+  assert.deepEqual(bubbles.slice(2), payloads);
+  assert.equal(await shota.evaluate(() => window.__owned), undefined);
+  assert.equal(await shota.locator('#messages img, #messages svg, #messages script').count(), 0);
+
+  // A URL becomes a safe link.
+  await shota.fill('#body', '資料はこちら https://www.example.lg.jp/kairan/ です');
+  await shota.keyboard.press('Enter');
+  await hanako.waitForSelector('#messages a[href="https://www.example.lg.jp/kairan/"]');
+  assert.equal(await hanako.getAttribute('#messages a', 'rel'), 'noopener noreferrer');
+  await shot(hanako, 'chat-talk');
+  await shot(shota, 'chat-talk-other');
+
+  await hanako.context().close();
+  await shota.context().close();
+});
+
+test('unread counts show in the talk list and clear when the talk is opened', async () => {
+  const kato = await (await browser.newContext()).newPage();
+  const tanaka = await (await browser.newContext()).newPage();
+  await signIn(kato, server.base, 'kato.koji');
+  await signIn(tanaka, server.base, 'tanaka.misaki');
+  await kato.goto(`${server.base}/talks`);
+  await kato.click('text=新しいトーク');
+  await kato.check('input[name=kind][value=group]');
+  await kato.fill('#talk-name', '広報誌 12月号 校正');
+  await kato.fill('#people-filter', '田中');
+  await kato.check('#people input[type=checkbox]');
+  await kato.click('#new-talk button[type=submit]');
+  await kato.waitForSelector('#composer:not([hidden])');
+  for (const m of ['表紙の写真を差し替えました。', '3ページの誤字を直しました。']) {
+    await kato.fill('#body', m);
+    await kato.keyboard.press('Enter');
+  }
+  await kato.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 2);
+  await tanaka.goto(`${server.base}/talks`);
+  await tanaka.waitForSelector('#talks [data-testid=unread]');
+  assert.equal(await tanaka.textContent('#talks [data-testid=unread]'), '2');
+  await shot(tanaka, 'chat-list-unread');
+  await tanaka.click('#talks a:has-text("広報誌 12月号 校正")');
+  await tanaka.waitForFunction(() => !document.querySelector('#talks [data-testid=unread]'));
+  await kato.waitForSelector('[data-testid=read]');
+  await kato.context().close();
+  await tanaka.context().close();
+});
+
+test('the chat works on a smartphone-sized screen', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  await signIn(page, server.base, 'tanaka.misaki');
+  await page.goto(`${server.base}/talks`);
+  await page.waitForSelector('#talks a');
+  await shot(page, 'mobile-chat-list');
+  await page.click('#talks a:has-text("広報誌")');
+  await page.waitForSelector('#composer:not([hidden])');
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `no horizontal scrolling (width ${width})`);
+  await shot(page, 'mobile-chat-talk');
+  await ctx.close();
+});
