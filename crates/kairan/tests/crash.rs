@@ -1,0 +1,266 @@
+//! A message acknowledged to its sender survives `kill -9` of the server (C2, "nothing is
+//! lost"): the real binary is killed in the middle of a stream of sends, restarted on the same
+//! data, and every acknowledged message must be there exactly once. SQLite, or PostgreSQL when
+//! `KAIRAN_TEST_POSTGRES_URL` is set.
+
+// Test code may panic on a broken precondition: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PASSWORD: &str = "crash test demo password 2026";
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_kairan"))
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            db_url,
+            "--data",
+        ])
+        .arg(data)
+        .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
+        .env("KAIRAN_LOG_LEVEL", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status().is_success()
+        {
+            // The demo is created before the first sign-in can work; wait for it.
+            if http.get(format!("{base}/login")).send().await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                return Server { child, base };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not start");
+}
+
+async fn sign_in(base: &str, login: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for _ in 0..100 {
+        let csrf: Value = http
+            .get(format!("{base}/api/v1/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+            .json(&json!({ "login_id": login, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            let v: Value = r.json().await.unwrap();
+            return (http, v["csrf_token"].as_str().unwrap().to_owned());
+        }
+        // The demo may still be filling in.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot sign in as {login}");
+}
+
+#[tokio::test]
+async fn every_acknowledged_message_survives_kill_9_exactly_once() {
+    let dir = std::env::temp_dir().join(format!("kairan-crash-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    sqlx::any::install_default_drivers();
+    let (db_url, pg) = match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
+        Ok(admin) => {
+            let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
+            let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let base = admin.rsplit_once('/').unwrap().0.to_owned();
+            (format!("{base}/{name}"), Some((admin, name)))
+        }
+        Err(_) => (
+            format!("sqlite://{}", dir.join("kairan.db").display()),
+            None,
+        ),
+    };
+    let port = free_port();
+    let mut server = start(&dir, &db_url, port).await;
+    let (http, csrf) = sign_in(&server.base, "sato.hanako").await;
+    let directory: Value = {
+        let me: Value = http
+            .get(format!("{}/api/v1/me", server.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        http.get(format!(
+            "{}/api/v1/orgs/{}/directory",
+            server.base,
+            me["org_id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+    };
+    let members: Vec<&str> = directory
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(5)
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    let talk: Value = http
+        .post(format!("{}/api/v1/talks", server.base))
+        .header("x-csrf-token", &csrf)
+        .json(&json!({ "kind": "group", "name": "障害試験", "members": members }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let talk = talk["id"].as_str().unwrap().to_owned();
+
+    // Four senders stream messages; the server is killed after about 120 acknowledgements.
+    let acked = std::sync::Arc::new(tokio::sync::Mutex::new(HashMap::<String, i64>::new()));
+    let mut senders = Vec::new();
+    for w in 0..4 {
+        let (http, csrf, base, talk, acked) = (
+            http.clone(),
+            csrf.clone(),
+            server.base.clone(),
+            talk.clone(),
+            acked.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            for i in 0..10_000 {
+                let body = format!("送信者{w} 連番{i}");
+                let r = http
+                    .post(format!("{base}/api/v1/talks/{talk}/messages"))
+                    .header("x-csrf-token", &csrf)
+                    .json(&json!({ "body": body }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        let v: Value = r.json().await.unwrap_or(Value::Null);
+                        if let Some(seq) = v["seq"].as_i64() {
+                            acked.lock().await.insert(body, seq);
+                        }
+                    }
+                    // The server is gone: whatever was not acknowledged may or may not exist.
+                    _ => return,
+                }
+            }
+        }));
+    }
+    while acked.lock().await.len() < 120 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.child.wait().unwrap();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = acked.lock().await.clone();
+
+    let server = start(&dir, &db_url, port).await;
+    let (http, _) = sign_in(&server.base, "sato.hanako").await;
+    let mut stored: Vec<Value> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Vec<Value> = http
+            .get(format!(
+                "{}/api/v1/talks/{talk}/messages?after={after}&limit=200",
+                server.base
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().unwrap()["seq"].as_i64().unwrap();
+        stored.extend(page);
+    }
+    let mut by_body: HashMap<String, Vec<i64>> = HashMap::new();
+    for m in &stored {
+        by_body
+            .entry(m["body"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(m["seq"].as_i64().unwrap());
+    }
+    for (body, seq) in &acked {
+        assert_eq!(
+            by_body.get(body),
+            Some(&vec![*seq]),
+            "acknowledged message {body} (seq {seq}) must be stored exactly once"
+        );
+    }
+    let seqs: Vec<i64> = stored.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "sequence numbers stay dense after the crash"
+    );
+    let mut server = server;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    // The audit chain survived the crash too.
+    let verify = Command::new(env!("CARGO_BIN_EXE_kairan"))
+        .args(["audit", "verify", "--database-url", &db_url, "--data"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    if let Some((admin, name)) = pg {
+        let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
