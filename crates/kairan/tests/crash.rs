@@ -59,6 +59,9 @@ async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let mut child = child;
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not start");
 }
 
