@@ -34,10 +34,11 @@ pub enum AuditAction {
     TalkMemberAdded,
     TalkMemberLeft,
     MessagePosted,
+    OrgSettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -58,6 +59,7 @@ impl AuditAction {
         AuditAction::TalkMemberAdded,
         AuditAction::TalkMemberLeft,
         AuditAction::MessagePosted,
+        AuditAction::OrgSettingsChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -82,6 +84,7 @@ impl AuditAction {
             AuditAction::TalkMemberAdded => "talk.member_added",
             AuditAction::TalkMemberLeft => "talk.member_left",
             AuditAction::MessagePosted => "message.posted",
+            AuditAction::OrgSettingsChanged => "org.settings_changed",
         }
     }
 
@@ -111,6 +114,7 @@ impl AuditAction {
             AuditAction::TalkMemberAdded => "トークへの招待",
             AuditAction::TalkMemberLeft => "トーク退出",
             AuditAction::MessagePosted => "メッセージ送信",
+            AuditAction::OrgSettingsChanged => "団体設定変更",
         }
     }
 
@@ -136,6 +140,7 @@ impl AuditAction {
             AuditAction::TalkMemberAdded => "Member added to talk",
             AuditAction::TalkMemberLeft => "Member left talk",
             AuditAction::MessagePosted => "Message sent",
+            AuditAction::OrgSettingsChanged => "Body settings changed",
         }
     }
 }

@@ -203,25 +203,28 @@ body.addEventListener('keydown', (e) => {
 });
 document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
 
-let sending = false;
-async function send() {
+// Sends go out one after another in the order typed. The box is cleared at once, so a fast
+// typist never has an Enter ignored; a failed send puts its text back.
+let queue = Promise.resolve();
+function send() {
   const text = body.value;
-  if (!text.trim() || sending || !state.talk) return;
+  if (!text.trim() || !state.talk) return;
+  const talk = state.talk;
+  body.value = '';
   const error = document.getElementById('send-error');
-  sending = true;
-  try {
-    const m = await api('POST', `/api/v1/talks/${state.talk}/messages`, { body: text });
-    body.value = '';
-    error.hidden = true;
-    addMessages([m]);
-    const box = document.getElementById('messages');
-    box.scrollTop = box.scrollHeight;
-  } catch (err) {
-    error.textContent = `${T.send_failed} ${err.message}`;
-    error.hidden = false;
-  } finally {
-    sending = false;
-  }
+  queue = queue.then(async () => {
+    try {
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text });
+      error.hidden = true;
+      addMessages([m]);
+      const box = document.getElementById('messages');
+      box.scrollTop = box.scrollHeight;
+    } catch (err) {
+      error.textContent = `${T.send_failed} ${err.message}`;
+      error.hidden = false;
+      if (!body.value && state.talk === talk) body.value = text;
+    }
+  });
 }
 
 // ---- live connection ----

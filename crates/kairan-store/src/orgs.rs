@@ -104,3 +104,13 @@ pub async fn department(conn: &mut AnyConnection, id: &str) -> Result<Option<Dep
     .fetch_optional(conn)
     .await?)
 }
+
+/// Replaces a body's settings document (JSON).
+pub async fn set_settings(tx: &mut WriteTx, org_id: &str, settings: &str) -> Result<()> {
+    sqlx::query("UPDATE orgs SET settings = $2 WHERE id = $1")
+        .bind(org_id)
+        .bind(settings)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -113,6 +113,23 @@ enum AdminCommand {
         /// The login ID.
         login_id: String,
     },
+    /// Set a body's own password rules (merged over the server default) and print the result.
+    SetPasswordPolicy {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        min_length: Option<u32>,
+        #[arg(long)]
+        min_length_privileged: Option<u32>,
+        #[arg(long)]
+        history: Option<u32>,
+        #[arg(long)]
+        lockout_threshold: Option<u32>,
+        #[arg(long)]
+        lockout_threshold_privileged: Option<u32>,
+        #[arg(long)]
+        lockout_minutes: Option<u32>,
+    },
     /// List who holds privileged roles, with when and by whom each was granted.
     ListPrivileged {
         #[arg(long)]
@@ -439,6 +456,37 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
             println!(
                 "new temporary password for {login_id} (shown once; must be changed at next sign-in): {temporary}"
             );
+        }
+        AdminCommand::SetPasswordPolicy {
+            org,
+            min_length,
+            min_length_privileged,
+            history,
+            lockout_threshold,
+            lockout_threshold_privileged,
+            lockout_minutes,
+        } => {
+            let org_id = org_id(state, &org).await?;
+            let mut m = serde_json::Map::new();
+            for (k, v) in [
+                ("min_length", min_length),
+                ("min_length_privileged", min_length_privileged),
+                ("history", history),
+                ("lockout_threshold", lockout_threshold),
+                ("lockout_threshold_privileged", lockout_threshold_privileged),
+                ("lockout_minutes", lockout_minutes),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.into(), v.into());
+                }
+            }
+            if m.is_empty() {
+                bail!("give at least one rule, e.g. --min-length 20");
+            }
+            let p = admin::set_password_policy(state, &op, &org_id, m)
+                .await
+                .map_err(err)?;
+            println!("{}", serde_json::to_string_pretty(&p)?);
         }
         AdminCommand::ListPrivileged { org } => {
             let org_id = org_id(state, &org).await?;

@@ -257,3 +257,43 @@ fn dlp_scan_reports_kinds_and_byte_offsets_without_values_and_masks_on_request()
         "ordinary details stay"
     );
 }
+
+#[tokio::test]
+async fn a_body_can_tighten_its_own_password_rules_from_the_console() {
+    let db = Db::new().await;
+    stdout(&db.kairan(&[
+        "admin",
+        "create-org",
+        "--code",
+        "minami-town",
+        "--name",
+        "南町",
+    ]));
+    let out = stdout(&db.kairan(&[
+        "admin",
+        "set-password-policy",
+        "--org",
+        "minami-town",
+        "--min-length",
+        "20",
+        "--lockout-threshold",
+        "4",
+    ]));
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(p["min_length"], 20);
+    assert_eq!(p["lockout_threshold"], 4);
+    assert_eq!(p["history"], 5, "other rules keep the server default");
+    let weak = db.kairan(&[
+        "admin",
+        "set-password-policy",
+        "--org",
+        "minami-town",
+        "--min-length",
+        "4",
+    ]);
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("8文字以上"));
+    let ok = stdout(&db.kairan(&["audit", "verify"]));
+    assert!(ok.contains("intact: 2 records"), "{ok}");
+    db.drop().await;
+}

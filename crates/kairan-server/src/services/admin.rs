@@ -501,3 +501,66 @@ pub(crate) async fn directory_all(
         .map(|u| (u.id, u.display_name))
         .collect())
 }
+
+/// Sets a body's own password policy (merged over the server default). A console operation:
+/// the rules that protect a body's administrators are not theirs to loosen.
+pub async fn set_password_policy(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    overrides: serde_json::Map<String, serde_json::Value>,
+) -> Result<kairan_domain::password::PasswordPolicy, AppError> {
+    if !matches!(actor, Actor::Operator) {
+        return Err(Denied::MissingRole.into());
+    }
+    let org = org_by_id(state, org_id).await?;
+    let mut settings: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&org.settings).unwrap_or_default();
+    let mut password = match settings.remove("password") {
+        Some(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let keys: Vec<String> = overrides.keys().cloned().collect();
+    password.extend(overrides);
+    // Validate the merged result with the same parser the sign-in path uses.
+    let mut merged = serde_json::to_value(&state.config.password).unwrap_or_default();
+    if let serde_json::Value::Object(m) = &mut merged {
+        m.extend(password.clone());
+    }
+    let policy: kairan_domain::password::PasswordPolicy =
+        serde_json::from_value(merged).map_err(|e| {
+            kairan_domain::DomainError::invalid(
+                "password",
+                "パスワード規則",
+                format!("設定値が正しくありません({e})。"),
+                format!("invalid policy: {e}"),
+            )
+        })?;
+    if policy.min_length < 8
+        || policy.min_length_privileged < policy.min_length.min(16)
+        || policy.lockout_threshold == 0
+    {
+        return Err(kairan_domain::DomainError::invalid(
+            "password",
+            "パスワード規則",
+            "最小文字数は8文字以上、特権IDは一般の職員以上、ロックまでの回数は1回以上にしてください。",
+            "min_length must be at least 8, privileged IDs at least as strict, lockout threshold at least 1.",
+        )
+        .into());
+    }
+    settings.insert("password".into(), serde_json::Value::Object(password));
+    let mut tx = state.store.write().await?;
+    orgs::set_settings(
+        &mut tx,
+        org_id,
+        &serde_json::Value::Object(settings).to_string(),
+    )
+    .await?;
+    let mut e = audit_entry(actor, AuditAction::OrgSettingsChanged);
+    e.org_id = Some(org_id.to_owned());
+    e.target_id = Some(org_id.to_owned());
+    detail(&mut e, "password_keys", keys);
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(policy)
+}

@@ -524,3 +524,39 @@ async fn the_sign_in_page_is_japanese_with_the_banner_and_english_on_request() {
     assert_eq!(r.headers()["location"], "/");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_bodys_own_password_rules_apply_to_its_staff() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("strict-town", "厳格町").await;
+    let mut rules = serde_json::Map::new();
+    rules.insert("min_length".into(), 20.into());
+    kairan_server::services::admin::set_password_policy(
+        app.state(),
+        &kairan_domain::policy::Actor::Operator,
+        &org,
+        rules,
+    )
+    .await
+    .unwrap();
+    app.create_user(&org, "hanako.sato", &["staff"]).await;
+    let c = app.signed_in("hanako.sato").await;
+    let change = |new: &str| json!({ "current_password": PASSWORD, "new_password": new });
+    let r = c
+        .post("/api/v1/me/password", change("kT9vQ2mR7wZ4pLxa"))
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "password_too_short");
+    assert!(
+        r.1["error"]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("20文字以上")
+    );
+    assert_eq!(
+        c.post("/api/v1/me/password", change("kT9vQ2mR7wZ4pLxa-longer"))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    app.stop().await;
+}
