@@ -157,3 +157,35 @@ test('the chat works on a smartphone-sized screen', async () => {
   await shot(page, 'mobile-chat-talk');
   await ctx.close();
 });
+
+test('a My Number is stopped before sending, shown highlighted, and sent masked', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, server.base, 'ito.makoto');
+  await page.goto(`${server.base}/talks`);
+  await page.click('text=新しいトーク');
+  await page.fill('#people-filter', 'さとう');
+  await page.check('#people input[type=radio]');
+  await page.click('#new-talk button[type=submit]');
+  await page.waitForSelector('#composer:not([hidden])');
+  await page.fill('#body', '転入届の申請者、個人番号は1234-5678-9018です。');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlp:not([hidden])');
+  assert.equal(await page.textContent('#dlp-text mark'), '1234-5678-9018');
+  assert.match(await page.textContent('#dlp-list'), /個人番号/);
+  assert.equal(await page.isVisible('#dlp-send'), false, 'a block cannot be sent as is');
+  assert.equal(await messageCount(page), 0);
+  await shot(page, 'chat-dlp-blocked');
+  await page.click('#dlp-mask');
+  await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 1);
+  assert.equal(await page.textContent('#messages .bubble'), '転入届の申請者、個人番号は****-****-9018です。');
+
+  // A birth date asks; the sender may confirm.
+  await page.fill('#body', '対象者の生年月日は昭和60年4月1日です。');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlp:not([hidden])');
+  assert.equal(await page.isVisible('#dlp-send'), true);
+  await shot(page, 'chat-dlp-confirm');
+  await page.click('#dlp-send');
+  await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 2);
+  await page.context().close();
+});

@@ -35,10 +35,12 @@ pub enum AuditAction {
     TalkMemberLeft,
     MessagePosted,
     OrgSettingsChanged,
+    DlpBlocked,
+    DlpConfirmRequested,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 23] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -60,6 +62,8 @@ impl AuditAction {
         AuditAction::TalkMemberLeft,
         AuditAction::MessagePosted,
         AuditAction::OrgSettingsChanged,
+        AuditAction::DlpBlocked,
+        AuditAction::DlpConfirmRequested,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +89,8 @@ impl AuditAction {
             AuditAction::TalkMemberLeft => "talk.member_left",
             AuditAction::MessagePosted => "message.posted",
             AuditAction::OrgSettingsChanged => "org.settings_changed",
+            AuditAction::DlpBlocked => "dlp.blocked",
+            AuditAction::DlpConfirmRequested => "dlp.confirm_requested",
         }
     }
 
@@ -115,6 +121,8 @@ impl AuditAction {
             AuditAction::TalkMemberLeft => "トーク退出",
             AuditAction::MessagePosted => "メッセージ送信",
             AuditAction::OrgSettingsChanged => "団体設定変更",
+            AuditAction::DlpBlocked => "個人情報検知(送信停止)",
+            AuditAction::DlpConfirmRequested => "個人情報検知(確認)",
         }
     }
 
@@ -141,6 +149,8 @@ impl AuditAction {
             AuditAction::TalkMemberLeft => "Member left talk",
             AuditAction::MessagePosted => "Message sent",
             AuditAction::OrgSettingsChanged => "Body settings changed",
+            AuditAction::DlpBlocked => "Personal data blocked",
+            AuditAction::DlpConfirmRequested => "Personal data: confirmation asked",
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("internal: {0}")]
     Internal(String),
+    /// The message holds personal data: refused (block) or waiting for the sender's confirmation.
+    #[error("personal data found")]
+    Dlp(Box<crate::services::dlp::Verdict>),
 }
 
 impl From<StoreError> for AppError {
@@ -59,6 +62,12 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Dlp(v) => match v.action() {
+                crate::services::dlp::Action::Block => StatusCode::UNPROCESSABLE_ENTITY,
+                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => {
+                    StatusCode::CONFLICT
+                }
+            },
         }
     }
 }
@@ -77,6 +86,12 @@ impl Localized for AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal_error",
+            AppError::Dlp(v) => match v.action() {
+                crate::services::dlp::Action::Block => "dlp_blocked",
+                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => {
+                    "dlp_confirm_required"
+                }
+            },
         }
     }
 
@@ -93,6 +108,10 @@ impl Localized for AppError {
             AppError::BadRequest(_) => "入力の形式が正しくありません。".into(),
             AppError::PayloadTooLarge => "送信されたデータが大きすぎます。".into(),
             AppError::Internal(_) => "システムエラーが発生しました。時間をおいて再度お試しください。".into(),
+            AppError::Dlp(v) => match v.action() {
+                crate::services::dlp::Action::Block => "個人を特定できる番号などが含まれているため、このままでは送信できません。該当箇所をマスクして送信してください。".into(),
+                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => "個人情報または取扱注意の情報が含まれている可能性があります。内容を確認してから送信してください。".into(),
+            },
         }
     }
 
@@ -109,6 +128,10 @@ impl Localized for AppError {
             AppError::BadRequest(detail) => format!("The request is malformed: {detail}"),
             AppError::PayloadTooLarge => "The request is too large.".into(),
             AppError::Internal(_) => "Something went wrong. Please try again later.".into(),
+            AppError::Dlp(v) => match v.action() {
+                crate::services::dlp::Action::Block => "The message contains numbers that identify a person and cannot be sent as is. Mask them and send.".into(),
+                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => "The message may contain personal or restricted information. Check it before sending.".into(),
+            },
         }
     }
 }
@@ -142,6 +165,10 @@ fn conflict_en(code: &str) -> &'static str {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+    /// Present for `dlp_blocked` and `dlp_confirm_required`: what was found, where, and the
+    /// masked text that would pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dlp: Option<crate::services::dlp::Verdict>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -159,6 +186,10 @@ impl AppError {
                 code: self.code().to_owned(),
                 message_ja: self.message_ja(),
                 message_en: self.message_en(),
+            },
+            dlp: match self {
+                AppError::Dlp(v) => Some((**v).clone()),
+                _ => None,
             },
         }
     }

@@ -186,6 +186,18 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Enter sends, Shift+Enter adds a line. Agreement in chat is not a formal decision.",
     ),
     ("send", "送信", "Send"),
+    (
+        "dlp_title",
+        "個人情報が含まれている可能性があります",
+        "This may contain personal data",
+    ),
+    ("dlp_mask_send", "マスクして送信", "Mask and send"),
+    (
+        "dlp_send_anyway",
+        "確認のうえ、このまま送信",
+        "I have checked: send as is",
+    ),
+    ("dlp_edit", "修正する", "Edit"),
     ("menu", "メニュー", "Menu"),
 ];
 

@@ -18,6 +18,7 @@ pub struct Inner {
     pub metrics: Metrics,
     pub secure_cookies: bool,
     pub bus: Arc<dyn crate::realtime::Bus>,
+    pub scanner: kairan_dlp::Scanner,
 }
 
 impl std::ops::Deref for AppState {
@@ -38,6 +39,7 @@ impl AppState {
             metrics: Metrics::default(),
             secure_cookies,
             bus: Arc::new(crate::realtime::LocalBus::default()),
+            scanner: kairan_dlp::Scanner::default(),
         }))
     }
 }

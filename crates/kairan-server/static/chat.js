@@ -32,6 +32,8 @@ async function api(method, path, body) {
   if (!res.ok) {
     const err = new Error((data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || res.statusText);
     err.status = res.status;
+    err.code = data && data.error ? data.error.code : null;
+    err.dlp = data ? data.dlp : null;
     throw err;
   }
   return data;
@@ -204,28 +206,83 @@ body.addEventListener('keydown', (e) => {
 document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
 
 // Sends go out one after another in the order typed. The box is cleared at once, so a fast
-// typist never has an Enter ignored; a failed send puts its text back.
+// typist never has an Enter ignored; a failed send puts its text back. A message with personal
+// data comes back with what was found, shown before anything is sent.
 let queue = Promise.resolve();
-function send() {
-  const text = body.value;
+function send(text = body.value, confirm = false) {
   if (!text.trim() || !state.talk) return;
   const talk = state.talk;
-  body.value = '';
+  if (text === body.value) body.value = '';
   const error = document.getElementById('send-error');
   queue = queue.then(async () => {
     try {
-      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text });
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm });
       error.hidden = true;
       addMessages([m]);
       const box = document.getElementById('messages');
       box.scrollTop = box.scrollHeight;
     } catch (err) {
+      if (err.dlp && state.talk === talk) { showDlp(err, text); return; }
       error.textContent = `${T.send_failed} ${err.message}`;
       error.hidden = false;
       if (!body.value && state.talk === talk) body.value = text;
     }
   });
 }
+
+// Byte offsets from the server into the text, as JavaScript strings index UTF-16.
+function byteSlice(text, a, b) {
+  const bytes = new TextEncoder().encode(text);
+  return new TextDecoder().decode(bytes.slice(a, b));
+}
+
+function showDlp(err, original) {
+  const panel = document.getElementById('dlp');
+  const v = err.dlp;
+  const checked = v.checked_text;
+  const textNode = document.getElementById('dlp-text');
+  textNode.replaceChildren();
+  let at = 0;
+  const total = new TextEncoder().encode(checked).length;
+  for (const f of v.findings) {
+    textNode.append(byteSlice(checked, at, f.start));
+    textNode.append(el('mark', { title: T.lang === 'ja' ? f.label_ja : f.label_en }, byteSlice(checked, f.start, f.end)));
+    at = f.end;
+  }
+  textNode.append(byteSlice(checked, at, total));
+  const list = document.getElementById('dlp-list');
+  list.replaceChildren();
+  for (const f of v.findings) {
+    list.append(el('li', { 'data-kind': f.kind }, `${T.lang === 'ja' ? f.label_ja : f.label_en}: ${byteSlice(checked, f.start, f.end)}`));
+  }
+  document.getElementById('dlp-message').textContent = err.message;
+  document.getElementById('dlp-send').hidden = err.code !== 'dlp_confirm_required';
+  panel.hidden = false;
+  panel.dataset.masked = v.masked_text;
+  panel.dataset.original = original;
+  document.getElementById('dlp-mask').focus();
+}
+
+function closeDlp() {
+  document.getElementById('dlp').hidden = true;
+}
+
+document.getElementById('dlp-mask').addEventListener('click', () => {
+  const masked = document.getElementById('dlp').dataset.masked;
+  closeDlp();
+  send(masked, false);
+});
+document.getElementById('dlp-send').addEventListener('click', () => {
+  const original = document.getElementById('dlp').dataset.original;
+  closeDlp();
+  send(original, true);
+});
+document.getElementById('dlp-edit').addEventListener('click', () => {
+  const original = document.getElementById('dlp').dataset.original;
+  closeDlp();
+  if (!body.value) body.value = original;
+  body.focus();
+});
 
 // ---- live connection ----
 function resume() {

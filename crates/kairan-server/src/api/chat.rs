@@ -201,6 +201,10 @@ pub struct NewMessage {
     pub body: String,
     #[serde(default)]
     pub reply_to: Option<String>,
+    /// Send despite findings that only ask for confirmation (409 `dlp_confirm_required`).
+    /// Findings that block (422 `dlp_blocked`) are never sent; send the masked text instead.
+    #[serde(default)]
+    pub confirm_dlp: bool,
 }
 
 /// Sends a message. The 201 answer means it is committed: it survives a crash.
@@ -219,6 +223,7 @@ pub async fn post(
         &talk,
         &req.body,
         req.reply_to.as_deref(),
+        req.confirm_dlp,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(MessageView::from(&m))))

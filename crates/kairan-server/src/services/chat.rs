@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::realtime::Event;
-use crate::services::{audit_entry, detail};
+use crate::services::{audit_entry, detail, dlp};
 use crate::state::AppState;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::input::{MessageBody, parse_talk_name};
@@ -172,15 +172,33 @@ pub async fn talk(
     Ok((talk, members))
 }
 
+/// Posts a message after the personal-data check. `confirmed` is the sender's "send anyway"
+/// for findings that only ask for confirmation; blocked findings are never sent.
 pub async fn post(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,
     body: &str,
     reply_to: Option<&str>,
+    confirmed: bool,
 ) -> Result<Message, AppError> {
     let body = MessageBody::parse(body)?;
     load(state, m, talk_id, TalkAction::Post).await?;
+    let verdict = dlp::check(&state.scanner, body.as_str());
+    let refused = match verdict.action() {
+        dlp::Action::Block => Some(AuditAction::DlpBlocked),
+        dlp::Action::Confirm if !confirmed => Some(AuditAction::DlpConfirmRequested),
+        dlp::Action::Confirm | dlp::Action::Allow => None,
+    };
+    if let Some(action) = refused {
+        let mut tx = state.store.write().await?;
+        let mut e = audit_entry(m.actor, action);
+        e.target_id = Some(talk_id.to_owned());
+        detail(&mut e, "findings", verdict.audit_details());
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        return Err(AppError::Dlp(Box::new(verdict)));
+    }
     let mut tx = state.store.write().await?;
     // Membership is checked again under the write lock: someone removed a moment ago may not post.
     if !chat::is_member(tx.conn(), talk_id, m.user_id).await? {
@@ -191,6 +209,10 @@ pub async fn post(
     e.target_id = Some(msg.id.clone());
     detail(&mut e, "talk", talk_id);
     detail(&mut e, "seq", msg.seq);
+    if !verdict.findings.is_empty() {
+        // Sent after the sender confirmed: which kinds, where; never the values.
+        detail(&mut e, "dlp_confirmed", verdict.audit_details());
+    }
     audit::append(&mut tx, e).await?;
     let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
         .await?

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod chat;
+pub mod dlp;
 pub mod identity;
 
 use kairan_domain::policy::Actor;

@@ -459,3 +459,139 @@ async fn sending_a_message_is_in_the_audit_log_without_its_text() {
     assert!(!log.to_string().contains("秘密の本文"));
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_my_number_is_refused_and_its_masked_form_can_be_sent() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "住民票", &[&t.ids[1]]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    let text = "申請者の個人番号は1234-5678-9018です。確認をお願いします。";
+    let r = hanako.post(&path, json!({ "body": text })).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_blocked");
+    let f = &r.1["dlp"]["findings"][0];
+    assert_eq!(f["kind"], "my_number");
+    assert_eq!(f["label_ja"], "個人番号");
+    let (s, e) = (
+        f["start"].as_u64().unwrap() as usize,
+        f["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(
+        &r.1["dlp"]["checked_text"].as_str().unwrap()[s..e],
+        "1234-5678-9018"
+    );
+    // Confirming does not override a block.
+    assert_error(
+        &hanako
+            .post(&path, json!({ "body": text, "confirm_dlp": true }))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "dlp_blocked",
+    );
+    let masked = r.1["dlp"]["masked_text"].as_str().unwrap().to_owned();
+    assert!(masked.contains("****-****-9018"), "{masked}");
+    let (s, m) = hanako.post(&path, json!({ "body": masked })).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let (_, list) = hanako.get(&path).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the unmasked text was never stored"
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_birth_date_asks_for_confirmation_and_the_choice_is_audited() {
+    let t = town().await;
+    t.app
+        .create_user(&t.org, "audit.person", &["auditor"])
+        .await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "福祉", &[]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    let text = "対象の方の生年月日は昭和60年4月1日です。";
+    assert_error(
+        &hanako.post(&path, json!({ "body": text })).await,
+        StatusCode::CONFLICT,
+        "dlp_confirm_required",
+    );
+    let (s, _) = hanako
+        .post(&path, json!({ "body": text, "confirm_dlp": true }))
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let auditor = t.app.signed_in("audit.person").await;
+    let (_, posted) = auditor
+        .get(&format!(
+            "/api/v1/orgs/{}/audit?action=message.posted",
+            t.org
+        ))
+        .await;
+    assert_eq!(
+        posted[0]["details"]["dlp_confirmed"][0]["kind"],
+        "birth_date"
+    );
+    let (_, asked) = auditor
+        .get(&format!(
+            "/api/v1/orgs/{}/audit?action=dlp.confirm_requested",
+            t.org
+        ))
+        .await;
+    assert_eq!(asked.as_array().unwrap().len(), 1);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn no_detected_value_reaches_the_audit_log_or_the_metrics() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "全種類", &[]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    // One message per kind, each value distinctive enough to search for.
+    let samples = [
+        ("個人番号は123456789018です", "123456789018"),
+        ("基礎年金番号 1234-567890", "567890"),
+        ("在留カード番号はAB12345678CDです", "AB12345678CD"),
+        ("旅券番号 TZ1234567", "TZ1234567"),
+        ("カード 4111 1111 1111 1111", "4111 1111 1111 1111"),
+        ("口座は普通 1234567 です", "1234567"),
+        ("生年月日：1985年4月1日", "1985年4月1日"),
+        ("住所は東京都千代田区霞が関1-2-3です", "霞が関1-2-3"),
+        ("携帯は090-1234-5678", "090-1234-5678"),
+        (
+            "連絡先 hanako.sato@example.lg.jp",
+            "hanako.sato@example.lg.jp",
+        ),
+    ];
+    for (text, _) in samples {
+        let r = hanako.post(&path, json!({ "body": text })).await;
+        if r.0 == StatusCode::CONFLICT {
+            hanako
+                .post(&path, json!({ "body": text, "confirm_dlp": true }))
+                .await;
+        }
+    }
+    // Everything the audit log holds, read directly from the database.
+    let mut conn = t.app.state().store.read().await.unwrap();
+    let rows = kairan_store::audit::list(
+        &mut conn,
+        &kairan_store::audit::Query {
+            org_id: t.org.clone(),
+            before_seq: None,
+            action: None,
+            actor_id: None,
+            limit: 10_000,
+        },
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let audit: String = rows.iter().map(|r| format!("{r:?}")).collect();
+    assert!(audit.contains("dlp.blocked"), "the blocks were recorded");
+    let (_, metrics) = hanako.get_text("/metrics").await;
+    for (_, value) in samples {
+        assert!(!audit.contains(value), "audit log holds {value}");
+        assert!(!metrics.contains(value), "metrics hold {value}");
+    }
+    t.app.stop().await;
+}
