@@ -189,3 +189,56 @@ test('a My Number is stopped before sending, shown highlighted, and sent masked'
   await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 2);
   await page.context().close();
 });
+
+test('reply, stamp, edit and delete work live for both people', async () => {
+  const a = await (await browser.newContext()).newPage();
+  const b = await (await browser.newContext()).newPage();
+  a.on('dialog', (d) => d.accept());
+  await signIn(a, server.base, 'kobayashi.sakura');
+  await signIn(b, server.base, 'watanabe.takuya');
+  await a.goto(`${server.base}/talks`);
+  await a.click('text=新しいトーク');
+  await a.fill('#people-filter', 'わたなべ');
+  await a.check('#people input[type=radio]');
+  await a.click('#new-talk button[type=submit]');
+  await a.waitForSelector('#composer:not([hidden])');
+  await b.goto(`${server.base}/talks`);
+  await b.click('#talks a:has-text("小林 さくら")');
+  await b.waitForSelector('#composer:not([hidden])');
+
+  await a.fill('#body', '明日の打合せは13時からです。');
+  await a.keyboard.press('Enter');
+  await b.waitForSelector('#m1');
+  // B replies to it and adds a stamp.
+  await b.hover('#m1');
+  await b.click('#m1 [data-act=reply]');
+  assert.match(await b.textContent('#replying'), /明日の打合せ/);
+  await b.fill('#body', '承知しました。');
+  await b.keyboard.press('Enter');
+  await a.waitForSelector('#m2 [data-testid=quote]');
+  assert.match(await a.textContent('#m2 [data-testid=quote]'), /明日の打合せは13時から/);
+  await b.hover('#m1');
+  await b.click('#m1 [data-act=stamp]');
+  await b.click('#m1 .stamps [data-stamp=ok]');
+  await a.waitForSelector('#m1 .reaction[data-stamp=ok]');
+  assert.equal(await a.textContent('#m1 .reaction[data-stamp=ok]'), '🙆 1');
+
+  // A edits the time; B sees the new text marked edited.
+  await a.hover('#m1');
+  await a.click('#m1 [data-act=edit]');
+  await a.fill('#m1 .edit-box', '明日の打合せは14時からに変更です。');
+  await a.click('#m1 .edit-form .primary');
+  await b.waitForFunction(() => document.querySelector('#m1 .bubble')?.textContent === '明日の打合せは14時からに変更です。');
+  assert.match(await b.textContent('#m1 .meta'), /編集済み/);
+  await shot(b, 'chat-reply-stamp-edit');
+
+  // A deletes it; B sees the placeholder, and the reply's quote says so.
+  await a.hover('#m1');
+  await a.click('#m1 [data-act=delete]');
+  await b.waitForFunction(() => document.querySelector('#m1 .bubble')?.textContent === 'このメッセージは削除されました');
+  assert.equal(await b.locator('#m1 .reaction').count(), 0);
+  assert.equal(await b.textContent('#m2 [data-testid=quote]'), '小林 さくらこのメッセージは削除されました', 'a quote never keeps deleted text');
+  await shot(b, 'chat-deleted');
+  await a.context().close();
+  await b.context().close();
+});

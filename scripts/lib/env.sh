@@ -23,6 +23,7 @@ ensure_packages() {
   local missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   [ -d /usr/share/fonts/opentype/noto ] || missing+=(fonts-noto-cjk)
+  [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
   command -v node >/dev/null || missing+=(nodejs npm)
   command -v psql >/dev/null || missing+=(postgresql postgresql-contrib)
   if [ ${#missing[@]} -gt 0 ]; then

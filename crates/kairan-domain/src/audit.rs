@@ -37,10 +37,13 @@ pub enum AuditAction {
     OrgSettingsChanged,
     DlpBlocked,
     DlpConfirmRequested,
+    MessageEdited,
+    MessageDeleted,
+    ReactionChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 23] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -64,6 +67,9 @@ impl AuditAction {
         AuditAction::OrgSettingsChanged,
         AuditAction::DlpBlocked,
         AuditAction::DlpConfirmRequested,
+        AuditAction::MessageEdited,
+        AuditAction::MessageDeleted,
+        AuditAction::ReactionChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -91,6 +97,9 @@ impl AuditAction {
             AuditAction::OrgSettingsChanged => "org.settings_changed",
             AuditAction::DlpBlocked => "dlp.blocked",
             AuditAction::DlpConfirmRequested => "dlp.confirm_requested",
+            AuditAction::MessageEdited => "message.edited",
+            AuditAction::MessageDeleted => "message.deleted",
+            AuditAction::ReactionChanged => "message.reaction",
         }
     }
 
@@ -123,6 +132,9 @@ impl AuditAction {
             AuditAction::OrgSettingsChanged => "団体設定変更",
             AuditAction::DlpBlocked => "個人情報検知(送信停止)",
             AuditAction::DlpConfirmRequested => "個人情報検知(確認)",
+            AuditAction::MessageEdited => "メッセージ編集",
+            AuditAction::MessageDeleted => "メッセージ削除",
+            AuditAction::ReactionChanged => "リアクション",
         }
     }
 
@@ -151,6 +163,9 @@ impl AuditAction {
             AuditAction::OrgSettingsChanged => "Body settings changed",
             AuditAction::DlpBlocked => "Personal data blocked",
             AuditAction::DlpConfirmRequested => "Personal data: confirmation asked",
+            AuditAction::MessageEdited => "Message edited",
+            AuditAction::MessageDeleted => "Message deleted",
+            AuditAction::ReactionChanged => "Reaction",
         }
     }
 }

@@ -221,6 +221,32 @@ impl MessageBody {
     }
 }
 
+/// The fixed set of stamps (reactions): code, emoji, Japanese label.
+pub const STAMPS: [(&str, &str, &str); 6] = [
+    ("like", "👍", "いいね"),
+    ("ok", "🙆", "了解"),
+    ("thanks", "🙏", "ありがとう"),
+    ("done", "✅", "対応済み"),
+    ("looking", "👀", "確認中"),
+    ("celebrate", "🎉", "おめでとう"),
+];
+
+/// A stamp code from [`STAMPS`].
+pub fn parse_stamp(raw: &str) -> Result<&'static str, DomainError> {
+    STAMPS
+        .iter()
+        .find(|(code, _, _)| *code == raw)
+        .map(|(code, _, _)| *code)
+        .ok_or_else(|| {
+            DomainError::invalid(
+                "stamp",
+                "スタンプ",
+                "用意されたスタンプから選んでください。",
+                "choose one of the available stamps.",
+            )
+        })
+}
+
 /// A group talk's name.
 pub fn parse_talk_name(raw: &str) -> Result<String, DomainError> {
     text("name", "トーク名", raw, 50)

@@ -145,6 +145,7 @@ fn conflict_ja(code: &str) -> &'static str {
         "role_not_granted" => "この権限は付与されていません。",
         "already_suspended" => "既に利用停止中です。",
         "already_active" => "既に利用中です。",
+        "message_deleted" => "このメッセージは削除されています。",
         _ => "既に登録されています。",
     }
 }
@@ -158,6 +159,7 @@ fn conflict_en(code: &str) -> &'static str {
         "role_not_granted" => "The user does not have this role.",
         "already_suspended" => "The user is already suspended.",
         "already_active" => "The user is already active.",
+        "message_deleted" => "This message has been deleted.",
         _ => "It already exists.",
     }
 }

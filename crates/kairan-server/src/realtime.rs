@@ -31,6 +31,16 @@ pub struct MessageView {
     pub body: String,
     pub reply_to: Option<String>,
     pub created_at: i64,
+    pub edited: bool,
+    pub deleted: bool,
+    /// Stamps with who reacted; filled by the message list, empty on live events.
+    pub reactions: Vec<ReactionView>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReactionView {
+    pub stamp: String,
+    pub user_ids: Vec<String>,
 }
 
 impl From<&Message> for MessageView {
@@ -43,6 +53,9 @@ impl From<&Message> for MessageView {
             body: m.body.clone(),
             reply_to: m.reply_to.clone(),
             created_at: m.created_at,
+            edited: m.edited_at.is_some(),
+            deleted: m.deleted_at.is_some(),
+            reactions: Vec::new(),
         }
     }
 }
@@ -52,6 +65,17 @@ impl From<&Message> for MessageView {
 pub enum EventKind {
     Message {
         message: MessageView,
+    },
+    /// An edited or deleted message: replaces what the client shows for that `seq`.
+    MessageUpdated {
+        message: MessageView,
+    },
+    Reaction {
+        message_id: String,
+        seq: i64,
+        stamp: String,
+        user_id: String,
+        on: bool,
     },
     Read {
         user_id: String,
@@ -77,6 +101,34 @@ impl Event {
             recipients: Arc::new(recipients),
             talk_id: m.talk_id.clone(),
             kind: EventKind::Message { message: m.into() },
+        }
+    }
+
+    pub fn updated(m: &Message, recipients: Vec<String>) -> Event {
+        Event {
+            recipients: Arc::new(recipients),
+            talk_id: m.talk_id.clone(),
+            kind: EventKind::MessageUpdated { message: m.into() },
+        }
+    }
+
+    pub fn reaction(
+        m: &Message,
+        stamp: &str,
+        user_id: &str,
+        on: bool,
+        recipients: Vec<String>,
+    ) -> Event {
+        Event {
+            recipients: Arc::new(recipients),
+            talk_id: m.talk_id.clone(),
+            kind: EventKind::Reaction {
+                message_id: m.id.clone(),
+                seq: m.seq,
+                stamp: stamp.to_owned(),
+                user_id: user_id.to_owned(),
+                on,
+            },
         }
     }
 

@@ -140,21 +140,151 @@ function readCount(seq, sender) {
   return state.detail.members.filter((m) => m.user_id !== sender && m.last_read_seq >= seq).length;
 }
 
+const STAMPS = [['like', '👍'], ['ok', '🙆'], ['thanks', '🙏'], ['done', '✅'], ['looking', '👀'], ['celebrate', '🎉']];
+const stampEmoji = (code) => (STAMPS.find(([c]) => c === code) || [code, code])[1];
+
+function snippet(text) {
+  const t = text.replace(/\s+/g, ' ');
+  return t.length > 40 ? `${t.slice(0, 40)}…` : t;
+}
+
 function messageNode(m) {
   const mine = m.sender_id === me;
-  const node = el('article', { class: mine ? 'msg mine' : 'msg', id: `m${m.seq}`, 'data-seq': String(m.seq) });
+  const node = el('article', { class: mine ? 'msg mine' : 'msg', id: `m${m.seq}`, 'data-seq': String(m.seq), tabIndex: -1 });
   if (!mine) node.append(el('div', { class: 'who' }, state.names.get(m.sender_id) || '—'));
-  const bubble = el('div', { class: 'bubble' });
-  bubble.append(renderBody(m.body));
+  if (m.reply_to && !m.deleted) {
+    const original = [...state.messages.values()].find((x) => x.id === m.reply_to);
+    const quote = el('button', { type: 'button', class: 'quote', 'data-testid': 'quote' },
+      el('span', { class: 'quote-who' }, original ? (state.names.get(original.sender_id) || '') : ''),
+      original ? (original.deleted ? T.deleted : snippet(original.body)) : '…');
+    quote.addEventListener('click', () => {
+      if (!original) return;
+      const target = document.getElementById(`m${original.seq}`);
+      if (target) { target.scrollIntoView({ block: 'center' }); target.classList.add('flash'); target.focus(); setTimeout(() => target.classList.remove('flash'), 1500); }
+    });
+    node.append(quote);
+  }
+  const bubble = el('div', { class: m.deleted ? 'bubble deleted' : 'bubble' });
+  if (m.deleted) bubble.append(T.deleted); else bubble.append(renderBody(m.body));
   node.append(bubble);
+  if (!m.deleted && m.reactions && m.reactions.length) {
+    const row = el('div', { class: 'reactions' });
+    for (const r of m.reactions) {
+      const who = r.user_ids.map((u) => state.names.get(u) || '').join('、');
+      const chip = el('button', { type: 'button', class: r.user_ids.includes(me) ? 'reaction mine' : 'reaction', title: who, 'data-stamp': r.stamp }, `${stampEmoji(r.stamp)} ${r.user_ids.length}`);
+      chip.addEventListener('click', () => toggleStamp(m, r.stamp));
+      row.append(chip);
+    }
+    node.append(row);
+  }
   const meta = el('div', { class: 'meta' }, el('time', {}, timeOf(m.created_at)));
-  if (mine) {
+  if (m.edited && !m.deleted) meta.append(el('span', { class: 'edited' }, T.edited));
+  if (mine && !m.deleted) {
     const others = state.detail ? state.detail.members.length - 1 : 0;
     const n = readCount(m.seq, m.sender_id);
     if (n > 0) meta.append(el('span', { class: 'read', 'data-testid': 'read' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`));
   }
   node.append(meta);
+  if (!m.deleted) node.append(actions(m, mine));
   return node;
+}
+
+function actions(m, mine) {
+  const bar = el('div', { class: 'actions-bar' });
+  const reply = el('button', { type: 'button', class: 'act', 'data-act': 'reply' }, T.reply);
+  reply.addEventListener('click', () => startReply(m));
+  bar.append(reply);
+  const pick = el('details', { class: 'stamp-picker' }, el('summary', { class: 'act', 'data-act': 'stamp' }, T.stamp));
+  const grid = el('div', { class: 'stamps' });
+  for (const [code, emoji] of STAMPS) {
+    const b = el('button', { type: 'button', 'data-stamp': code, title: code }, emoji);
+    b.addEventListener('click', () => { pick.open = false; toggleStamp(m, code); });
+    grid.append(b);
+  }
+  pick.append(grid);
+  bar.append(pick);
+  if (mine) {
+    const edit = el('button', { type: 'button', class: 'act', 'data-act': 'edit' }, T.edit);
+    edit.addEventListener('click', () => startEdit(m));
+    const del = el('button', { type: 'button', class: 'act', 'data-act': 'delete' }, T.delete);
+    del.addEventListener('click', async () => {
+      if (!window.confirm(T.delete_confirm)) return;
+      const updated = await api('DELETE', `/api/v1/messages/${m.id}`);
+      replaceMessage(updated);
+    });
+    bar.append(edit, del);
+  }
+  return bar;
+}
+
+async function toggleStamp(m, code) {
+  const current = state.messages.get(m.seq);
+  const r = (current.reactions || []).find((x) => x.stamp === code);
+  const on = !(r && r.user_ids.includes(me));
+  if (on) await api('POST', `/api/v1/messages/${m.id}/reactions`, { stamp: code });
+  else await api('DELETE', `/api/v1/messages/${m.id}/reactions/${code}`);
+  applyReaction(m.seq, code, me, on);
+}
+
+function applyReaction(seq, code, user, on) {
+  const m = state.messages.get(seq);
+  if (!m) return;
+  m.reactions = m.reactions || [];
+  let r = m.reactions.find((x) => x.stamp === code);
+  if (!r) { r = { stamp: code, user_ids: [] }; m.reactions.push(r); }
+  r.user_ids = r.user_ids.filter((u) => u !== user);
+  if (on) r.user_ids.push(user);
+  m.reactions = m.reactions.filter((x) => x.user_ids.length > 0);
+  replaceMessage(m);
+}
+
+function replaceMessage(updated) {
+  const old = state.messages.get(updated.seq);
+  if (!old) return;
+  const merged = { ...old, ...updated, reactions: updated.reactions && updated.reactions.length ? updated.reactions : old.reactions };
+  if (updated.deleted) merged.reactions = [];
+  state.messages.set(updated.seq, merged);
+  const node = document.getElementById(`m${updated.seq}`);
+  if (node) node.replaceWith(messageNode(merged));
+  // Replies quote this message: they must show the new text, or that it was deleted.
+  for (const r of state.messages.values()) {
+    if (r.reply_to === merged.id) {
+      const quoting = document.getElementById(`m${r.seq}`);
+      if (quoting) quoting.replaceWith(messageNode(r));
+    }
+  }
+}
+
+let replyTo = null;
+function startReply(m) {
+  replyTo = m;
+  const bar = document.getElementById('replying');
+  bar.replaceChildren(el('span', {}, `${T.replying_to} ${state.names.get(m.sender_id) || ''}「${snippet(m.body)}」`));
+  const x = el('button', { type: 'button', class: 'link', 'aria-label': T.cancel_reply }, '×');
+  x.addEventListener('click', () => { replyTo = null; bar.hidden = true; });
+  bar.append(x);
+  bar.hidden = false;
+  document.getElementById('body').focus();
+}
+
+function startEdit(m) {
+  const node = document.getElementById(`m${m.seq}`);
+  const box = el('textarea', { class: 'edit-box', rows: 2, value: m.body });
+  box.value = m.body;
+  const save = el('button', { type: 'button', class: 'primary' }, T.save);
+  const cancel = el('button', { type: 'button', class: 'link' }, T.cancel);
+  const form = el('div', { class: 'edit-form' }, box, el('div', { class: 'actions' }, save, cancel));
+  node.querySelector('.bubble').replaceWith(form);
+  guardEnter(box, () => save.click());
+  save.addEventListener('click', async () => {
+    try {
+      replaceMessage(await api('PATCH', `/api/v1/messages/${m.id}`, { body: box.value }));
+    } catch (err) {
+      if (err.dlp) { showDlp(err, box.value); replaceMessage(m); } else { window.alert(err.message); }
+    }
+  });
+  cancel.addEventListener('click', () => replaceMessage(m));
+  box.focus();
 }
 
 function addMessages(list) {
@@ -189,20 +319,23 @@ async function markRead() {
 }
 
 // ---- composer: Enter sends, Shift+Enter breaks the line, IME Enter never sends ----
+// Chromium and Firefox mark the confirming Enter as composing (isComposing, keyCode 229).
+// Safari ends the composition first and then delivers that Enter as keyCode 229, so an Enter
+// right after compositionend is treated as part of the IME too.
+function guardEnter(area, action) {
+  let composing = false;
+  let compositionEndedAt = -Infinity;
+  area.addEventListener('compositionstart', () => { composing = true; });
+  area.addEventListener('compositionend', () => { composing = false; compositionEndedAt = performance.now(); });
+  area.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (composing || e.isComposing || e.keyCode === 229 || performance.now() - compositionEndedAt < 50) return;
+    e.preventDefault();
+    action();
+  });
+}
 const body = document.getElementById('body');
-let composing = false;
-let compositionEndedAt = -Infinity;
-body.addEventListener('compositionstart', () => { composing = true; });
-body.addEventListener('compositionend', () => { composing = false; compositionEndedAt = performance.now(); });
-body.addEventListener('keydown', (e) => {
-  if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey) return;
-  // Chromium and Firefox mark the confirming Enter as composing (isComposing, keyCode 229).
-  // Safari ends the composition first and then delivers that Enter as keyCode 229, so an Enter
-  // right after compositionend is treated as part of the IME too.
-  if (composing || e.isComposing || e.keyCode === 229 || performance.now() - compositionEndedAt < 50) return;
-  e.preventDefault();
-  send();
-});
+guardEnter(body, () => send());
 document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
 
 // Sends go out one after another in the order typed. The box is cleared at once, so a fast
@@ -213,10 +346,13 @@ function send(text = body.value, confirm = false) {
   if (!text.trim() || !state.talk) return;
   const talk = state.talk;
   if (text === body.value) body.value = '';
+  const reply = replyTo ? replyTo.id : undefined;
+  replyTo = null;
+  document.getElementById('replying').hidden = true;
   const error = document.getElementById('send-error');
   queue = queue.then(async () => {
     try {
-      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm });
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply });
       error.hidden = true;
       addMessages([m]);
       const box = document.getElementById('messages');
@@ -310,6 +446,10 @@ function connect(delay = 500) {
       }
       if (t) { t.last_seq = Math.max(t.last_seq, e.message.seq); t.last_message_at = e.message.created_at; renderTalks(); }
       else loadTalks();
+    } else if (e.type === 'message_updated' && e.talk_id === state.talk) {
+      replaceMessage(e.message);
+    } else if (e.type === 'reaction' && e.talk_id === state.talk) {
+      if (e.user_id !== me) applyReaction(e.seq, e.stamp, e.user_id, e.on);
     } else if (e.type === 'read' && state.detail && e.talk_id === state.talk) {
       const m = state.detail.members.find((x) => x.user_id === e.user_id);
       if (m) { m.last_read_seq = Math.max(m.last_read_seq, e.seq); refreshReadMarks(); }

@@ -265,3 +265,130 @@ pub async fn set_name(tx: &mut WriteTx, talk_id: &str, name: &str) -> Result<()>
         .await?;
     Ok(())
 }
+
+pub async fn message(conn: &mut AnyConnection, id: &str) -> Result<Option<Message>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)
+}
+
+async fn keep_version(tx: &mut WriteTx, m: &Message, by: &str, reason: &str) -> Result<()> {
+    let next: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(version), 0) + 1 FROM message_versions WHERE message_id = $1",
+    )
+    .bind(&m.id)
+    .fetch_one(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO message_versions (message_id, version, body, replaced_by, replaced_at, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&m.id)
+    .bind(next)
+    .bind(&m.body)
+    .bind(by)
+    .bind(crate::now_us())
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Replaces a message's text, keeping the previous text as a version.
+pub async fn edit_message(tx: &mut WriteTx, m: &Message, by: &str, body: &str) -> Result<Message> {
+    keep_version(tx, m, by, "edited").await?;
+    let now = crate::now_us();
+    sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
+        .bind(&m.id)
+        .bind(body)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    Ok(Message {
+        body: body.to_owned(),
+        edited_at: Some(now),
+        ..m.clone()
+    })
+}
+
+/// Deletes a message for its readers: the text moves to the version history and the row keeps
+/// its place (and sequence number) in the talk.
+pub async fn delete_message(tx: &mut WriteTx, m: &Message, by: &str) -> Result<Message> {
+    keep_version(tx, m, by, "deleted").await?;
+    let now = crate::now_us();
+    sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
+        .bind(&m.id)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    Ok(Message {
+        body: String::new(),
+        deleted_at: Some(now),
+        ..m.clone()
+    })
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Version {
+    pub version: i64,
+    pub body: String,
+    pub replaced_by: String,
+    pub replaced_at: i64,
+    pub reason: String,
+}
+
+pub async fn versions(conn: &mut AnyConnection, message_id: &str) -> Result<Vec<Version>> {
+    Ok(sqlx::query_as(
+        "SELECT version, body, replaced_by, replaced_at, reason FROM message_versions WHERE message_id = $1 ORDER BY version",
+    )
+    .bind(message_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Adds or removes one person's stamp on a message. Returns whether anything changed.
+pub async fn set_reaction(
+    tx: &mut WriteTx,
+    message_id: &str,
+    user_id: &str,
+    stamp: &str,
+    on: bool,
+) -> Result<bool> {
+    let done = if on {
+        sqlx::query(
+            "INSERT INTO message_reactions (message_id, user_id, stamp, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (message_id, user_id, stamp) DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(user_id)
+        .bind(stamp)
+        .bind(crate::now_us())
+        .execute(tx.conn())
+        .await?
+    } else {
+        sqlx::query(
+            "DELETE FROM message_reactions WHERE message_id = $1 AND user_id = $2 AND stamp = $3",
+        )
+        .bind(message_id)
+        .bind(user_id)
+        .bind(stamp)
+        .execute(tx.conn())
+        .await?
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+/// (message, stamp, user) for a set of messages of one talk, oldest first.
+pub async fn reactions(
+    conn: &mut AnyConnection,
+    talk_id: &str,
+    from_seq: i64,
+    to_seq: i64,
+) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT r.message_id, r.stamp, r.user_id FROM message_reactions r JOIN messages m ON m.id = r.message_id
+         WHERE m.talk_id = $1 AND m.seq >= $2 AND m.seq <= $3 ORDER BY r.created_at",
+    )
+    .bind(talk_id)
+    .bind(from_seq)
+    .bind(to_seq)
+    .fetch_all(conn)
+    .await?)
+}

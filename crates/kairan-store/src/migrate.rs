@@ -20,6 +20,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_chat.sql"),
         postgres: include_str!("../migrations/postgres/0002_chat.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("../migrations/sqlite/0003_message_history.sql"),
+        postgres: include_str!("../migrations/postgres/0003_message_history.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

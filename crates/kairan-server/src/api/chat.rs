@@ -193,7 +193,25 @@ pub async fn messages(
         p.limit.unwrap_or(50),
     )
     .await?;
-    Ok(Json(list.iter().map(MessageView::from).collect()))
+    let (first, last) = (
+        list.first().map(|m| m.seq).unwrap_or(0),
+        list.last().map(|m| m.seq).unwrap_or(0),
+    );
+    let mut reactions = chat::reactions(&state, &talk, first, last).await?;
+    Ok(Json(
+        list.iter()
+            .map(|m| {
+                let mut v = MessageView::from(m);
+                v.reactions = reactions
+                    .remove(&m.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(stamp, user_ids)| crate::realtime::ReactionView { stamp, user_ids })
+                    .collect();
+                v
+            })
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -288,5 +306,75 @@ pub async fn rename(
 ) -> Result<StatusCode, AppError> {
     let actor = me.actor();
     chat::rename(&state, &member(&me, &actor), &talk, &req.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditMessage {
+    pub body: String,
+    #[serde(default)]
+    pub confirm_dlp: bool,
+}
+
+/// Edits one's own message. Members see it marked edited; every version is kept for auditors.
+#[utoipa::path(patch, path = "/api/v1/messages/{message}", params(("message" = String, Path)), request_body = EditMessage,
+    responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn edit(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+    ApiJson(req): ApiJson<EditMessage>,
+) -> Result<Json<MessageView>, AppError> {
+    let actor = me.actor();
+    let m = chat::edit(
+        &state,
+        &member(&me, &actor),
+        &message,
+        &req.body,
+        req.confirm_dlp,
+    )
+    .await?;
+    Ok(Json(MessageView::from(&m)))
+}
+
+/// Deletes one's own message: members see 「このメッセージは削除されました」.
+#[utoipa::path(delete, path = "/api/v1/messages/{message}", params(("message" = String, Path)),
+    responses((status = 200, body = MessageView), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+) -> Result<Json<MessageView>, AppError> {
+    let actor = me.actor();
+    let m = chat::delete(&state, &member(&me, &actor), &message).await?;
+    Ok(Json(MessageView::from(&m)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Stamp {
+    /// like, ok, thanks, done, looking, celebrate
+    pub stamp: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/messages/{message}/reactions", params(("message" = String, Path)), request_body = Stamp, responses((status = 204)))]
+pub async fn react(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+    ApiJson(req): ApiJson<Stamp>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::react(&state, &member(&me, &actor), &message, &req.stamp, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/messages/{message}/reactions/{stamp}", params(("message" = String, Path), ("stamp" = String, Path)), responses((status = 204)))]
+pub async fn unreact(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path((message, stamp)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::react(&state, &member(&me, &actor), &message, &stamp, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }

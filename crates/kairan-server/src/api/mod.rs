@@ -69,6 +69,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         chat::invite,
         chat::leave,
         chat::rename,
+        chat::edit,
+        chat::delete,
+        chat::react,
+        chat::unreact,
     ),
     components(schemas(ErrorBody))
 )]
@@ -124,5 +128,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/talks/{talk}/read", post(chat::read))
         .route("/api/v1/talks/{talk}/members", post(chat::invite))
         .route("/api/v1/talks/{talk}/members/me", delete(chat::leave))
+        .route(
+            "/api/v1/messages/{message}",
+            axum::routing::patch(chat::edit).delete(chat::delete),
+        )
+        .route("/api/v1/messages/{message}/reactions", post(chat::react))
+        .route(
+            "/api/v1/messages/{message}/reactions/{stamp}",
+            delete(chat::unreact),
+        )
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

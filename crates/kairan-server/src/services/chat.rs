@@ -190,6 +190,22 @@ pub async fn post(
         dlp::Action::Confirm if !confirmed => Some(AuditAction::DlpConfirmRequested),
         dlp::Action::Confirm | dlp::Action::Allow => None,
     };
+    if reply_to.is_some() {
+        let mut conn = state.store.read().await?;
+        let original = match reply_to {
+            Some(r) => chat::message(&mut conn, r).await?,
+            None => None,
+        };
+        if original.is_none_or(|o| o.talk_id != talk_id) {
+            return Err(DomainError::invalid(
+                "reply_to",
+                "返信先",
+                "このトークのメッセージに返信してください。",
+                "reply to a message of this talk.",
+            )
+            .into());
+        }
+    }
     if let Some(action) = refused {
         let mut tx = state.store.write().await?;
         let mut e = audit_entry(m.actor, action);
@@ -352,4 +368,160 @@ pub async fn rename(
     tx.commit().await?;
     state.bus.publish(Event::membership(talk_id, recipients));
     Ok(())
+}
+
+async fn own_message(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+    action: TalkAction,
+) -> Result<Message, AppError> {
+    let msg = {
+        let mut conn = state.store.read().await?;
+        chat::message(&mut conn, message_id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    load(state, m, &msg.talk_id, action).await?;
+    Ok(msg)
+}
+
+fn only_own(msg: &Message, m: &Member<'_>) -> Result<(), AppError> {
+    if msg.sender_id != m.user_id {
+        return Err(DomainError::invalid(
+            "message",
+            "メッセージ",
+            "自分が送信したメッセージだけを編集・削除できます。",
+            "you can only edit or delete your own messages.",
+        )
+        .into());
+    }
+    if msg.deleted_at.is_some() {
+        return Err(AppError::Conflict("message_deleted"));
+    }
+    Ok(())
+}
+
+async fn members_of(
+    tx: &mut kairan_store::WriteTx,
+    talk_id: &str,
+) -> Result<Vec<String>, AppError> {
+    Ok(chat::members(tx.conn(), talk_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect())
+}
+
+/// Edits one's own message. The new text passes the same personal-data check as a new message;
+/// the old text is kept for auditors (G7).
+pub async fn edit(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+    body: &str,
+    confirmed: bool,
+) -> Result<Message, AppError> {
+    let body = MessageBody::parse(body)?;
+    let msg = own_message(state, m, message_id, TalkAction::Post).await?;
+    only_own(&msg, m)?;
+    let verdict = dlp::check(&state.scanner, body.as_str());
+    if verdict.action() == dlp::Action::Block
+        || (verdict.action() == dlp::Action::Confirm && !confirmed)
+    {
+        let mut tx = state.store.write().await?;
+        let action = if verdict.action() == dlp::Action::Block {
+            AuditAction::DlpBlocked
+        } else {
+            AuditAction::DlpConfirmRequested
+        };
+        let mut e = audit_entry(m.actor, action);
+        e.target_id = Some(msg.id.clone());
+        detail(&mut e, "findings", verdict.audit_details());
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        return Err(AppError::Dlp(Box::new(verdict)));
+    }
+    let mut tx = state.store.write().await?;
+    let updated = chat::edit_message(&mut tx, &msg, m.user_id, body.as_str()).await?;
+    let mut e = audit_entry(m.actor, AuditAction::MessageEdited);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", msg.talk_id.as_str());
+    detail(&mut e, "seq", msg.seq);
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, &msg.talk_id).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::updated(&updated, recipients));
+    Ok(updated)
+}
+
+/// Deletes one's own message: members see "このメッセージは削除されました"; auditors keep the text.
+pub async fn delete(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+) -> Result<Message, AppError> {
+    let msg = own_message(state, m, message_id, TalkAction::Post).await?;
+    only_own(&msg, m)?;
+    let mut tx = state.store.write().await?;
+    let updated = chat::delete_message(&mut tx, &msg, m.user_id).await?;
+    let mut e = audit_entry(m.actor, AuditAction::MessageDeleted);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", msg.talk_id.as_str());
+    detail(&mut e, "seq", msg.seq);
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, &msg.talk_id).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::updated(&updated, recipients));
+    Ok(updated)
+}
+
+/// Adds (`on`) or removes a stamp from a message.
+pub async fn react(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+    stamp: &str,
+    on: bool,
+) -> Result<(), AppError> {
+    let stamp = kairan_domain::input::parse_stamp(stamp)?;
+    let msg = own_message(state, m, message_id, TalkAction::Read).await?;
+    if msg.deleted_at.is_some() {
+        return Err(AppError::Conflict("message_deleted"));
+    }
+    let mut tx = state.store.write().await?;
+    if !chat::set_reaction(&mut tx, message_id, m.user_id, stamp, on).await? {
+        return Ok(());
+    }
+    let mut e = audit_entry(m.actor, AuditAction::ReactionChanged);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "stamp", stamp);
+    detail(&mut e, "on", on);
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, &msg.talk_id).await?;
+    tx.commit().await?;
+    state
+        .bus
+        .publish(Event::reaction(&msg, stamp, m.user_id, on, recipients));
+    Ok(())
+}
+
+/// Reactions for messages `from..=to` of a talk: message ID → (stamp → users).
+pub async fn reactions(
+    state: &AppState,
+    talk_id: &str,
+    from: i64,
+    to: i64,
+) -> Result<std::collections::HashMap<String, Vec<(String, Vec<String>)>>, AppError> {
+    let mut conn = state.store.read().await?;
+    let mut out: std::collections::HashMap<String, Vec<(String, Vec<String>)>> =
+        std::collections::HashMap::new();
+    for (message, stamp, user) in chat::reactions(&mut conn, talk_id, from, to).await? {
+        let list = out.entry(message).or_default();
+        match list.iter_mut().find(|(s, _)| *s == stamp) {
+            Some((_, users)) => users.push(user),
+            None => list.push((stamp, vec![user])),
+        }
+    }
+    Ok(out)
 }

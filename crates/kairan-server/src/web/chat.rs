@@ -50,6 +50,17 @@ fn script_text(lang: Lang) -> serde_json::Value {
         "choose_people": if ja { "相手を選んでください。" } else { "Choose who to talk with." },
         "reconnecting": if ja { "再接続しています…" } else { "Reconnecting…" },
         "you": if ja { "自分" } else { "You" },
+        "deleted": if ja { "このメッセージは削除されました" } else { "This message was deleted" },
+        "edited": if ja { "(編集済み)" } else { "(edited)" },
+        "reply": if ja { "返信" } else { "Reply" },
+        "stamp": if ja { "スタンプ" } else { "React" },
+        "edit": if ja { "編集" } else { "Edit" },
+        "delete": if ja { "削除" } else { "Delete" },
+        "delete_confirm": if ja { "このメッセージを削除しますか。相手の画面からも消えます。" } else { "Delete this message? It disappears for everyone." },
+        "replying_to": if ja { "返信先:" } else { "Replying to" },
+        "cancel_reply": if ja { "返信をやめる" } else { "Cancel reply" },
+        "save": if ja { "保存" } else { "Save" },
+        "cancel": if ja { "キャンセル" } else { "Cancel" },
         "lang": if ja { "ja" } else { "en" },
     })
 }

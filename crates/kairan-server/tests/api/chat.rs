@@ -595,3 +595,180 @@ async fn no_detected_value_reaches_the_audit_log_or_the_metrics() {
     }
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn edits_and_deletions_show_to_members_and_every_version_is_kept() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "議事録", &[&t.ids[1]]).await;
+    let (_, m) = hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "会議は10時からです" }),
+        )
+        .await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    let (s, edited) = hanako
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/messages/{id}"),
+            Some(json!({ "body": "会議は11時からです" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{edited}");
+    assert_eq!(edited["edited"], true);
+    // Only the sender edits or deletes.
+    assert_error(
+        &taro
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/messages/{id}"),
+                Some(json!({ "body": "改ざん" })),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    assert_error(
+        &taro.delete(&format!("/api/v1/messages/{id}")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(list[0]["body"], "会議は11時からです");
+    assert_eq!(list[0]["edited"], true);
+    assert_eq!(
+        hanako.delete(&format!("/api/v1/messages/{id}")).await.0,
+        StatusCode::OK
+    );
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(list[0]["deleted"], true);
+    assert_eq!(list[0]["body"], "", "members no longer see the text");
+    assert_eq!(list[0]["seq"], 1, "the message keeps its place");
+    assert_error(
+        &hanako.delete(&format!("/api/v1/messages/{id}")).await,
+        StatusCode::CONFLICT,
+        "message_deleted",
+    );
+    // Both earlier texts are kept, with who and why, for auditors.
+    let mut conn = t.app.state().store.read().await.unwrap();
+    let versions = kairan_store::chat::versions(&mut conn, &id).await.unwrap();
+    let kept: Vec<(&str, &str)> = versions
+        .iter()
+        .map(|v| (v.body.as_str(), v.reason.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("会議は10時からです", "edited"),
+            ("会議は11時からです", "deleted")
+        ]
+    );
+    assert!(versions.iter().all(|v| v.replaced_by == t.ids[0]));
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_edit_passes_the_same_personal_data_check_as_a_new_message() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "窓口", &[]).await;
+    let (_, m) = hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "確認しました" }),
+        )
+        .await;
+    let id = m["id"].as_str().unwrap();
+    let r = hanako
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/messages/{id}"),
+            Some(json!({ "body": "個人番号は123456789018です" })),
+        )
+        .await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_blocked");
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn stamps_show_who_reacted_and_replies_must_stay_in_their_talk() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "連絡", &[&t.ids[1]]).await;
+    let other = group(&hanako, "別件", &[]).await;
+    let (_, m) = hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "資料を共有しました" }),
+        )
+        .await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        taro.post(
+            &format!("/api/v1/messages/{id}/reactions"),
+            json!({ "stamp": "thanks" })
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        hanako
+            .post(
+                &format!("/api/v1/messages/{id}/reactions"),
+                json!({ "stamp": "thanks" })
+            )
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_error(
+        &taro
+            .post(
+                &format!("/api/v1/messages/{id}/reactions"),
+                json!({ "stamp": "💩" }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(
+        list[0]["reactions"],
+        json!([{ "stamp": "thanks", "user_ids": [t.ids[1], t.ids[0]] }])
+    );
+    assert_eq!(
+        taro.delete(&format!("/api/v1/messages/{id}/reactions/thanks"))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(
+        list[0]["reactions"],
+        json!([{ "stamp": "thanks", "user_ids": [t.ids[0]] }])
+    );
+    // A reply quotes a message of the same talk, never one from elsewhere.
+    let (s, reply) = taro
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "ありがとうございます", "reply_to": id }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(reply["reply_to"], id.as_str());
+    assert_error(
+        &hanako
+            .post(
+                &format!("/api/v1/talks/{other}/messages"),
+                json!({ "body": "転記", "reply_to": id }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    t.app.stop().await;
+}
