@@ -26,6 +26,8 @@ ensure_packages() {
   [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing+=(fonts-noto-color-emoji)
   command -v node >/dev/null || missing+=(nodejs npm)
   command -v psql >/dev/null || missing+=(postgresql postgresql-contrib)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v nats-server >/dev/null || missing+=(nats-server)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     apt_install "${missing[@]}"
@@ -54,6 +56,22 @@ ensure_postgres() {
   psql "$PG_URL" -qAtc "select datname from pg_database where datname like 'kairan_test_%'" |
     while read -r db; do psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null; done
   export PG_URL
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Redis and NATS join several server nodes in the cluster tests; start our own when none runs.
+ensure_brokers() {
+  if ! port_open 6379; then
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /tmp --logfile /tmp/kairan-test-redis.log
+  fi
+  if ! port_open 4222; then
+    nohup nats-server -a 127.0.0.1 -p 4222 >/tmp/kairan-test-nats.log 2>&1 &
+  fi
+  for _ in $(seq 1 50); do port_open 6379 && port_open 4222 && return 0; sleep 0.2; done
+  echo "Redis or NATS did not start" >&2
+  return 1
 }
 
 run_tests() {

@@ -18,6 +18,9 @@ pub struct Config {
     /// Force the `Secure` cookie attribute on or off. By default it is on, except when the
     /// server listens on a loopback address over plain HTTP (a developer's machine).
     pub secure_cookies: Option<bool>,
+    /// How nodes share live events: `local` (one node), `nats://host:port` or
+    /// `redis://host:port` (several nodes on one PostgreSQL).
+    pub bus: String,
     pub session: SessionConfig,
     pub login: LoginConfig,
     /// The default password policy; a body may override it in its settings.
@@ -67,6 +70,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             secure_cookies: None,
+            bus: "local".into(),
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             password: PasswordPolicy::default(),
@@ -180,6 +184,9 @@ impl Config {
         if let Some(v) = get("KAIRAN_SECURE_COOKIES") {
             self.secure_cookies = Some(parse("KAIRAN_SECURE_COOKIES", v)?);
         }
+        if let Some(v) = get("KAIRAN_BUS") {
+            self.bus = v;
+        }
         if let Some(v) = get("KAIRAN_SESSION_IDLE_MINUTES") {
             self.session.idle_minutes = parse("KAIRAN_SESSION_IDLE_MINUTES", v)?;
         }
@@ -216,6 +223,15 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "argon2.memory_kib",
                 message: "must be at least 8192".into(),
+            });
+        }
+        if !(self.bus == "local"
+            || self.bus.starts_with("nats://")
+            || self.bus.starts_with("redis://"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "bus",
+                message: "must be local, nats://host:port or redis://host:port".into(),
             });
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {

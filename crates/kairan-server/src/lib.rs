@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bus;
 pub mod config;
 pub mod demo;
 pub mod error;
@@ -51,7 +52,11 @@ pub async fn open(config: Config) -> Result<AppState, AppError> {
     let max = if url.starts_with("sqlite:") { 8 } else { 16 };
     let store = Store::open(&url, max).await?;
     let hasher = hasher::Hasher::new(&config.argon2)?;
-    Ok(AppState::new(store, config, hasher))
+    let bus: std::sync::Arc<dyn realtime::Bus> = match config.bus.as_str() {
+        "" | "local" => std::sync::Arc::new(realtime::LocalBus::default()),
+        url => std::sync::Arc::new(bus::NetBus::connect(url).map_err(AppError::Internal)?),
+    };
+    Ok(AppState::new(store, config, hasher, bus))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -17,12 +17,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use kairan_store::chat::Message;
 use serde::{Deserialize, Serialize};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// A message as clients see it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageView {
     pub id: String,
     pub talk_id: String,
@@ -37,7 +38,7 @@ pub struct MessageView {
     pub reactions: Vec<ReactionView>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReactionView {
     pub stamp: String,
     pub user_ids: Vec<String>,
@@ -60,7 +61,7 @@ impl From<&Message> for MessageView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     Message {
@@ -148,6 +149,34 @@ impl Event {
             recipients: Arc::new(recipients),
             talk_id: talk_id.to_owned(),
             kind: EventKind::Talk,
+        }
+    }
+}
+
+/// An event as it travels between nodes: with its recipients and the node that published it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WireEvent {
+    pub node: String,
+    pub recipients: Vec<String>,
+    pub talk_id: String,
+    pub kind: EventKind,
+}
+
+impl WireEvent {
+    pub fn from_event(node: &str, e: &Event) -> WireEvent {
+        WireEvent {
+            node: node.to_owned(),
+            recipients: e.recipients.as_ref().clone(),
+            talk_id: e.talk_id.clone(),
+            kind: e.kind.clone(),
+        }
+    }
+
+    pub fn into_event(self) -> Event {
+        Event {
+            recipients: Arc::new(self.recipients),
+            talk_id: self.talk_id,
+            kind: self.kind,
         }
     }
 }

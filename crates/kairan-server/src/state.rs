@@ -29,7 +29,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, config: Config, hasher: Hasher) -> AppState {
+    pub fn new(
+        store: Store,
+        config: Config,
+        hasher: Hasher,
+        bus: Arc<dyn crate::realtime::Bus>,
+    ) -> AppState {
         let secure_cookies = config.secure_cookies();
         AppState(Arc::new(Inner {
             store,
@@ -38,7 +43,7 @@ impl AppState {
             templates: crate::web::templates(),
             metrics: Metrics::default(),
             secure_cookies,
-            bus: Arc::new(crate::realtime::LocalBus::default()),
+            bus,
             scanner: kairan_dlp::Scanner::default(),
         }))
     }

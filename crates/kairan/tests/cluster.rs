@@ -1,0 +1,288 @@
+//! Scale-out (O2): two server processes on one database, joined by a real NATS and then a real
+//! Redis. A client on node A sends; a client on node B receives it live; a client that was away
+//! resumes on the other node and gets exactly what it missed. PostgreSQL when
+//! `KAIRAN_TEST_POSTGRES_URL` is set, else one SQLite file shared by both processes.
+
+// Test code may panic on a broken precondition: that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message as Ws;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const PASSWORD: &str = "cluster test demo password 2026";
+
+struct Node {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn node(dir: &std::path::Path, db: &str, bus: &str, demo: bool) -> Node {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kairan"));
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--database-url",
+        db,
+        "--data",
+    ])
+    .arg(dir);
+    if demo {
+        cmd.arg("--demo");
+    }
+    let child = cmd
+        .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
+        .env("KAIRAN_BUS", bus)
+        .env("KAIRAN_LOG_LEVEL", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = Node {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if http
+            .get(format!("{}/readyz", node.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return node;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("node did not start");
+}
+
+struct User {
+    http: reqwest::Client,
+    csrf: String,
+    session: String,
+    id: String,
+}
+
+async fn sign_in(base: &str, login: &str) -> User {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for _ in 0..200 {
+        let csrf: Value = http
+            .get(format!("{base}/api/v1/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+            .json(&json!({ "login_id": login, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            let session = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|c| {
+                    c.to_str()
+                        .ok()?
+                        .strip_prefix("kairan_session=")
+                        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+                })
+                .next()
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            return User {
+                http,
+                csrf: v["csrf_token"].as_str().unwrap().to_owned(),
+                session,
+                id: v["user_id"].as_str().unwrap().to_owned(),
+            };
+        }
+        // The demo may still be filling in on node A.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot sign in as {login}");
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(base: &str, u: &User) -> Socket {
+    let mut req = format!("{}/api/v1/ws", base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "cookie",
+        format!("kairan_session={}; kairan_csrf={}", u.session, u.csrf)
+            .parse()
+            .unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    ws
+}
+
+async fn next(ws: &mut Socket) -> Value {
+    loop {
+        let f = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .unwrap()
+            .unwrap();
+        if let Ws::Text(t) = f {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+async fn post(base: &str, u: &User, talk: &str, body: &str) -> i64 {
+    let v: Value = u
+        .http
+        .post(format!("{base}/api/v1/talks/{talk}/messages"))
+        .header("x-csrf-token", &u.csrf)
+        .json(&json!({ "body": body }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["seq"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("send failed: {v}"))
+}
+
+async fn run(bus: &str) {
+    let dir = std::env::temp_dir().join(format!("kairan-cluster-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    sqlx::any::install_default_drivers();
+    let (db, pg) = match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
+        Ok(admin) => {
+            let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
+            let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            (
+                format!("{}/{name}", admin.rsplit_once('/').unwrap().0),
+                Some((admin, name)),
+            )
+        }
+        Err(_) => (
+            format!("sqlite://{}", dir.join("kairan.db").display()),
+            None,
+        ),
+    };
+    let a = node(&dir, &db, bus, true).await;
+    let hanako = sign_in(&a.base, "sato.hanako").await;
+    let b = node(&dir, &db, bus, false).await;
+    let shota = sign_in(&b.base, "suzuki.shota").await;
+    let talk: Value = hanako
+        .http
+        .post(format!("{}/api/v1/talks", a.base))
+        .header("x-csrf-token", &hanako.csrf)
+        .json(&json!({ "kind": "group", "name": "ノード間", "members": [shota.id] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let talk = talk["id"].as_str().unwrap().to_owned();
+
+    // Shota listens on node B; Hanako sends on node A.
+    let mut ws = connect(&b.base, &shota).await;
+    ws.send(Ws::Text(
+        json!({ "type": "resume", "talks": { &talk: 0 } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "caught_up");
+    for i in 1..=5 {
+        assert_eq!(
+            post(&a.base, &hanako, &talk, &format!("A から {i}")).await,
+            i
+        );
+        let mut got = next(&mut ws).await;
+        while got["type"] != "message" {
+            got = next(&mut ws).await;
+        }
+        assert_eq!(got["message"]["seq"], i, "via {bus}");
+    }
+    // Shota goes away; three more arrive; he resumes on node A and gets exactly those.
+    drop(ws);
+    for i in 6..=8 {
+        post(&a.base, &hanako, &talk, &format!("A から {i}")).await;
+    }
+    let mut ws = connect(&a.base, &shota).await;
+    ws.send(Ws::Text(
+        json!({ "type": "resume", "talks": { &talk: 5 } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let mut seqs = Vec::new();
+    loop {
+        let v = next(&mut ws).await;
+        if v["type"] == "caught_up" {
+            break;
+        }
+        if v["type"] == "message" {
+            seqs.push(v["message"]["seq"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(seqs, vec![6, 7, 8]);
+    drop((a, b));
+    if let Some((admin, name)) = pg {
+        let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn two_nodes_joined_by_nats_deliver_and_resume_across_nodes() {
+    run(&std::env::var("KAIRAN_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()))
+        .await;
+}
+
+#[tokio::test]
+async fn two_nodes_joined_by_redis_deliver_and_resume_across_nodes() {
+    run(&std::env::var("KAIRAN_TEST_REDIS").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()))
+        .await;
+}
