@@ -112,8 +112,11 @@ async fn publisher(broker: Broker, addr: String, mut rx: mpsc::Receiver<Vec<u8>>
                         match n {
                             Ok(0) | Err(_) => break,
                             Ok(n) => {
-                                if broker == Broker::Nats && sink[..n].windows(4).any(|w| w == b"PING") {
-                                    if writer.write_all(b"PONG\r\n").await.is_err() { break }
+                                if broker == Broker::Nats
+                                    && sink[..n].windows(4).any(|w| w == b"PING")
+                                    && writer.write_all(b"PONG\r\n").await.is_err()
+                                {
+                                    break;
                                 }
                                 continue;
                             }
