@@ -23,6 +23,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 8)]
         writers: u64,
     },
+    /// Chat load: N WebSocket clients, talks of K members, a steady send rate; prints one JSON
+    /// line (sent, acknowledged, delivered, lost, duplicated, latencies, server memory). Use the
+    /// same --data/--database-url as the running server.
+    Chat(crate::bench_chat::ChatArgs),
     /// Sign-in timing: median time of a sign-in with an unknown ID and with a wrong password
     /// for an existing ID, with the configured Argon2 cost. They should match.
     SignIn {
@@ -49,6 +53,7 @@ pub async fn run(config: Config, cmd: BenchCommand) -> Result<()> {
             writers,
         } => audit_bench(config, records, appends, writers).await,
         BenchCommand::SignIn { rounds } => sign_in_bench(config, rounds).await,
+        BenchCommand::Chat(args) => crate::bench_chat::run(config, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 //! any other change.
 
 mod bench;
+mod bench_chat;
 mod dlp;
 
 use anyhow::{Context, Result, bail};
