@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod hasher;
+pub mod hub;
 pub mod i18n;
 pub mod layers;
 pub mod metrics;

@@ -1,8 +1,10 @@
 //! Live delivery (C3): the `Bus` that carries committed changes between nodes, and the
 //! WebSocket endpoint that pushes them to every device of every member.
 //!
-//! Resume without a gap: a connection subscribes to the bus *before* it reads any backlog, then
-//! drops what it already sent by sequence number. When a live message arrives with a gap before
+//! Resume without a gap: a connection registers with the hub *before* it reads any backlog, then
+//! drops what it already sent by sequence number. Messages of a talk flow only after the client
+//! resumed that talk from the seq it holds; before that the connection only signals `activity`
+//! (talk and seq, no content), so a live event can never overtake or repeat the backlog. When a live message arrives with a gap before
 //! it (two posters committed in one order and published in the other), the gap is read from the
 //! database, where the earlier message has already committed, so nothing is lost and nothing is
 //! sent twice.
@@ -267,8 +269,8 @@ fn error_frame(e: &AppError) -> serde_json::Value {
 }
 
 async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
-    // Subscribe first: anything committed from now on reaches us, whatever the backlog read sees.
-    let mut events = state.bus.subscribe();
+    // Register first: anything committed from now on reaches us, whatever the backlog read sees.
+    let mut registration = state.hub.register(&me.user.id);
     let actor = me.actor();
     let member = Member {
         actor: &actor,
@@ -311,22 +313,27 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                     }
                 }
             }
-            event = events.recv() => {
-                let event = match event {
-                    Ok(e) => e,
-                    // Too slow to keep up: close, and the client resumes from what it has.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let _ = socket.send(WsMessage::Close(None)).await;
-                        break;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
+            event = registration.events.recv() => {
+                // None: the hub dropped us for being too slow; the client resumes from what it has.
+                let Some(event) = event else {
+                    let _ = socket.send(WsMessage::Close(None)).await;
+                    break;
                 };
                 if !event.recipients.iter().any(|u| u == &me.user.id) {
                     continue;
                 }
-                if let EventKind::Message { message } = &event.kind
-                    && let Some(&have) = delivered.get(&event.talk_id)
-                {
+                if let EventKind::Message { message } = &event.kind {
+                    let Some(&have) = delivered.get(&event.talk_id) else {
+                        // A talk this connection has not resumed: say that something arrived
+                        // (for unread badges), not what. Its messages flow, in order and once
+                        // each, only after the client resumes it from the seq it holds.
+                        let note = serde_json::json!({
+                            "type": "activity", "talk_id": event.talk_id, "seq": message.seq,
+                            "sender_id": message.sender_id, "created_at": message.created_at,
+                        });
+                        if !send(&mut socket, &note).await { break }
+                        continue;
+                    };
                     if message.seq <= have {
                         continue;
                     }

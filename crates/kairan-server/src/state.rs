@@ -19,6 +19,7 @@ pub struct Inner {
     pub secure_cookies: bool,
     pub bus: Arc<dyn crate::realtime::Bus>,
     pub scanner: kairan_dlp::Scanner,
+    pub hub: Arc<crate::hub::Hub>,
 }
 
 impl std::ops::Deref for AppState {
@@ -36,6 +37,9 @@ impl AppState {
         bus: Arc<dyn crate::realtime::Bus>,
     ) -> AppState {
         let secure_cookies = config.secure_cookies();
+        let hub = Arc::new(crate::hub::Hub::default());
+        // Must be called inside the runtime: the hub's router runs for the life of the node.
+        tokio::spawn(hub.clone().run(bus.subscribe()));
         AppState(Arc::new(Inner {
             store,
             config,
@@ -45,6 +49,7 @@ impl AppState {
             secure_cookies,
             bus,
             scanner: kairan_dlp::Scanner::default(),
+            hub,
         }))
     }
 }

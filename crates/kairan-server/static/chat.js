@@ -446,6 +446,15 @@ function connect(delay = 500) {
       }
       if (t) { t.last_seq = Math.max(t.last_seq, e.message.seq); t.last_message_at = e.message.created_at; renderTalks(); }
       else loadTalks();
+    } else if (e.type === 'activity') {
+      // A message in a talk this page has not resumed: update the list, or resume if it is open.
+      if (e.talk_id === state.talk) { resume(); return; }
+      const t = state.talks.find((x) => x.id === e.talk_id);
+      if (!t) { loadTalks(); return; }
+      t.last_seq = Math.max(t.last_seq, e.seq);
+      t.last_message_at = e.created_at;
+      if (e.sender_id !== me) t.unread = Math.max(0, t.last_seq - t.last_read_seq);
+      renderTalks();
     } else if (e.type === 'message_updated' && e.talk_id === state.talk) {
       replaceMessage(e.message);
     } else if (e.type === 'reaction' && e.talk_id === state.talk) {
