@@ -15,9 +15,12 @@ use tokio::sync::{broadcast, mpsc};
 /// Events queued per connection before it counts as too slow.
 const QUEUE: usize = 1024;
 
+/// One connection: its number on this node and its event queue.
+type Conn = (u64, mpsc::Sender<Event>);
+
 #[derive(Default)]
 pub struct Hub {
-    users: Mutex<HashMap<String, Vec<(u64, mpsc::Sender<Event>)>>>,
+    users: Mutex<HashMap<String, Vec<Conn>>>,
     next: AtomicU64,
 }
 
