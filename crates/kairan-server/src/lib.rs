@@ -94,10 +94,12 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    let mut text = state.metrics.render();
+    text.push_str(&format!(
+        "# HELP kairan_websocket_connections Live connections on this node.\n# TYPE kairan_websocket_connections gauge\nkairan_websocket_connections {}\n",
+        state.hub.connections()
+    ));
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
 /// Serves until `shutdown` resolves.
