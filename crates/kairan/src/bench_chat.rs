@@ -219,6 +219,16 @@ pub async fn run(config: Config, a: ChatArgs) -> Result<()> {
         let (ws, _) = tokio_tungstenite::connect_async(req)
             .await
             .context("websocket")?;
+        let (mut tx, mut rx) = ws.split();
+        // Resume this user's talks from the start, as a client opening them would.
+        let talks: serde_json::Map<String, Value> = s
+            .talks
+            .iter()
+            .filter(|(_, members)| members.contains(&u))
+            .map(|(id, _)| (id.clone(), json!(0)))
+            .collect();
+        let resume = json!({ "type": "resume", "talks": talks }).to_string();
+        futures::SinkExt::send(&mut tx, Ws::Text(resume.into())).await?;
         let (sent_at, delivered, duplicated, recv_lat) = (
             sent_at.clone(),
             delivered.clone(),
@@ -226,7 +236,8 @@ pub async fn run(config: Config, a: ChatArgs) -> Result<()> {
             recv_lat.clone(),
         );
         readers.push(tokio::spawn(async move {
-            let (_, mut rx) = ws.split();
+            // Keep the sending half alive: dropping it would close the socket.
+            let _tx = tx;
             let mut last: HashMap<String, i64> = HashMap::new();
             while let Some(Ok(frame)) = rx.next().await {
                 let Ws::Text(t) = frame else { continue };
