@@ -4,69 +4,21 @@
 // Test code may panic on a broken precondition: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use sqlx::Connection;
+mod common;
+
+use common::TestDb;
 use std::process::{Command, Output};
 
-struct Db {
-    dir: std::path::PathBuf,
-    url: String,
-    pg: Option<(String, String)>,
-}
-
-impl Db {
-    async fn new() -> Db {
-        let dir = std::env::temp_dir().join(format!("kairan-cli-{}", uuid::Uuid::now_v7()));
-        std::fs::create_dir_all(&dir).unwrap();
-        sqlx::any::install_default_drivers();
-        match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
-            Ok(admin) => {
-                let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
-                let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
-                    .execute(&mut c)
-                    .await
-                    .unwrap();
-                let base = admin.rsplit_once('/').unwrap().0.to_owned();
-                Db {
-                    url: format!("{base}/{name}"),
-                    dir,
-                    pg: Some((admin, name)),
-                }
-            }
-            Err(_) => Db {
-                url: format!("sqlite://{}", dir.join("kairan.db").display()),
-                dir,
-                pg: None,
-            },
-        }
-    }
-
-    fn kairan(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_kairan"))
-            .args(args)
-            .arg("--database-url")
-            .arg(&self.url)
-            .arg("--data")
-            .arg(&self.dir)
-            .output()
-            .unwrap()
-    }
-
-    async fn exec(&self, sql: &str) {
-        let mut c = sqlx::AnyConnection::connect(&self.url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
-        c.close().await.unwrap();
-    }
-
-    async fn drop(self) {
-        if let Some((admin, name)) = &self.pg {
-            let mut c = sqlx::AnyConnection::connect(admin).await.unwrap();
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut c)
-                .await;
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Runs the binary against the test database.
+fn kairan(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kairan"))
+        .args(args)
+        .arg("--database-url")
+        .arg(&db.url)
+        .arg("--data")
+        .arg(&db.dir)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -81,67 +33,82 @@ fn stdout(o: &Output) -> String {
 
 #[tokio::test]
 async fn an_operator_sets_up_a_body_from_the_console_and_verifies_the_audit_log() {
-    let db = Db::new().await;
-    stdout(&db.kairan(&[
-        "admin",
-        "create-org",
-        "--code",
-        "minami-town",
-        "--name",
-        "南町",
-        "--name-en",
-        "Minami Town",
-    ]));
-    stdout(&db.kairan(&[
-        "admin",
-        "create-org",
-        "--code",
-        "nishi-city",
-        "--name",
-        "西市",
-    ]));
-    let list = stdout(&db.kairan(&["admin", "list-orgs"]));
+    let db = TestDb::new("cli").await;
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-org",
+            "--code",
+            "minami-town",
+            "--name",
+            "南町",
+            "--name-en",
+            "Minami Town",
+        ],
+    ));
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-org",
+            "--code",
+            "nishi-city",
+            "--name",
+            "西市",
+        ],
+    ));
+    let list = stdout(&kairan(&db, &["admin", "list-orgs"]));
     let lines: Vec<&str> = list.lines().collect();
     assert!(lines[0].starts_with("CODE"), "{list}");
     assert_eq!(lines.len(), 3);
     assert!(lines[1].starts_with("minami-town\t南町"), "{list}");
     assert!(lines[2].starts_with("nishi-city\t西市"), "{list}");
 
-    let dup = db.kairan(&[
-        "admin",
-        "create-org",
-        "--code",
-        "minami-town",
-        "--name",
-        "南町",
-    ]);
+    let dup = kairan(
+        &db,
+        &[
+            "admin",
+            "create-org",
+            "--code",
+            "minami-town",
+            "--name",
+            "南町",
+        ],
+    );
     assert!(!dup.status.success());
     assert!(String::from_utf8_lossy(&dup.stderr).contains("org_code_taken"));
 
-    stdout(&db.kairan(&[
-        "admin",
-        "create-department",
-        "--org",
-        "minami-town",
-        "--name",
-        "総務課",
-    ]));
-    let made = stdout(&db.kairan(&[
-        "admin",
-        "create-user",
-        "--org",
-        "minami-town",
-        "--login-id",
-        "yamada.taro",
-        "--name",
-        "山田 太郎",
-        "--kana",
-        "ヤマダ タロウ",
-        "--department",
-        "総務課",
-        "--role",
-        "admin",
-    ]));
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-department",
+            "--org",
+            "minami-town",
+            "--name",
+            "総務課",
+        ],
+    ));
+    let made = stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--org",
+            "minami-town",
+            "--login-id",
+            "yamada.taro",
+            "--name",
+            "山田 太郎",
+            "--kana",
+            "ヤマダ タロウ",
+            "--department",
+            "総務課",
+            "--role",
+            "admin",
+        ],
+    ));
     let temp1 = made
         .lines()
         .find(|l| l.starts_with("temporary password"))
@@ -151,13 +118,16 @@ async fn an_operator_sets_up_a_body_from_the_console_and_verifies_the_audit_log(
         .unwrap()
         .to_owned();
     assert_eq!(temp1.len(), 23);
-    let reset = stdout(&db.kairan(&["admin", "reset-password", "yamada.taro"]));
+    let reset = stdout(&kairan(&db, &["admin", "reset-password", "yamada.taro"]));
     let temp2 = reset.trim().rsplit(' ').next().unwrap();
     assert_ne!(temp1, temp2);
-    let bad = db.kairan(&["admin", "reset-password", "nobody.here"]);
+    let bad = kairan(&db, &["admin", "reset-password", "nobody.here"]);
     assert!(!bad.status.success());
 
-    let privileged = stdout(&db.kairan(&["admin", "list-privileged", "--org", "minami-town"]));
+    let privileged = stdout(&kairan(
+        &db,
+        &["admin", "list-privileged", "--org", "minami-town"],
+    ));
     assert!(
         privileged
             .lines()
@@ -172,42 +142,48 @@ async fn an_operator_sets_up_a_body_from_the_console_and_verifies_the_audit_log(
     assert!(privileged.contains("operator"));
 
     // 2 bodies, 1 department, 1 user, 1 reset.
-    let ok = stdout(&db.kairan(&["audit", "verify"]));
+    let ok = stdout(&kairan(&db, &["audit", "verify"]));
     assert!(ok.contains("intact: 5 records checked"), "{ok}");
 
     db.exec("UPDATE audit_log SET ip = '203.0.113.9' WHERE seq = 4")
         .await;
-    let broken = db.kairan(&["audit", "verify"]);
+    let broken = kairan(&db, &["audit", "verify"]);
     assert_eq!(broken.status.code(), Some(1));
     let text = String::from_utf8_lossy(&broken.stdout);
     assert!(text.contains("record 4"), "{text}");
-    db.drop().await;
+    db.drop_all().await;
 }
 
 #[tokio::test]
 async fn bad_input_on_the_console_gets_a_japanese_and_english_error() {
-    let db = Db::new().await;
-    let o = db.kairan(&["admin", "create-org", "--code", "Bad Code!", "--name", "町"]);
+    let db = TestDb::new("cli").await;
+    let o = kairan(
+        &db,
+        &["admin", "create-org", "--code", "Bad Code!", "--name", "町"],
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("団体コード") && err.contains("invalid_field"),
         "{err}"
     );
-    let o = db.kairan(&[
-        "admin",
-        "create-user",
-        "--org",
-        "missing",
-        "--login-id",
-        "a.b",
-        "--name",
-        "x",
-        "--kana",
-        "エ",
-    ]);
+    let o = kairan(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--org",
+            "missing",
+            "--login-id",
+            "a.b",
+            "--name",
+            "x",
+            "--kana",
+            "エ",
+        ],
+    );
     assert!(String::from_utf8_lossy(&o.stderr).contains("no body with code missing"));
-    db.drop().await;
+    db.drop_all().await;
 }
 
 #[test]
@@ -260,40 +236,49 @@ fn dlp_scan_reports_kinds_and_byte_offsets_without_values_and_masks_on_request()
 
 #[tokio::test]
 async fn a_body_can_tighten_its_own_password_rules_from_the_console() {
-    let db = Db::new().await;
-    stdout(&db.kairan(&[
-        "admin",
-        "create-org",
-        "--code",
-        "minami-town",
-        "--name",
-        "南町",
-    ]));
-    let out = stdout(&db.kairan(&[
-        "admin",
-        "set-password-policy",
-        "--org",
-        "minami-town",
-        "--min-length",
-        "20",
-        "--lockout-threshold",
-        "4",
-    ]));
+    let db = TestDb::new("cli").await;
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-org",
+            "--code",
+            "minami-town",
+            "--name",
+            "南町",
+        ],
+    ));
+    let out = stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "set-password-policy",
+            "--org",
+            "minami-town",
+            "--min-length",
+            "20",
+            "--lockout-threshold",
+            "4",
+        ],
+    ));
     let p: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(p["min_length"], 20);
     assert_eq!(p["lockout_threshold"], 4);
     assert_eq!(p["history"], 5, "other rules keep the server default");
-    let weak = db.kairan(&[
-        "admin",
-        "set-password-policy",
-        "--org",
-        "minami-town",
-        "--min-length",
-        "4",
-    ]);
+    let weak = kairan(
+        &db,
+        &[
+            "admin",
+            "set-password-policy",
+            "--org",
+            "minami-town",
+            "--min-length",
+            "4",
+        ],
+    );
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("8文字以上"));
-    let ok = stdout(&db.kairan(&["audit", "verify"]));
+    let ok = stdout(&kairan(&db, &["audit", "verify"]));
     assert!(ok.contains("intact: 2 records"), "{ok}");
-    db.drop().await;
+    db.drop_all().await;
 }

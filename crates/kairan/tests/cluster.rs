@@ -6,9 +6,11 @@
 // Test code may panic on a broken precondition: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{TestDb, User, free_port, sign_in, wait_ready};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as Ws;
@@ -26,14 +28,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn node(dir: &std::path::Path, db: &str, bus: &str, demo: bool) -> Node {
@@ -63,74 +57,8 @@ async fn node(dir: &std::path::Path, db: &str, bus: &str, demo: bool) -> Node {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let http = reqwest::Client::new();
-    for _ in 0..600 {
-        if http
-            .get(format!("{}/readyz", node.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return node;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("node did not start");
-}
-
-struct User {
-    http: reqwest::Client,
-    csrf: String,
-    session: String,
-    id: String,
-}
-
-async fn sign_in(base: &str, login: &str) -> User {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    for _ in 0..200 {
-        let csrf: Value = http
-            .get(format!("{base}/api/v1/csrf"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let r = http
-            .post(format!("{base}/api/v1/session"))
-            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
-            .json(&json!({ "login_id": login, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        if r.status().is_success() {
-            let session = r
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .filter_map(|c| {
-                    c.to_str()
-                        .ok()?
-                        .strip_prefix("kairan_session=")
-                        .map(|v| v.split(';').next().unwrap_or("").to_owned())
-                })
-                .next()
-                .unwrap();
-            let v: Value = r.json().await.unwrap();
-            return User {
-                http,
-                csrf: v["csrf_token"].as_str().unwrap().to_owned(),
-                session,
-                id: v["user_id"].as_str().unwrap().to_owned(),
-            };
-        }
-        // The demo may still be filling in on node A.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("cannot sign in as {login}");
+    assert!(wait_ready(&node.base).await, "node did not start");
+    node
 }
 
 type Socket =
@@ -182,31 +110,12 @@ async fn post(base: &str, u: &User, talk: &str, body: &str) -> i64 {
 }
 
 async fn run(bus: &str) {
-    let dir = std::env::temp_dir().join(format!("kairan-cluster-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    sqlx::any::install_default_drivers();
-    let (db, pg) = match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
-        Ok(admin) => {
-            let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
-            let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
-                .execute(&mut c)
-                .await
-                .unwrap();
-            (
-                format!("{}/{name}", admin.rsplit_once('/').unwrap().0),
-                Some((admin, name)),
-            )
-        }
-        Err(_) => (
-            format!("sqlite://{}", dir.join("kairan.db").display()),
-            None,
-        ),
-    };
-    let a = node(&dir, &db, bus, true).await;
-    let hanako = sign_in(&a.base, "sato.hanako").await;
-    let b = node(&dir, &db, bus, false).await;
-    let shota = sign_in(&b.base, "suzuki.shota").await;
+    let db = TestDb::new("cluster").await;
+    let (dir, url) = (db.dir.clone(), db.url.clone());
+    let a = node(&dir, &url, bus, true).await;
+    let hanako = sign_in(&a.base, "sato.hanako", PASSWORD).await;
+    let b = node(&dir, &url, bus, false).await;
+    let shota = sign_in(&b.base, "suzuki.shota", PASSWORD).await;
     let talk: Value = hanako
         .http
         .post(format!("{}/api/v1/talks", a.base))
@@ -266,13 +175,7 @@ async fn run(bus: &str) {
     }
     assert_eq!(seqs, vec![6, 7, 8]);
     drop((a, b));
-    if let Some((admin, name)) = pg {
-        let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut c)
-            .await;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    db.drop_all().await;
 }
 
 #[tokio::test]

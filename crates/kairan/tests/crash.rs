@@ -6,8 +6,10 @@
 // Test code may panic on a broken precondition: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{TestDb, free_port, sign_in, wait_ready};
 use serde_json::{Value, json};
-use sqlx::Connection;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -17,14 +19,6 @@ const PASSWORD: &str = "crash test demo password 2026";
 struct Server {
     child: Child,
     base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
@@ -46,80 +40,23 @@ async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status().is_success()
-        {
-            // The demo is created before the first sign-in can work; wait for it.
-            if http.get(format!("{base}/login")).send().await.is_ok() {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                return Server { child, base };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    if !wait_ready(&base).await {
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("server did not start");
     }
-    let mut child = child;
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
-}
-
-async fn sign_in(base: &str, login: &str) -> (reqwest::Client, String) {
-    let http = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    for _ in 0..100 {
-        let csrf: Value = http
-            .get(format!("{base}/api/v1/csrf"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let r = http
-            .post(format!("{base}/api/v1/session"))
-            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
-            .json(&json!({ "login_id": login, "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
-        if r.status().is_success() {
-            let v: Value = r.json().await.unwrap();
-            return (http, v["csrf_token"].as_str().unwrap().to_owned());
-        }
-        // The demo may still be filling in.
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("cannot sign in as {login}");
+    Server { child, base }
 }
 
 #[tokio::test]
 async fn every_acknowledged_message_survives_kill_9_exactly_once() {
-    let dir = std::env::temp_dir().join(format!("kairan-crash-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    sqlx::any::install_default_drivers();
-    let (db_url, pg) = match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
-        Ok(admin) => {
-            let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
-            let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
-                .execute(&mut c)
-                .await
-                .unwrap();
-            let base = admin.rsplit_once('/').unwrap().0.to_owned();
-            (format!("{base}/{name}"), Some((admin, name)))
-        }
-        Err(_) => (
-            format!("sqlite://{}", dir.join("kairan.db").display()),
-            None,
-        ),
-    };
+    let db = TestDb::new("crash").await;
+    let (dir, db_url) = (db.dir.clone(), db.url.clone());
     let port = free_port();
     let mut server = start(&dir, &db_url, port).await;
-    let (http, csrf) = sign_in(&server.base, "sato.hanako").await;
+    let hanako = sign_in(&server.base, "sato.hanako", PASSWORD).await;
+    let (http, csrf) = (hanako.http, hanako.csrf);
     let directory: Value = {
         let me: Value = http
             .get(format!("{}/api/v1/me", server.base))
@@ -204,7 +141,7 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
     let acked = acked.lock().await.clone();
 
     let server = start(&dir, &db_url, port).await;
-    let (http, _) = sign_in(&server.base, "sato.hanako").await;
+    let http = sign_in(&server.base, "sato.hanako", PASSWORD).await.http;
     let mut stored: Vec<Value> = Vec::new();
     let mut after = 0;
     loop {
@@ -259,11 +196,5 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
         "{}",
         String::from_utf8_lossy(&verify.stdout)
     );
-    if let Some((admin, name)) = pg {
-        let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut c)
-            .await;
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    db.drop_all().await;
 }

@@ -172,6 +172,31 @@ pub async fn talk(
     Ok((talk, members))
 }
 
+/// The personal-data check every stored text passes (new messages and edits alike). A block, or
+/// a finding that asks for confirmation the sender has not given, is audited (kinds and
+/// positions only) and answered with the findings and the masked text.
+async fn screen(
+    state: &AppState,
+    m: &Member<'_>,
+    text: &str,
+    target: &str,
+    confirmed: bool,
+) -> Result<dlp::Verdict, AppError> {
+    let verdict = dlp::check(&state.scanner, text);
+    let refused = match verdict.action() {
+        dlp::Action::Block => AuditAction::DlpBlocked,
+        dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
+        dlp::Action::Confirm | dlp::Action::Allow => return Ok(verdict),
+    };
+    let mut tx = state.store.write().await?;
+    let mut e = audit_entry(m.actor, refused);
+    e.target_id = Some(target.to_owned());
+    detail(&mut e, "findings", verdict.audit_details());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Err(AppError::Dlp(Box::new(verdict)))
+}
+
 /// Posts a message after the personal-data check. `confirmed` is the sender's "send anyway"
 /// for findings that only ask for confirmation; blocked findings are never sent.
 pub async fn post(
@@ -184,12 +209,6 @@ pub async fn post(
 ) -> Result<Message, AppError> {
     let body = MessageBody::parse(body)?;
     load(state, m, talk_id, TalkAction::Post).await?;
-    let verdict = dlp::check(&state.scanner, body.as_str());
-    let refused = match verdict.action() {
-        dlp::Action::Block => Some(AuditAction::DlpBlocked),
-        dlp::Action::Confirm if !confirmed => Some(AuditAction::DlpConfirmRequested),
-        dlp::Action::Confirm | dlp::Action::Allow => None,
-    };
     if reply_to.is_some() {
         let mut conn = state.store.read().await?;
         let original = match reply_to {
@@ -206,15 +225,7 @@ pub async fn post(
             .into());
         }
     }
-    if let Some(action) = refused {
-        let mut tx = state.store.write().await?;
-        let mut e = audit_entry(m.actor, action);
-        e.target_id = Some(talk_id.to_owned());
-        detail(&mut e, "findings", verdict.audit_details());
-        audit::append(&mut tx, e).await?;
-        tx.commit().await?;
-        return Err(AppError::Dlp(Box::new(verdict)));
-    }
+    let verdict = screen(state, m, body.as_str(), talk_id, confirmed).await?;
     let mut tx = state.store.write().await?;
     // Membership is checked again under the write lock: someone removed a moment ago may not post.
     if !chat::is_member(tx.conn(), talk_id, m.user_id).await? {
@@ -425,29 +436,16 @@ pub async fn edit(
     let body = MessageBody::parse(body)?;
     let msg = own_message(state, m, message_id, TalkAction::Post).await?;
     only_own(&msg, m)?;
-    let verdict = dlp::check(&state.scanner, body.as_str());
-    if verdict.action() == dlp::Action::Block
-        || (verdict.action() == dlp::Action::Confirm && !confirmed)
-    {
-        let mut tx = state.store.write().await?;
-        let action = if verdict.action() == dlp::Action::Block {
-            AuditAction::DlpBlocked
-        } else {
-            AuditAction::DlpConfirmRequested
-        };
-        let mut e = audit_entry(m.actor, action);
-        e.target_id = Some(msg.id.clone());
-        detail(&mut e, "findings", verdict.audit_details());
-        audit::append(&mut tx, e).await?;
-        tx.commit().await?;
-        return Err(AppError::Dlp(Box::new(verdict)));
-    }
+    let verdict = screen(state, m, body.as_str(), &msg.id, confirmed).await?;
     let mut tx = state.store.write().await?;
     let updated = chat::edit_message(&mut tx, &msg, m.user_id, body.as_str()).await?;
     let mut e = audit_entry(m.actor, AuditAction::MessageEdited);
     e.target_id = Some(msg.id.clone());
     detail(&mut e, "talk", msg.talk_id.as_str());
     detail(&mut e, "seq", msg.seq);
+    if !verdict.findings.is_empty() {
+        detail(&mut e, "dlp_confirmed", verdict.audit_details());
+    }
     audit::append(&mut tx, e).await?;
     let recipients = members_of(&mut tx, &msg.talk_id).await?;
     tx.commit().await?;

@@ -1,0 +1,145 @@
+//! What the binary's test suites share: a fresh database per test (SQLite in a temporary
+//! directory, or a new PostgreSQL database when `KAIRAN_TEST_POSTGRES_URL` is set), free ports,
+//! and signing in over HTTP like a client.
+
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use sqlx::Connection;
+use std::time::Duration;
+
+/// A fresh database and data directory, removed by [`TestDb::drop_all`].
+pub struct TestDb {
+    pub dir: std::path::PathBuf,
+    pub url: String,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(prefix: &str) -> TestDb {
+        let dir = std::env::temp_dir().join(format!("kairan-{prefix}-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        sqlx::any::install_default_drivers();
+        match std::env::var("KAIRAN_TEST_POSTGRES_URL") {
+            Ok(admin) => {
+                let name = format!("kairan_test_{}", uuid::Uuid::now_v7().simple());
+                let mut c = sqlx::AnyConnection::connect(&admin).await.unwrap();
+                // A UTF-8 ctype: pg_trgm finds no trigrams in Japanese under the C locale.
+                sqlx::query(&format!(
+                    "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+                ))
+                .execute(&mut c)
+                .await
+                .unwrap();
+                let base = admin.rsplit_once('/').unwrap().0.to_owned();
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    pg: Some((admin, name)),
+                }
+            }
+            Err(_) => TestDb {
+                url: format!("sqlite://{}", dir.join("kairan.db").display()),
+                dir,
+                pg: None,
+            },
+        }
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        let mut c = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    }
+
+    pub async fn drop_all(self) {
+        if let Some((admin, name)) = &self.pg {
+            let mut c = sqlx::AnyConnection::connect(admin).await.unwrap();
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `base/readyz` answers 200.
+pub async fn wait_ready(base: &str) -> bool {
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A signed-in client: its cookie jar, CSRF token, raw session token and user ID.
+pub struct User {
+    pub http: reqwest::Client,
+    pub csrf: String,
+    pub session: String,
+    pub id: String,
+}
+
+/// Signs in, retrying while a demo may still be filling in.
+pub async fn sign_in(base: &str, login: &str, password: &str) -> User {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    for _ in 0..200 {
+        let csrf: Value = http
+            .get(format!("{base}/api/v1/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let r = http
+            .post(format!("{base}/api/v1/session"))
+            .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+            .json(&json!({ "login_id": login, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        if r.status().is_success() {
+            let session = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|c| {
+                    c.to_str()
+                        .ok()?
+                        .strip_prefix("kairan_session=")
+                        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+                })
+                .next()
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            return User {
+                http,
+                csrf: v["csrf_token"].as_str().unwrap().to_owned(),
+                session,
+                id: v["user_id"].as_str().unwrap().to_owned(),
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot sign in as {login}");
+}
