@@ -139,6 +139,11 @@ test('unread counts show in the talk list and clear when the talk is opened', as
   await tanaka.click('#talks a:has-text("広報誌 12月号 校正")');
   await tanaka.waitForFunction(() => !document.querySelector('#talks [data-testid=unread]'));
   await kato.waitForSelector('[data-testid=read]');
+  // The sender sees who has read and who has not.
+  await kato.click('#m2 [data-testid=read]');
+  assert.match(await kato.textContent('[data-testid=readers-read]'), /田中 美咲/);
+  assert.match(await kato.textContent('[data-testid=readers-unread]'), /（0）/);
+  await shot(kato, 'chat-readers');
   await kato.context().close();
   await tanaka.context().close();
 });

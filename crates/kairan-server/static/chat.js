@@ -182,7 +182,11 @@ function messageNode(m) {
   if (mine && !m.deleted) {
     const others = state.detail ? state.detail.members.length - 1 : 0;
     const n = readCount(m.seq, m.sender_id);
-    if (n > 0) meta.append(el('span', { class: 'read', 'data-testid': 'read' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`));
+    if (n > 0) {
+      const read = el('button', { type: 'button', class: 'read', 'data-testid': 'read', 'aria-haspopup': 'dialog' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`);
+      read.addEventListener('click', () => showReaders(m, read));
+      meta.append(read);
+    }
   }
   node.append(meta);
   if (!m.deleted) node.append(actions(m, mine));
@@ -285,6 +289,24 @@ function startEdit(m) {
   });
   cancel.addEventListener('click', () => replaceMessage(m));
   box.focus();
+}
+
+// Who has read a message and who has not, from the members' read positions.
+function showReaders(m, anchor) {
+  document.querySelector('.readers')?.remove();
+  const members = state.detail ? state.detail.members.filter((x) => x.user_id !== m.sender_id) : [];
+  const read = members.filter((x) => x.last_read_seq >= m.seq);
+  const unread = members.filter((x) => x.last_read_seq < m.seq);
+  const list = (title, people, testid) => el('section', { 'data-testid': testid },
+    el('h4', {}, `${title}（${people.length}）`),
+    el('ul', {}, ...people.map((p) => el('li', {}, p.display_name))));
+  const box = el('div', { class: 'readers', role: 'dialog', 'aria-label': T.read },
+    list(T.read_by, read, 'readers-read'), list(T.not_read_by, unread, 'readers-unread'));
+  const close = el('button', { type: 'button', class: 'link close' }, T.close);
+  close.addEventListener('click', () => box.remove());
+  box.append(close);
+  anchor.closest('.msg').append(box);
+  close.focus();
 }
 
 function addMessages(list) {

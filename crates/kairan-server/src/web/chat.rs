@@ -60,6 +60,9 @@ fn script_text(lang: Lang) -> serde_json::Value {
         "replying_to": if ja { "返信先:" } else { "Replying to" },
         "cancel_reply": if ja { "返信をやめる" } else { "Cancel reply" },
         "save": if ja { "保存" } else { "Save" },
+        "read_by": if ja { "既読" } else { "Read" },
+        "not_read_by": if ja { "未読" } else { "Not read yet" },
+        "close": if ja { "閉じる" } else { "Close" },
         "cancel": if ja { "キャンセル" } else { "Cancel" },
         "lang": if ja { "ja" } else { "en" },
     })
