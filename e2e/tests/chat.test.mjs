@@ -228,6 +228,12 @@ test('reply, stamp, edit and delete work live for both people', async () => {
   await a.waitForSelector('#m1 .reaction[data-stamp=ok]');
   assert.equal(await a.textContent('#m1 .reaction[data-stamp=ok]'), '🙆 1');
 
+  // B pins it; A sees it in the pinned bar.
+  await b.hover('#m1');
+  await b.click('#m1 [data-act=pin]');
+  await a.waitForSelector('[data-testid=pin]');
+  assert.match(await a.textContent('[data-testid=pin]'), /明日の打合せ/);
+
   // A edits the time; B sees the new text marked edited.
   await a.hover('#m1');
   await a.click('#m1 [data-act=edit]');
@@ -242,6 +248,7 @@ test('reply, stamp, edit and delete work live for both people', async () => {
   await a.click('#m1 [data-act=delete]');
   await b.waitForFunction(() => document.querySelector('#m1 .bubble')?.textContent === 'このメッセージは削除されました');
   assert.equal(await b.locator('#m1 .reaction').count(), 0);
+  assert.equal(await b.locator('[data-testid=pin]').count(), 0, 'a deleted message leaves the pinned bar');
   assert.equal(await b.textContent('#m2 [data-testid=quote]'), '小林 さくらこのメッセージは削除されました', 'a quote never keeps deleted text');
   await shot(b, 'chat-deleted');
   await a.context().close();

@@ -40,10 +40,11 @@ pub enum AuditAction {
     MessageEdited,
     MessageDeleted,
     ReactionChanged,
+    MessagePinned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 27] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -70,6 +71,7 @@ impl AuditAction {
         AuditAction::MessageEdited,
         AuditAction::MessageDeleted,
         AuditAction::ReactionChanged,
+        AuditAction::MessagePinned,
     ];
 
     pub fn code(self) -> &'static str {
@@ -100,6 +102,7 @@ impl AuditAction {
             AuditAction::MessageEdited => "message.edited",
             AuditAction::MessageDeleted => "message.deleted",
             AuditAction::ReactionChanged => "message.reaction",
+            AuditAction::MessagePinned => "message.pin",
         }
     }
 
@@ -135,6 +138,7 @@ impl AuditAction {
             AuditAction::MessageEdited => "メッセージ編集",
             AuditAction::MessageDeleted => "メッセージ削除",
             AuditAction::ReactionChanged => "リアクション",
+            AuditAction::MessagePinned => "ピン留め",
         }
     }
 
@@ -166,6 +170,7 @@ impl AuditAction {
             AuditAction::MessageEdited => "Message edited",
             AuditAction::MessageDeleted => "Message deleted",
             AuditAction::ReactionChanged => "Reaction",
+            AuditAction::MessagePinned => "Pin",
         }
     }
 }

@@ -36,6 +36,7 @@ pub struct MessageView {
     pub created_at: i64,
     pub edited: bool,
     pub deleted: bool,
+    pub pinned: bool,
     /// Stamps with who reacted; filled by the message list, empty on live events.
     pub reactions: Vec<ReactionView>,
 }
@@ -58,6 +59,7 @@ impl From<&Message> for MessageView {
             created_at: m.created_at,
             edited: m.edited_at.is_some(),
             deleted: m.deleted_at.is_some(),
+            pinned: m.pinned_at.is_some(),
             reactions: Vec::new(),
         }
     }

@@ -109,6 +109,7 @@ async function openTalk(id, push) {
     : state.detail.name;
   document.getElementById('talk-title').textContent = title;
   document.getElementById('talk-members').textContent = `${state.detail.members.length}${T.people}`;
+  renderPins();
   document.getElementById('composer').hidden = false;
   const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
   addMessages(page);
@@ -207,6 +208,11 @@ function actions(m, mine) {
   }
   pick.append(grid);
   bar.append(pick);
+  const pin = el('button', { type: 'button', class: 'act', 'data-act': 'pin' }, m.pinned ? T.unpin : T.pin);
+  pin.addEventListener('click', async () => {
+    replaceMessage(await api(m.pinned ? 'DELETE' : 'POST', `/api/v1/messages/${m.id}/pin`));
+  });
+  bar.append(pin);
   if (mine) {
     const edit = el('button', { type: 'button', class: 'act', 'data-act': 'edit' }, T.edit);
     edit.addEventListener('click', () => startEdit(m));
@@ -242,7 +248,31 @@ function applyReaction(seq, code, user, on) {
   replaceMessage(m);
 }
 
+// The pinned bar under the talk's title: each pin jumps to its message.
+function renderPins() {
+  const bar = document.getElementById('pins');
+  const pins = (state.detail && state.detail.pinned) || [];
+  bar.replaceChildren();
+  bar.hidden = pins.length === 0;
+  for (const p of pins) {
+    const b = el('button', { type: 'button', class: 'pin', 'data-testid': 'pin' }, `📌 ${snippet(p.body)}`);
+    b.addEventListener('click', () => {
+      const target = document.getElementById(`m${p.seq}`);
+      if (target) { target.scrollIntoView({ block: 'center' }); target.classList.add('flash'); setTimeout(() => target.classList.remove('flash'), 1500); }
+    });
+    bar.append(b);
+  }
+}
+
+function trackPin(m) {
+  if (!state.detail || m.talk_id !== state.talk) return;
+  const others = (state.detail.pinned || []).filter((p) => p.id !== m.id);
+  state.detail.pinned = m.pinned && !m.deleted ? [m, ...others] : others;
+  renderPins();
+}
+
 function replaceMessage(updated) {
+  trackPin(updated);
   const old = state.messages.get(updated.seq);
   if (!old) return;
   const merged = { ...old, ...updated, reactions: updated.reactions && updated.reactions.length ? updated.reactions : old.reactions };

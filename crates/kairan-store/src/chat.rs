@@ -29,10 +29,11 @@ pub struct Message {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    pub pinned_at: Option<i64>,
 }
 
 const MESSAGE_COLUMNS: &str =
-    "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at";
+    "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at, pinned_at";
 
 pub async fn insert_talk(
     tx: &mut WriteTx,
@@ -178,6 +179,7 @@ pub async fn insert_message(
         created_at: now,
         edited_at: None,
         deleted_at: None,
+        pinned_at: None,
     };
     sqlx::query(
         "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -314,7 +316,7 @@ pub async fn edit_message(tx: &mut WriteTx, m: &Message, by: &str, body: &str) -
 pub async fn delete_message(tx: &mut WriteTx, m: &Message, by: &str) -> Result<Message> {
     keep_version(tx, m, by, "deleted").await?;
     let now = crate::now_us();
-    sqlx::query("UPDATE messages SET body = '', deleted_at = $2 WHERE id = $1")
+    sqlx::query("UPDATE messages SET body = '', deleted_at = $2, pinned_at = NULL, pinned_by = NULL WHERE id = $1")
         .bind(&m.id)
         .bind(now)
         .execute(tx.conn())
@@ -322,6 +324,7 @@ pub async fn delete_message(tx: &mut WriteTx, m: &Message, by: &str) -> Result<M
     Ok(Message {
         body: String::new(),
         deleted_at: Some(now),
+        pinned_at: None,
         ..m.clone()
     })
 }
@@ -391,4 +394,27 @@ pub async fn reactions(
     .bind(to_seq)
     .fetch_all(conn)
     .await?)
+}
+
+/// Pins (`on`) or unpins a message. Returns the message as it now stands.
+pub async fn set_pin(tx: &mut WriteTx, m: &Message, by: &str, on: bool) -> Result<Message> {
+    let at = on.then(crate::now_us);
+    sqlx::query("UPDATE messages SET pinned_at = $2, pinned_by = $3 WHERE id = $1")
+        .bind(&m.id)
+        .bind(at)
+        .bind(on.then_some(by))
+        .execute(tx.conn())
+        .await?;
+    Ok(Message {
+        pinned_at: at,
+        ..m.clone()
+    })
+}
+
+/// The pinned messages of a talk, most recently pinned first.
+pub async fn pinned(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE talk_id = $1 AND pinned_at IS NOT NULL ORDER BY pinned_at DESC LIMIT 50"
+    );
+    Ok(sqlx::query_as(&sql).bind(talk_id).fetch_all(conn).await?)
 }

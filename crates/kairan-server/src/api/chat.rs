@@ -134,6 +134,8 @@ pub struct TalkDetail {
     pub name: String,
     pub last_seq: i64,
     pub members: Vec<MemberView>,
+    /// Pinned messages, most recently pinned first.
+    pub pinned: Vec<MessageView>,
 }
 
 #[utoipa::path(get, path = "/api/v1/talks/{talk}", params(("talk" = String, Path)),
@@ -157,12 +159,15 @@ pub async fn get(
             });
         }
     }
+    drop(conn);
+    let pinned = chat::pinned(&state, &member(&me, &actor), &talk).await?;
     Ok(Json(TalkDetail {
         id: t.id,
         kind: t.kind,
         name: t.name,
         last_seq: t.last_seq,
         members: views,
+        pinned: pinned.iter().map(MessageView::from).collect(),
     }))
 }
 
@@ -377,4 +382,26 @@ pub async fn unreact(
     let actor = me.actor();
     chat::react(&state, &member(&me, &actor), &message, &stamp, false).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/messages/{message}/pin", params(("message" = String, Path)), responses((status = 200, body = MessageView)))]
+pub async fn pin(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+) -> Result<Json<MessageView>, AppError> {
+    let actor = me.actor();
+    let m = chat::pin(&state, &member(&me, &actor), &message, true).await?;
+    Ok(Json(MessageView::from(&m)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/messages/{message}/pin", params(("message" = String, Path)), responses((status = 200, body = MessageView)))]
+pub async fn unpin(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+) -> Result<Json<MessageView>, AppError> {
+    let actor = me.actor();
+    let m = chat::pin(&state, &member(&me, &actor), &message, false).await?;
+    Ok(Json(MessageView::from(&m)))
 }

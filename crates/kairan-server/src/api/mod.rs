@@ -73,6 +73,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         chat::delete,
         chat::react,
         chat::unreact,
+        chat::pin,
+        chat::unpin,
     ),
     components(schemas(ErrorBody))
 )]
@@ -136,6 +138,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/messages/{message}/reactions/{stamp}",
             delete(chat::unreact),
+        )
+        .route(
+            "/api/v1/messages/{message}/pin",
+            post(chat::pin).delete(chat::unpin),
         )
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

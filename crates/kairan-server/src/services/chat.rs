@@ -523,3 +523,40 @@ pub async fn reactions(
     }
     Ok(out)
 }
+
+/// Pins or unpins a message for everyone in the talk. Any member may; it is audited.
+pub async fn pin(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+    on: bool,
+) -> Result<Message, AppError> {
+    let msg = own_message(state, m, message_id, TalkAction::Post).await?;
+    if msg.deleted_at.is_some() {
+        return Err(AppError::Conflict("message_deleted"));
+    }
+    if msg.pinned_at.is_some() == on {
+        return Ok(msg);
+    }
+    let mut tx = state.store.write().await?;
+    let updated = chat::set_pin(&mut tx, &msg, m.user_id, on).await?;
+    let mut e = audit_entry(m.actor, AuditAction::MessagePinned);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", msg.talk_id.as_str());
+    detail(&mut e, "on", on);
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, &msg.talk_id).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::updated(&updated, recipients));
+    Ok(updated)
+}
+
+pub async fn pinned(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+) -> Result<Vec<Message>, AppError> {
+    load(state, m, talk_id, TalkAction::Read).await?;
+    let mut conn = state.store.read().await?;
+    Ok(chat::pinned(&mut conn, talk_id).await?)
+}

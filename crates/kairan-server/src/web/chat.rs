@@ -63,6 +63,9 @@ fn script_text(lang: Lang) -> serde_json::Value {
         "read_by": if ja { "既読" } else { "Read" },
         "not_read_by": if ja { "未読" } else { "Not read yet" },
         "close": if ja { "閉じる" } else { "Close" },
+        "pin": if ja { "ピン留め" } else { "Pin" },
+        "unpin": if ja { "ピンを外す" } else { "Unpin" },
+        "pinned": if ja { "ピン留め" } else { "Pinned" },
         "cancel": if ja { "キャンセル" } else { "Cancel" },
         "lang": if ja { "ja" } else { "en" },
     })

@@ -772,3 +772,38 @@ async fn stamps_show_who_reacted_and_replies_must_stay_in_their_talk() {
     );
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_pinned_message_stays_at_hand_for_every_member_until_unpinned() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "年末業務", &[&t.ids[1]]).await;
+    let (_, m) = hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": "仕事納めは12月28日です" }),
+        )
+        .await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    let (s, pinned) = taro
+        .post(&format!("/api/v1/messages/{id}/pin"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(pinned["pinned"], true);
+    let (_, d) = hanako.get(&format!("/api/v1/talks/{talk}")).await;
+    assert_eq!(d["pinned"][0]["id"], id.as_str());
+    assert_eq!(
+        hanako.delete(&format!("/api/v1/messages/{id}/pin")).await.0,
+        StatusCode::OK
+    );
+    let (_, d) = taro.get(&format!("/api/v1/talks/{talk}")).await;
+    assert_eq!(d["pinned"], json!([]));
+    // A deleted message cannot stay pinned.
+    taro.post(&format!("/api/v1/messages/{id}/pin"), json!({}))
+        .await;
+    hanako.delete(&format!("/api/v1/messages/{id}")).await;
+    let (_, d) = taro.get(&format!("/api/v1/talks/{talk}")).await;
+    assert_eq!(d["pinned"], json!([]));
+    t.app.stop().await;
+}
