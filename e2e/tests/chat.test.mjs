@@ -127,17 +127,29 @@ test('unread counts show in the talk list and clear when the talk is opened', as
   await kato.check('#people input[type=checkbox]');
   await kato.click('#new-talk button[type=submit]');
   await kato.waitForSelector('#composer:not([hidden])');
-  for (const m of ['表紙の写真を差し替えました。', '3ページの誤字を直しました。']) {
-    await kato.fill('#body', m);
-    await kato.keyboard.press('Enter');
-  }
+  await kato.fill('#body', '表紙の写真を差し替えました。');
+  await kato.keyboard.press('Enter');
+  // A mention: ＠ and a few kana in hiragana bring up the member; Enter picks, not sends.
+  await kato.type('#body', '＠たな');
+  await kato.waitForSelector('#mention-picker:not([hidden]) li');
+  assert.match(await kato.textContent('#mention-picker'), /田中 美咲/);
+  await shot(kato, 'chat-mention-picker');
+  await kato.keyboard.press('Enter');
+  assert.equal(await kato.inputValue('#body'), '＠田中 美咲 ');
+  assert.equal(await messageCount(kato), 1, 'picking a name does not send');
+  await kato.type('#body', '3ページの誤字を直しました。');
+  await kato.keyboard.press('Enter');
   await kato.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 2);
+  assert.equal(await kato.textContent('#m2 .mention'), '＠田中 美咲');
   await tanaka.goto(`${server.base}/talks`);
   await tanaka.waitForSelector('#talks [data-testid=unread]');
   assert.equal(await tanaka.textContent('#talks [data-testid=unread]'), '2');
+  assert.equal(await tanaka.locator('#talks [data-testid=mention]').count(), 1, 'the mention shows in the list');
   await shot(tanaka, 'chat-list-unread');
   await tanaka.click('#talks a:has-text("広報誌 12月号 校正")');
   await tanaka.waitForFunction(() => !document.querySelector('#talks [data-testid=unread]'));
+  assert.equal(await tanaka.locator('#talks [data-testid=mention]').count(), 0);
+  assert.equal(await tanaka.textContent('#m2 .mention.me'), '＠田中 美咲');
   await kato.waitForSelector('[data-testid=read]');
   // The sender sees who has read and who has not.
   await kato.click('#m2 [data-testid=read]');

@@ -37,6 +37,8 @@ pub struct MessageView {
     pub edited: bool,
     pub deleted: bool,
     pub pinned: bool,
+    /// Members this message mentions.
+    pub mentions: Vec<String>,
     /// Stamps with who reacted; filled by the message list, empty on live events.
     pub reactions: Vec<ReactionView>,
 }
@@ -60,6 +62,7 @@ impl From<&Message> for MessageView {
             edited: m.edited_at.is_some(),
             deleted: m.deleted_at.is_some(),
             pinned: m.pinned_at.is_some(),
+            mentions: Vec::new(),
             reactions: Vec::new(),
         }
     }

@@ -50,15 +50,26 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// Text with line breaks kept (CSS pre-wrap) and http(s) URLs as links.
-function renderBody(text) {
+// Text with line breaks kept (CSS pre-wrap), http(s) URLs as links, and mentions marked.
+function renderBody(text, mentions = []) {
   const frag = document.createDocumentFragment();
-  const re = /https?:\/\/[^\s<>"'　、。）」]+/g;
+  const names = mentions.map((id) => [id, state.names.get(id)]).filter(([, n]) => n);
+  const parts = [];
+  for (const m of text.matchAll(/https?:\/\/[^\s<>"'　、。）」]+/g)) parts.push([m.index, m[0].length, 'link', m[0]]);
+  for (const [id, n] of names) {
+    for (const mark of ['@', '＠']) {
+      let at = text.indexOf(mark + n);
+      while (at >= 0) { parts.push([at, n.length + 1, id === me ? 'me' : 'mention', text.substr(at, n.length + 1)]); at = text.indexOf(mark + n, at + 1); }
+    }
+  }
+  parts.sort((a, b) => a[0] - b[0]);
   let last = 0;
-  for (const m of text.matchAll(re)) {
-    frag.append(text.slice(last, m.index));
-    frag.append(el('a', { href: m[0], rel: 'noopener noreferrer', target: '_blank' }, m[0]));
-    last = m.index + m[0].length;
+  for (const [at, len, kind, value] of parts) {
+    if (at < last) continue;
+    frag.append(text.slice(last, at));
+    if (kind === 'link') frag.append(el('a', { href: value, rel: 'noopener noreferrer', target: '_blank' }, value));
+    else frag.append(el('span', { class: kind === 'me' ? 'mention me' : 'mention' }, value));
+    last = at + len;
   }
   frag.append(text.slice(last));
   return frag;
@@ -85,6 +96,7 @@ function renderTalks() {
   if (talks.length === 0) list.append(el('li', { class: 'muted empty' }, T.no_talks));
   for (const t of talks) {
     const a = el('a', { href: `/talks/${t.id}`, 'data-talk': t.id }, el('span', { class: 'talk-name' }, t.name));
+    if (t.unread_mentions > 0) a.append(el('span', { class: 'mention-badge', 'data-testid': 'mention', title: T.mentioned }, '@'));
     if (t.unread > 0) a.append(el('span', { class: 'unread', 'data-testid': 'unread' }, String(t.unread)));
     if (t.id === state.talk) a.setAttribute('aria-current', 'page');
     a.addEventListener('click', (e) => { e.preventDefault(); openTalk(t.id, true); });
@@ -166,7 +178,7 @@ function messageNode(m) {
     node.append(quote);
   }
   const bubble = el('div', { class: m.deleted ? 'bubble deleted' : 'bubble' });
-  if (m.deleted) bubble.append(T.deleted); else bubble.append(renderBody(m.body));
+  if (m.deleted) bubble.append(T.deleted); else bubble.append(renderBody(m.body, m.mentions || []));
   node.append(bubble);
   if (!m.deleted && m.reactions && m.reactions.length) {
     const row = el('div', { class: 'reactions' });
@@ -367,7 +379,7 @@ async function markRead() {
   const t = state.talks.find((x) => x.id === state.talk);
   if (t && t.last_read_seq >= state.newest) return;
   await api('POST', `/api/v1/talks/${state.talk}/read`, { seq: state.newest });
-  if (t) { t.last_read_seq = state.newest; t.unread = 0; renderTalks(); }
+  if (t) { t.last_read_seq = state.newest; t.unread = 0; t.unread_mentions = 0; renderTalks(); }
 }
 
 // ---- composer: Enter sends, Shift+Enter breaks the line, IME Enter never sends ----
@@ -387,6 +399,55 @@ function guardEnter(area, action) {
   });
 }
 const body = document.getElementById('body');
+const mentioned = new Map(); // display name -> user id, for names picked from the list
+
+// @ or ＠ opens a list of the talk's members, filtered by name or kana as you type. Reading the
+// text on 'input' (not keydown) works the same with an IME.
+const picker = el('ul', { class: 'mention-picker', id: 'mention-picker', role: 'listbox', hidden: true });
+document.getElementById('composer').append(picker);
+let pickerIndex = 0;
+function mentionQuery() {
+  const before = body.value.slice(0, body.selectionStart);
+  const m = before.match(/[@＠]([^\s@＠]*)$/);
+  return m ? { start: before.length - m[0].length, q: toKatakana(m[1]) } : null;
+}
+function candidates() {
+  const q = mentionQuery();
+  if (!q || !state.detail) return [];
+  return state.detail.members.filter((p) => p.user_id !== me && (p.display_name.replace(/\s|　/g, '') + p.kana.replace(/\s|　/g, '')).includes(q.q.replace(/\s|　/g, ''))).slice(0, 8);
+}
+function renderPicker() {
+  const list = candidates();
+  picker.replaceChildren();
+  picker.hidden = list.length === 0;
+  pickerIndex = Math.min(pickerIndex, Math.max(0, list.length - 1));
+  list.forEach((p, i) => {
+    const li = el('li', { role: 'option', 'aria-selected': String(i === pickerIndex), 'data-user': p.user_id }, p.display_name, el('span', { class: 'kana' }, ` ${p.kana}`));
+    li.addEventListener('mousedown', (e) => { e.preventDefault(); pick(p); });
+    picker.append(li);
+  });
+}
+function pick(p) {
+  const q = mentionQuery();
+  if (!q) return;
+  const mark = body.value[q.start];
+  const insert = `${mark}${p.display_name} `;
+  body.value = body.value.slice(0, q.start) + insert + body.value.slice(body.selectionStart);
+  const caret = q.start + insert.length;
+  body.setSelectionRange(caret, caret);
+  mentioned.set(p.display_name, p.user_id);
+  picker.hidden = true;
+  body.focus();
+}
+body.addEventListener('input', renderPicker);
+body.addEventListener('keydown', (e) => {
+  if (picker.hidden || e.isComposing || e.keyCode === 229) return;
+  const list = candidates();
+  if (e.key === 'ArrowDown') { e.preventDefault(); pickerIndex = (pickerIndex + 1) % list.length; renderPicker(); }
+  else if (e.key === 'ArrowUp') { e.preventDefault(); pickerIndex = (pickerIndex - 1 + list.length) % list.length; renderPicker(); }
+  else if ((e.key === 'Enter' || e.key === 'Tab') && list[pickerIndex]) { e.preventDefault(); e.stopImmediatePropagation(); pick(list[pickerIndex]); }
+  else if (e.key === 'Escape') { picker.hidden = true; }
+});
 guardEnter(body, () => send());
 document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
 
@@ -399,12 +460,14 @@ function send(text = body.value, confirm = false) {
   const talk = state.talk;
   if (text === body.value) body.value = '';
   const reply = replyTo ? replyTo.id : undefined;
+  const mentions = [...mentioned].filter(([name]) => text.includes(`@${name}`) || text.includes(`＠${name}`)).map(([, id]) => id);
+  mentioned.clear();
   replyTo = null;
   document.getElementById('replying').hidden = true;
   const error = document.getElementById('send-error');
   queue = queue.then(async () => {
     try {
-      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply });
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply, mentions });
       error.hidden = true;
       addMessages([m]);
       const box = document.getElementById('messages');
@@ -495,6 +558,7 @@ function connect(delay = 500) {
         markRead();
       } else if (t && e.message.sender_id !== me && e.message.seq > t.last_read_seq) {
         t.unread = e.message.seq - t.last_read_seq;
+        if ((e.message.mentions || []).includes(me)) t.unread_mentions = (t.unread_mentions || 0) + 1;
       }
       if (t) { t.last_seq = Math.max(t.last_seq, e.message.seq); t.last_message_at = e.message.created_at; renderTalks(); }
       else loadTalks();
@@ -506,6 +570,7 @@ function connect(delay = 500) {
       t.last_seq = Math.max(t.last_seq, e.seq);
       t.last_message_at = e.created_at;
       if (e.sender_id !== me) t.unread = Math.max(0, t.last_seq - t.last_read_seq);
+      // The activity note carries no content; the list learns of mentions on its next load.
       renderTalks();
     } else if (e.type === 'message_updated' && e.talk_id === state.talk) {
       replaceMessage(e.message);

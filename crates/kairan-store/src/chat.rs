@@ -140,11 +140,16 @@ pub struct TalkSummary {
     pub created_at: i64,
     pub last_message_at: Option<i64>,
     pub last_read_seq: i64,
+    /// Unread messages that mention this member.
+    pub unread_mentions: i64,
 }
 
 pub async fn talks_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<TalkSummary>> {
     let sql = format!(
-        "SELECT {TALK_COLUMNS}, m.last_read_seq FROM talks t JOIN talk_members m ON m.talk_id = t.id
+        "SELECT {TALK_COLUMNS}, m.last_read_seq,
+            (SELECT COUNT(*) FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
+             WHERE mm.user_id = m.user_id AND x.talk_id = t.id AND x.seq > m.last_read_seq AND x.deleted_at IS NULL) AS unread_mentions
+         FROM talks t JOIN talk_members m ON m.talk_id = t.id
          WHERE m.user_id = $1 AND m.left_at IS NULL
          ORDER BY COALESCE(t.last_message_at, t.created_at) DESC"
     );
@@ -417,4 +422,33 @@ pub async fn pinned(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<Messa
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE talk_id = $1 AND pinned_at IS NOT NULL ORDER BY pinned_at DESC LIMIT 50"
     );
     Ok(sqlx::query_as(&sql).bind(talk_id).fetch_all(conn).await?)
+}
+
+pub async fn add_mentions(tx: &mut WriteTx, message_id: &str, users: &[String]) -> Result<()> {
+    for u in users {
+        sqlx::query("INSERT INTO message_mentions (message_id, user_id) VALUES ($1, $2) ON CONFLICT (message_id, user_id) DO NOTHING")
+            .bind(message_id)
+            .bind(u)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// (message, mentioned user) for messages `from..=to` of a talk.
+pub async fn mentions(
+    conn: &mut AnyConnection,
+    talk_id: &str,
+    from_seq: i64,
+    to_seq: i64,
+) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT mm.message_id, mm.user_id FROM message_mentions mm JOIN messages m ON m.id = mm.message_id
+         WHERE m.talk_id = $1 AND m.seq >= $2 AND m.seq <= $3",
+    )
+    .bind(talk_id)
+    .bind(from_seq)
+    .bind(to_seq)
+    .fetch_all(conn)
+    .await?)
 }

@@ -30,6 +30,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_pins.sql"),
         postgres: include_str!("../migrations/postgres/0004_pins.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("../migrations/sqlite/0005_mentions.sql"),
+        postgres: include_str!("../migrations/postgres/0005_mentions.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -31,6 +31,8 @@ pub struct TalkView {
     pub last_seq: i64,
     pub last_read_seq: i64,
     pub unread: i64,
+    /// Unread messages that mention the caller.
+    pub unread_mentions: i64,
     pub last_message_at: Option<i64>,
 }
 
@@ -63,6 +65,7 @@ pub async fn list(
         };
         out.push(TalkView {
             unread: (t.last_seq - t.last_read_seq).max(0),
+            unread_mentions: t.unread_mentions,
             id: t.id,
             kind: t.kind,
             name,
@@ -203,10 +206,19 @@ pub async fn messages(
         list.last().map(|m| m.seq).unwrap_or(0),
     );
     let mut reactions = chat::reactions(&state, &talk, first, last).await?;
+    let mut mentions: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
+    {
+        let mut conn = state.store.read().await?;
+        for (message, user) in kairan_store::chat::mentions(&mut conn, &talk, first, last).await? {
+            mentions.entry(message).or_default().push(user);
+        }
+    }
     Ok(Json(
         list.iter()
             .map(|m| {
                 let mut v = MessageView::from(m);
+                v.mentions = mentions.remove(&m.id).unwrap_or_default();
                 v.reactions = reactions
                     .remove(&m.id)
                     .unwrap_or_default()
@@ -228,6 +240,9 @@ pub struct NewMessage {
     /// Findings that block (422 `dlp_blocked`) are never sent; send the masked text instead.
     #[serde(default)]
     pub confirm_dlp: bool,
+    /// Members mentioned; each must appear in the text as @name or ＠name.
+    #[serde(default)]
+    pub mentions: Vec<String>,
 }
 
 /// Sends a message. The 201 answer means it is committed: it survives a crash.
@@ -246,10 +261,13 @@ pub async fn post(
         &talk,
         &req.body,
         req.reply_to.as_deref(),
+        &req.mentions,
         req.confirm_dlp,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(MessageView::from(&m))))
+    let mut view = MessageView::from(&m.0);
+    view.mentions = m.1;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -205,8 +205,9 @@ pub async fn post(
     talk_id: &str,
     body: &str,
     reply_to: Option<&str>,
+    mentions: &[String],
     confirmed: bool,
-) -> Result<Message, AppError> {
+) -> Result<(Message, Vec<String>), AppError> {
     let body = MessageBody::parse(body)?;
     load(state, m, talk_id, TalkAction::Post).await?;
     if reply_to.is_some() {
@@ -231,7 +232,39 @@ pub async fn post(
     if !chat::is_member(tx.conn(), talk_id, m.user_id).await? {
         return Err(AppError::NotFound);
     }
+    // A mention names a current member, and the text shows it as @name (or ＠name).
+    let mut mentioned: Vec<String> = Vec::new();
+    if !mentions.is_empty() {
+        let members: Vec<String> = chat::members(tx.conn(), talk_id)
+            .await?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        for id in mentions {
+            if mentioned.contains(id) {
+                continue;
+            }
+            let named = match users::by_id(tx.conn(), id).await? {
+                Some(u) => {
+                    body.as_str().contains(&format!("@{}", u.display_name))
+                        || body.as_str().contains(&format!("＠{}", u.display_name))
+                }
+                None => false,
+            };
+            if !members.contains(id) || !named {
+                return Err(DomainError::invalid(
+                    "mentions",
+                    "メンション",
+                    "このトークのメンバーを「@氏名」の形で指定してください。",
+                    "mention members of this talk as @name in the text.",
+                )
+                .into());
+            }
+            mentioned.push(id.clone());
+        }
+    }
     let msg = chat::insert_message(&mut tx, talk_id, m.user_id, body.as_str(), reply_to).await?;
+    chat::add_mentions(&mut tx, &msg.id, &mentioned).await?;
     let mut e = audit_entry(m.actor, AuditAction::MessagePosted);
     e.target_id = Some(msg.id.clone());
     detail(&mut e, "talk", talk_id);
@@ -247,8 +280,12 @@ pub async fn post(
         .map(|(u, _)| u)
         .collect();
     tx.commit().await?;
-    state.bus.publish(Event::message(&msg, recipients));
-    Ok(msg)
+    let mut event = Event::message(&msg, recipients);
+    if let crate::realtime::EventKind::Message { message } = &mut event.kind {
+        message.mentions = mentioned.clone();
+    }
+    state.bus.publish(event);
+    Ok((msg, mentioned))
 }
 
 /// Messages after `after` (oldest first), or the page before `before` when given.

@@ -66,6 +66,7 @@ fn script_text(lang: Lang) -> serde_json::Value {
         "pin": if ja { "ピン留め" } else { "Pin" },
         "unpin": if ja { "ピンを外す" } else { "Unpin" },
         "pinned": if ja { "ピン留め" } else { "Pinned" },
+        "mentioned": if ja { "あなた宛てのメンションがあります" } else { "You were mentioned" },
         "cancel": if ja { "キャンセル" } else { "Cancel" },
         "lang": if ja { "ja" } else { "en" },
     })

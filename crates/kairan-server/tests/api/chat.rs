@@ -807,3 +807,46 @@ async fn a_pinned_message_stays_at_hand_for_every_member_until_unpinned() {
     assert_eq!(d["pinned"], json!([]));
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_mention_names_a_member_and_shows_as_a_badge_until_read() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "予算", &[&t.ids[1]]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    // The test users are all named 試験 太郎.
+    let (s, m) = hanako.post(&path, json!({ "body": "＠試験 太郎 さん、見積書の確認をお願いします", "mentions": [t.ids[1]] })).await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(m["mentions"], json!([t.ids[1]]));
+    let (_, talks) = taro.get("/api/v1/talks").await;
+    assert_eq!(talks[0]["unread_mentions"], 1);
+    let (_, list) = taro.get(&path).await;
+    assert_eq!(list[0]["mentions"], json!([t.ids[1]]));
+    taro.post(&format!("/api/v1/talks/{talk}/read"), json!({ "seq": 1 }))
+        .await;
+    let (_, talks) = taro.get("/api/v1/talks").await;
+    assert_eq!(talks[0]["unread_mentions"], 0);
+    // Not a member, or not named in the text: refused.
+    assert_error(
+        &hanako
+            .post(
+                &path,
+                json!({ "body": "@試験 太郎 さん", "mentions": [t.ids[2]] }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    assert_error(
+        &hanako
+            .post(
+                &path,
+                json!({ "body": "よろしくお願いします", "mentions": [t.ids[1]] }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+    );
+    t.app.stop().await;
+}
