@@ -461,6 +461,34 @@ async fn members_of(
         .collect())
 }
 
+/// The audit entry for a change to one message: which message, in which talk, at which seq.
+fn message_entry(
+    m: &Member<'_>,
+    action: AuditAction,
+    msg: &Message,
+) -> kairan_store::audit::NewEntry {
+    let mut e = audit_entry(m.actor, action);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", msg.talk_id.as_str());
+    detail(&mut e, "seq", msg.seq);
+    e
+}
+
+/// Records a change to a message with its audit entry, commits, then shows the message as it
+/// now stands to every member.
+async fn commit_update(
+    state: &AppState,
+    mut tx: kairan_store::WriteTx,
+    entry: kairan_store::audit::NewEntry,
+    updated: &Message,
+) -> Result<(), AppError> {
+    audit::append(&mut tx, entry).await?;
+    let recipients = members_of(&mut tx, &updated.talk_id).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::updated(updated, recipients));
+    Ok(())
+}
+
 /// Edits one's own message. The new text passes the same personal-data check as a new message;
 /// the old text is kept for auditors (G7).
 pub async fn edit(
@@ -476,17 +504,11 @@ pub async fn edit(
     let verdict = screen(state, m, body.as_str(), &msg.id, confirmed).await?;
     let mut tx = state.store.write().await?;
     let updated = chat::edit_message(&mut tx, &msg, m.user_id, body.as_str()).await?;
-    let mut e = audit_entry(m.actor, AuditAction::MessageEdited);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", msg.talk_id.as_str());
-    detail(&mut e, "seq", msg.seq);
+    let mut e = message_entry(m, AuditAction::MessageEdited, &msg);
     if !verdict.findings.is_empty() {
         detail(&mut e, "dlp_confirmed", verdict.audit_details());
     }
-    audit::append(&mut tx, e).await?;
-    let recipients = members_of(&mut tx, &msg.talk_id).await?;
-    tx.commit().await?;
-    state.bus.publish(Event::updated(&updated, recipients));
+    commit_update(state, tx, e, &updated).await?;
     Ok(updated)
 }
 
@@ -500,14 +522,13 @@ pub async fn delete(
     only_own(&msg, m)?;
     let mut tx = state.store.write().await?;
     let updated = chat::delete_message(&mut tx, &msg, m.user_id).await?;
-    let mut e = audit_entry(m.actor, AuditAction::MessageDeleted);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", msg.talk_id.as_str());
-    detail(&mut e, "seq", msg.seq);
-    audit::append(&mut tx, e).await?;
-    let recipients = members_of(&mut tx, &msg.talk_id).await?;
-    tx.commit().await?;
-    state.bus.publish(Event::updated(&updated, recipients));
+    commit_update(
+        state,
+        tx,
+        message_entry(m, AuditAction::MessageDeleted, &msg),
+        &updated,
+    )
+    .await?;
     Ok(updated)
 }
 
@@ -577,14 +598,9 @@ pub async fn pin(
     }
     let mut tx = state.store.write().await?;
     let updated = chat::set_pin(&mut tx, &msg, m.user_id, on).await?;
-    let mut e = audit_entry(m.actor, AuditAction::MessagePinned);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", msg.talk_id.as_str());
+    let mut e = message_entry(m, AuditAction::MessagePinned, &msg);
     detail(&mut e, "on", on);
-    audit::append(&mut tx, e).await?;
-    let recipients = members_of(&mut tx, &msg.talk_id).await?;
-    tx.commit().await?;
-    state.bus.publish(Event::updated(&updated, recipients));
+    commit_update(state, tx, e, &updated).await?;
     Ok(updated)
 }
 
