@@ -121,9 +121,7 @@ impl Event {
         self.frame
             .get_or_init(|| serde_json::to_string(self).unwrap_or_default())
     }
-}
 
-impl Event {
     pub fn message(m: &Message, recipients: Vec<String>) -> Event {
         Event::new(
             recipients,

@@ -193,12 +193,6 @@ pub async fn run(config: Config, a: ChatArgs) -> Result<()> {
     for c in 0..a.clients {
         client_user.push(c % s.users.len());
     }
-    let talk_index: HashMap<String, usize> = s
-        .talks
-        .iter()
-        .enumerate()
-        .map(|(i, (id, _))| (id.clone(), i))
-        .collect();
     let mut expected_per_talk = vec![0u64; s.talks.len()];
     for (t, (_, members)) in s.talks.iter().enumerate() {
         expected_per_talk[t] = client_user.iter().filter(|u| members.contains(u)).count() as u64;
@@ -337,7 +331,6 @@ pub async fn run(config: Config, a: ChatArgs) -> Result<()> {
     for r in readers {
         r.abort();
     }
-    let _ = talk_index;
     let mut ack = ack_lat.lock().await.clone();
     let mut rcv = recv_lat.lock().await.clone();
     let got = delivered.load(Ordering::Relaxed);

@@ -168,6 +168,11 @@ fn parse_roles(codes: &[String]) -> Result<Vec<Role>, AppError> {
     Ok(roles)
 }
 
+/// Whether the actor may issue staff IDs in this body, for pages that offer the form.
+pub fn may_create_user(actor: &Actor, org_id: &str) -> Result<(), AppError> {
+    org_check(actor, Action::CreateUser, org_id)
+}
+
 pub async fn create_user(
     state: &AppState,
     actor: &Actor,
@@ -413,20 +418,27 @@ pub async fn list_users(
     let now = kairan_store::now_us();
     Ok(list
         .into_iter()
-        .map(|u| UserView {
-            roles: roles.remove(&u.id).unwrap_or_default(),
-            locked: u.locked_until.is_some_and(|t| t > now),
-            must_change_password: u.must_change_password != 0,
-            id: u.id,
-            login_id: u.login_id,
-            display_name: u.display_name,
-            kana: u.kana,
-            title: u.title,
-            department_id: u.department_id,
-            status: u.status,
-            last_sign_in_at: u.last_sign_in_at,
+        .map(|u| {
+            let r = roles.remove(&u.id).unwrap_or_default();
+            user_view(u, r, now)
         })
         .collect())
+}
+
+fn user_view(u: User, roles: Vec<String>, now: i64) -> UserView {
+    UserView {
+        roles,
+        locked: u.locked_until.is_some_and(|t| t > now),
+        must_change_password: u.must_change_password != 0,
+        id: u.id,
+        login_id: u.login_id,
+        display_name: u.display_name,
+        kana: u.kana,
+        title: u.title,
+        department_id: u.department_id,
+        status: u.status,
+        last_sign_in_at: u.last_sign_in_at,
+    }
 }
 
 pub async fn get_user(
@@ -436,10 +448,10 @@ pub async fn get_user(
 ) -> Result<UserView, AppError> {
     let t = target(state, user_id).await?;
     user_check(actor, Action::ViewUsers, &t)?;
-    let all = list_users(state, actor, &t.org_id).await?;
-    all.into_iter()
-        .find(|u| u.id == user_id)
-        .ok_or(AppError::NotFound)
+    // One person: their row and roles, not the whole body's list.
+    let mut conn = state.store.read().await?;
+    let roles = users::roles(&mut conn, &t.id).await?;
+    Ok(user_view(t, roles, kairan_store::now_us()))
 }
 
 /// A directory entry: what every member of the body may see of a colleague.

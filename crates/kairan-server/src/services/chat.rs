@@ -235,11 +235,7 @@ pub async fn post(
     // A mention names a current member, and the text shows it as @name (or ＠name).
     let mut mentioned: Vec<String> = Vec::new();
     if !mentions.is_empty() {
-        let members: Vec<String> = chat::members(tx.conn(), talk_id)
-            .await?
-            .into_iter()
-            .map(|(u, _)| u)
-            .collect();
+        let members = members_of(&mut tx, talk_id).await?;
         for id in mentions {
             if mentioned.contains(id) {
                 continue;
@@ -274,11 +270,7 @@ pub async fn post(
         detail(&mut e, "dlp_confirmed", verdict.audit_details());
     }
     audit::append(&mut tx, e).await?;
-    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .collect();
+    let recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
     let mut event = Event::message(&msg, recipients);
     if let crate::realtime::EventKind::Message { message } = &mut event.kind {
@@ -317,11 +309,7 @@ pub async fn mark_read(
     let seq = seq.clamp(0, talk.last_seq);
     let mut tx = state.store.write().await?;
     let moved = chat::mark_read(&mut tx, talk_id, m.user_id, seq).await?;
-    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .collect();
+    let recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
     if moved.is_some() {
         state
@@ -357,11 +345,7 @@ pub async fn invite(
             audit::append(&mut tx, e).await?;
         }
     }
-    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .collect();
+    let recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
     state.bus.publish(Event::membership(talk_id, recipients));
     Ok(())
@@ -375,11 +359,7 @@ pub async fn leave(state: &AppState, m: &Member<'_>, talk_id: &str) -> Result<()
     e.target_id = Some(m.user_id.to_owned());
     detail(&mut e, "talk", talk_id);
     audit::append(&mut tx, e).await?;
-    let mut recipients: Vec<String> = chat::members(tx.conn(), talk_id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .collect();
+    let mut recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
     recipients.push(m.user_id.to_owned());
     state.bus.publish(Event::membership(talk_id, recipients));
@@ -408,11 +388,7 @@ pub async fn rename(
     let mut e = audit_entry(m.actor, AuditAction::TalkRenamed);
     e.target_id = Some(talk_id.to_owned());
     audit::append(&mut tx, e).await?;
-    let recipients: Vec<String> = chat::members(tx.conn(), talk_id)
-        .await?
-        .into_iter()
-        .map(|(u, _)| u)
-        .collect();
+    let recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
     state.bus.publish(Event::membership(talk_id, recipients));
     Ok(())
@@ -450,6 +426,8 @@ fn only_own(msg: &Message, m: &Member<'_>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The talk's current members, read inside the write transaction: exactly who the event of
+/// this change is for.
 async fn members_of(
     tx: &mut kairan_store::WriteTx,
     talk_id: &str,

@@ -94,10 +94,11 @@ pub async fn sign_in(
         None
     };
     if let Some(reason) = refusal {
+        // Read the body's rules before taking the write lock: the lock is held only for writes.
+        let policy = policy_for(state, &user.org_id).await?;
         let mut tx = state.store.write().await?;
         audit::append(&mut tx, org_entry(failure(reason, client))).await?;
         if reason == "wrong_password" {
-            let policy = policy_for(state, &user.org_id).await?;
             let roles = users::roles(tx.conn(), &user.id).await?;
             let privileged = roles
                 .iter()

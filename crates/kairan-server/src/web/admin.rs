@@ -131,12 +131,7 @@ async fn new_user_form(
     form: &NewUserForm,
 ) -> Result<Html<String>, PageError> {
     // Only administrators reach the form; the service decides again on submit.
-    kairan_domain::policy::check(
-        &b.me.actor(),
-        kairan_domain::policy::Action::CreateUser,
-        &kairan_domain::policy::Resource::Org(&kairan_domain::OrgId(b.me.user.org_id.clone())),
-    )
-    .map_err(|d| PageError(d.into(), ctx.lang))?;
+    admin::may_create_user(&b.me.actor(), &b.me.user.org_id).map_err(|e| PageError(e, ctx.lang))?;
     let depts = admin::departments(state, &b.me.actor(), &b.me.user.org_id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;

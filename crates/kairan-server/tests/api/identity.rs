@@ -262,8 +262,13 @@ async fn an_idle_session_ends_after_the_configured_timeout() {
         StatusCode::UNAUTHORIZED,
         "unauthenticated",
     );
-    let (_, html) = c.get_text("/").await;
-    assert!(html.is_empty(), "pages redirect to the sign-in page");
+    let page = c.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::SEE_OTHER,
+        "pages send the person back to sign in"
+    );
+    assert_eq!(page.headers()["location"], "/login");
     app.stop().await;
 }
 
