@@ -142,13 +142,17 @@ pub struct TalkSummary {
     pub last_read_seq: i64,
     /// Unread messages that mention this member.
     pub unread_mentions: i64,
+    /// For a 1:1 talk, the other person's name (also after they left).
+    pub partner_name: Option<String>,
 }
 
 pub async fn talks_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<TalkSummary>> {
     let sql = format!(
         "SELECT {TALK_COLUMNS}, m.last_read_seq,
             (SELECT COUNT(*) FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
-             WHERE mm.user_id = m.user_id AND x.talk_id = t.id AND x.seq > m.last_read_seq AND x.deleted_at IS NULL) AS unread_mentions
+             WHERE mm.user_id = m.user_id AND x.talk_id = t.id AND x.seq > m.last_read_seq AND x.deleted_at IS NULL) AS unread_mentions,
+            (SELECT u.display_name FROM talk_members o JOIN users u ON u.id = o.user_id
+             WHERE t.kind = 'direct' AND o.talk_id = t.id AND o.user_id <> m.user_id LIMIT 1) AS partner_name
          FROM talks t JOIN talk_members m ON m.talk_id = t.id
          WHERE m.user_id = $1 AND m.left_at IS NULL
          ORDER BY COALESCE(t.last_message_at, t.created_at) DESC"

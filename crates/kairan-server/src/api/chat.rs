@@ -43,37 +43,24 @@ pub async fn list(
 ) -> Result<Json<Vec<TalkView>>, AppError> {
     let actor = me.actor();
     let list = chat::talks(&state, &member(&me, &actor)).await?;
-    let mut out = Vec::with_capacity(list.len());
-    let mut conn = state.store.read().await?;
-    for t in list {
-        let name = if t.kind == "direct" {
-            let members = kairan_store::chat::members(&mut conn, &t.id).await?;
-            let other = members
-                .iter()
-                .map(|(u, _)| u)
-                .find(|u| **u != me.user.id)
-                .cloned();
-            match other {
-                Some(o) => kairan_store::users::by_id(&mut conn, &o)
-                    .await?
-                    .map(|u| u.display_name)
-                    .unwrap_or_default(),
-                None => me.user.display_name.clone(),
-            }
-        } else {
-            t.name.clone()
-        };
-        out.push(TalkView {
+    // One query gives every talk with its unread counts and, for 1:1 talks, the other name.
+    let out = list
+        .into_iter()
+        .map(|t| TalkView {
             unread: (t.last_seq - t.last_read_seq).max(0),
             unread_mentions: t.unread_mentions,
+            name: match t.partner_name {
+                Some(partner) if t.kind == "direct" => partner,
+                _ if t.kind == "direct" => me.user.display_name.clone(),
+                _ => t.name,
+            },
             id: t.id,
             kind: t.kind,
-            name,
             last_seq: t.last_seq,
             last_read_seq: t.last_read_seq,
             last_message_at: t.last_message_at,
-        });
-    }
+        })
+        .collect();
     Ok(Json(out))
 }
 
