@@ -41,10 +41,13 @@ pub enum AuditAction {
     MessageDeleted,
     ReactionChanged,
     MessagePinned,
+    ProtectionChanged,
+    TalkClassChanged,
+    MessageForwarded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 27] = [
+    pub const ALL: [AuditAction; 30] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -72,6 +75,9 @@ impl AuditAction {
         AuditAction::MessageDeleted,
         AuditAction::ReactionChanged,
         AuditAction::MessagePinned,
+        AuditAction::ProtectionChanged,
+        AuditAction::TalkClassChanged,
+        AuditAction::MessageForwarded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -103,6 +109,9 @@ impl AuditAction {
             AuditAction::MessageDeleted => "message.deleted",
             AuditAction::ReactionChanged => "message.reaction",
             AuditAction::MessagePinned => "message.pin",
+            AuditAction::ProtectionChanged => "protection.changed",
+            AuditAction::TalkClassChanged => "talk.class_changed",
+            AuditAction::MessageForwarded => "message.forwarded",
         }
     }
 
@@ -139,6 +148,9 @@ impl AuditAction {
             AuditAction::MessageDeleted => "メッセージ削除",
             AuditAction::ReactionChanged => "リアクション",
             AuditAction::MessagePinned => "ピン留め",
+            AuditAction::ProtectionChanged => "情報保護設定の変更",
+            AuditAction::TalkClassChanged => "トークの区分変更",
+            AuditAction::MessageForwarded => "メッセージ転送",
         }
     }
 
@@ -171,6 +183,9 @@ impl AuditAction {
             AuditAction::MessageDeleted => "Message deleted",
             AuditAction::ReactionChanged => "Reaction",
             AuditAction::MessagePinned => "Pin",
+            AuditAction::ProtectionChanged => "Protection settings changed",
+            AuditAction::TalkClassChanged => "Talk classification changed",
+            AuditAction::MessageForwarded => "Message forwarded",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! [`policy::check`] before any read or write; see `ARCHITECTURE.md` at the repository root.
 
 pub mod audit;
+pub mod classification;
 pub mod error;
 pub mod ids;
 pub mod input;

@@ -47,10 +47,14 @@ pub enum Action {
     RevokeRole,
     ReadAuditLog,
     ListPrivileged,
+    /// Set the body's classification scheme and its personal-data (DLP) rules.
+    ConfigureProtection,
+    /// See the personal-data detections of the body (who, where, what kind; never the value).
+    ViewDlpEvents,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -62,6 +66,8 @@ impl Action {
         Action::RevokeRole,
         Action::ReadAuditLog,
         Action::ListPrivileged,
+        Action::ConfigureProtection,
+        Action::ViewDlpEvents,
     ];
 
     pub fn code(self) -> &'static str {
@@ -77,6 +83,8 @@ impl Action {
             Action::RevokeRole => "revoke_role",
             Action::ReadAuditLog => "read_audit_log",
             Action::ListPrivileged => "list_privileged",
+            Action::ConfigureProtection => "configure_protection",
+            Action::ViewDlpEvents => "view_dlp_events",
         }
     }
 
@@ -100,6 +108,10 @@ impl Action {
             // Administrators are audited, so they never read the audit log themselves (G7).
             Action::ReadAuditLog => &[SecurityOfficer, Auditor],
             Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
+            // The security officer sets the rules; the administrator who runs the system does
+            // not, so nobody both operates and polices the same control.
+            Action::ConfigureProtection => &[SecurityOfficer],
+            Action::ViewDlpEvents => &[SecurityOfficer, Csirt, Auditor],
         }
     }
 
@@ -117,7 +129,9 @@ impl Action {
             | Action::ViewUsers
             | Action::CreateUser
             | Action::ReadAuditLog
-            | Action::ListPrivileged => false,
+            | Action::ListPrivileged
+            | Action::ConfigureProtection
+            | Action::ViewDlpEvents => false,
         }
     }
 }
@@ -206,8 +220,12 @@ pub enum TalkAction {
     Create,
     Read,
     Post,
-    /// Invite, rename, leave.
+    /// Invite, rename, leave, set the default class or lower the ceiling.
     Manage,
+    /// Raise a talk's ceiling to the body's top class: seed 004 2(2)①(ウ) makes the section
+    /// head (所属長) designate where first-class information is handled, and seed 003 §9 keeps
+    /// it out of chat otherwise. A member who is a section head or security officer may.
+    AllowTopClass,
 }
 
 /// The facts about a talk the decision needs.
@@ -234,7 +252,14 @@ pub fn check_talk(actor: &Actor, action: TalkAction, talk: &TalkRef<'_>) -> Resu
     match action {
         TalkAction::Create => Ok(()),
         TalkAction::Read | TalkAction::Post | TalkAction::Manage if talk.member => Ok(()),
-        TalkAction::Read | TalkAction::Post | TalkAction::Manage => Err(Denied::MissingRole),
+        TalkAction::AllowTopClass
+            if talk.member && (user.has(Role::SectionHead) || user.has(Role::SecurityOfficer)) =>
+        {
+            Ok(())
+        }
+        TalkAction::Read | TalkAction::Post | TalkAction::Manage | TalkAction::AllowTopClass => {
+            Err(Denied::MissingRole)
+        }
     }
 }
 
@@ -386,6 +411,24 @@ mod tests {
         }
         assert_eq!(check_talk(&a, TalkAction::Create, &t(&own, false)), Ok(()));
         assert!(check_talk(&a, TalkAction::Create, &t(&other, false)).is_err());
+    }
+
+    #[test]
+    fn only_a_member_who_is_section_head_or_security_officer_allows_the_top_class() {
+        let own = OrgId("o".into());
+        let t = |member| TalkRef { org: &own, member };
+        let top = TalkAction::AllowTopClass;
+        assert!(check_talk(&actor("o", "me", &[Role::Staff]), top, &t(true)).is_err());
+        assert!(check_talk(&actor("o", "me", &[Role::Admin]), top, &t(true)).is_err());
+        assert_eq!(
+            check_talk(&actor("o", "me", &[Role::SectionHead]), top, &t(true)),
+            Ok(())
+        );
+        assert_eq!(
+            check_talk(&actor("o", "me", &[Role::SecurityOfficer]), top, &t(true)),
+            Ok(())
+        );
+        assert!(check_talk(&actor("o", "me", &[Role::SectionHead]), top, &t(false)).is_err());
     }
 
     #[test]

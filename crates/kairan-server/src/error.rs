@@ -32,9 +32,18 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("internal: {0}")]
     Internal(String),
-    /// The message holds personal data: refused (block) or waiting for the sender's confirmation.
+    /// The message holds personal data: refused (block, mask) or waiting for the sender's
+    /// confirmation.
     #[error("personal data found")]
     Dlp(Box<crate::services::dlp::Verdict>),
+    /// A class above the talk's ceiling (G1).
+    #[error("class above the ceiling")]
+    AboveCeiling {
+        class_ja: String,
+        class_en: String,
+        ceiling_ja: String,
+        ceiling_en: String,
+    },
 }
 
 impl From<StoreError> for AppError {
@@ -63,11 +72,14 @@ impl AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Dlp(v) => match v.action() {
-                crate::services::dlp::Action::Block => StatusCode::UNPROCESSABLE_ENTITY,
+                crate::services::dlp::Action::Block | crate::services::dlp::Action::Mask => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
                 crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => {
                     StatusCode::CONFLICT
                 }
             },
+            AppError::AboveCeiling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 }
@@ -86,12 +98,8 @@ impl Localized for AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal_error",
-            AppError::Dlp(v) => match v.action() {
-                crate::services::dlp::Action::Block => "dlp_blocked",
-                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => {
-                    "dlp_confirm_required"
-                }
-            },
+            AppError::Dlp(v) => v.code(),
+            AppError::AboveCeiling { .. } => "class_above_ceiling",
         }
     }
 
@@ -108,10 +116,10 @@ impl Localized for AppError {
             AppError::BadRequest(_) => "入力の形式が正しくありません。".into(),
             AppError::PayloadTooLarge => "送信されたデータが大きすぎます。".into(),
             AppError::Internal(_) => "システムエラーが発生しました。時間をおいて再度お試しください。".into(),
-            AppError::Dlp(v) => match v.action() {
-                crate::services::dlp::Action::Block => "個人を特定できる番号などが含まれているため、このままでは送信できません。該当箇所をマスクして送信してください。".into(),
-                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => "個人情報または取扱注意の情報が含まれている可能性があります。内容を確認してから送信してください。".into(),
-            },
+            AppError::Dlp(v) => v.message_ja(),
+            AppError::AboveCeiling { class_ja, ceiling_ja, .. } => format!(
+                "「{class_ja}」の情報は、上限が「{ceiling_ja}」のこのトークには送信できません。"
+            ),
         }
     }
 
@@ -128,10 +136,10 @@ impl Localized for AppError {
             AppError::BadRequest(detail) => format!("The request is malformed: {detail}"),
             AppError::PayloadTooLarge => "The request is too large.".into(),
             AppError::Internal(_) => "Something went wrong. Please try again later.".into(),
-            AppError::Dlp(v) => match v.action() {
-                crate::services::dlp::Action::Block => "The message contains numbers that identify a person and cannot be sent as is. Mask them and send.".into(),
-                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => "The message may contain personal or restricted information. Check it before sending.".into(),
-            },
+            AppError::Dlp(v) => v.message_en(),
+            AppError::AboveCeiling { class_en, ceiling_en, .. } => format!(
+                "\"{class_en}\" information cannot go into this talk, whose ceiling is \"{ceiling_en}\"."
+            ),
         }
     }
 }
@@ -167,7 +175,7 @@ fn conflict_en(code: &str) -> &'static str {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
-    /// Present for `dlp_blocked` and `dlp_confirm_required`: what was found, where, and the
+    /// Present for `dlp_blocked`, `dlp_mask_required` and `dlp_confirm_required`: what was found, where, and the
     /// masked text that would pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dlp: Option<crate::services::dlp::Verdict>,

@@ -37,6 +37,10 @@ pub struct MessageView {
     pub edited: bool,
     pub deleted: bool,
     pub pinned: bool,
+    /// Confidentiality rank on the body's scale (0 = least confidential).
+    pub class: i64,
+    /// Forwarded from another talk (the text is a copy and keeps its class).
+    pub forwarded: bool,
     /// Members this message mentions.
     pub mentions: Vec<String>,
     /// Stamps with who reacted; filled by the message list, empty on live events.
@@ -62,6 +66,8 @@ impl From<&Message> for MessageView {
             edited: m.edited_at.is_some(),
             deleted: m.deleted_at.is_some(),
             pinned: m.pinned_at.is_some(),
+            class: m.class,
+            forwarded: m.forwarded_from.is_some(),
             mentions: Vec::new(),
             reactions: Vec::new(),
         }
@@ -89,8 +95,11 @@ pub enum EventKind {
         user_id: String,
         seq: i64,
     },
-    /// Members, name or existence of a talk changed: clients refresh it.
+    /// Members, name, classification or existence of a talk changed: clients refresh it.
     Talk,
+    /// Something for this person to see (a personal-data alert for a security officer):
+    /// clients refresh their notification count. Not tied to a talk (`talk_id` is empty).
+    Notification,
 }
 
 /// A committed change, addressed to the users who may see it.
@@ -171,6 +180,10 @@ impl Event {
 
     pub fn membership(talk_id: &str, recipients: Vec<String>) -> Event {
         Event::new(recipients, talk_id.to_owned(), EventKind::Talk)
+    }
+
+    pub fn notification(recipients: Vec<String>) -> Event {
+        Event::new(recipients, String::new(), EventKind::Notification)
     }
 }
 

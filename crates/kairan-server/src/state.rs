@@ -18,7 +18,6 @@ pub struct Inner {
     pub metrics: Metrics,
     pub secure_cookies: bool,
     pub bus: Arc<dyn crate::realtime::Bus>,
-    pub scanner: kairan_dlp::Scanner,
     pub hub: Arc<crate::hub::Hub>,
 }
 
@@ -48,7 +47,6 @@ impl AppState {
             metrics: Metrics::default(),
             secure_cookies,
             bus,
-            scanner: kairan_dlp::Scanner::default(),
             hub,
         }))
     }

@@ -63,7 +63,7 @@ impl Row {
     }
 }
 
-const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash";
 
 /// Appends one record in the caller's transaction and returns its sequence number.

@@ -13,10 +13,26 @@ pub struct Talk {
     pub last_seq: i64,
     pub created_at: i64,
     pub last_message_at: Option<i64>,
+    /// Classes are ranks on the body's confidentiality scale (0 = least confidential).
+    pub ceiling: i64,
+    pub default_class: i64,
+    /// The highest class of anything posted here.
+    pub max_class: i64,
+    pub integrity: Option<i64>,
+    pub availability: Option<i64>,
 }
 
-const TALK_COLUMNS: &str =
-    "t.id, t.org_id, t.kind, t.name, t.last_seq, t.created_at, t.last_message_at";
+const TALK_COLUMNS: &str = "t.id, t.org_id, t.kind, t.name, t.last_seq, t.created_at, t.last_message_at, t.ceiling, t.default_class, t.max_class, t.integrity, t.availability";
+
+/// A talk's classification: its ceiling, the class a message gets by default, and the
+/// optional integrity and availability classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TalkClass {
+    pub ceiling: i64,
+    pub default_class: i64,
+    pub integrity: Option<i64>,
+    pub availability: Option<i64>,
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Message {
@@ -30,10 +46,12 @@ pub struct Message {
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub pinned_at: Option<i64>,
+    /// Confidentiality rank.
+    pub class: i64,
+    pub forwarded_from: Option<String>,
 }
 
-const MESSAGE_COLUMNS: &str =
-    "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at, pinned_at";
+const MESSAGE_COLUMNS: &str = "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at, pinned_at, class, forwarded_from";
 
 pub async fn insert_talk(
     tx: &mut WriteTx,
@@ -42,10 +60,11 @@ pub async fn insert_talk(
     name: &str,
     direct_key: Option<&str>,
     by: &str,
+    class: TalkClass,
 ) -> Result<String> {
     let id = crate::new_id();
     sqlx::query(
-        "INSERT INTO talks (id, org_id, kind, name, direct_key, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO talks (id, org_id, kind, name, direct_key, created_by, created_at, ceiling, default_class, integrity, availability) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(org_id)
@@ -54,9 +73,36 @@ pub async fn insert_talk(
     .bind(direct_key)
     .bind(by)
     .bind(crate::now_us())
+    .bind(class.ceiling)
+    .bind(class.default_class)
+    .bind(class.integrity)
+    .bind(class.availability)
     .execute(tx.conn())
     .await?;
     Ok(id)
+}
+
+pub async fn set_class(tx: &mut WriteTx, talk_id: &str, class: TalkClass) -> Result<()> {
+    sqlx::query(
+        "UPDATE talks SET ceiling = $2, default_class = $3, integrity = $4, availability = $5 WHERE id = $1",
+    )
+    .bind(talk_id)
+    .bind(class.ceiling)
+    .bind(class.default_class)
+    .bind(class.integrity)
+    .bind(class.availability)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether the body has any talk yet (its scheme then keeps its shape).
+pub async fn org_has_talks(conn: &mut AnyConnection, org_id: &str) -> Result<bool> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT 1 FROM talks WHERE org_id = $1 LIMIT 1")
+        .bind(org_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(n.is_some())
 }
 
 pub async fn talk_by_direct_key(conn: &mut AnyConnection, key: &str) -> Result<Option<String>> {
@@ -139,6 +185,11 @@ pub struct TalkSummary {
     pub last_seq: i64,
     pub created_at: i64,
     pub last_message_at: Option<i64>,
+    pub ceiling: i64,
+    pub default_class: i64,
+    pub max_class: i64,
+    pub integrity: Option<i64>,
+    pub availability: Option<i64>,
     pub last_read_seq: i64,
     /// Unread messages that mention this member.
     pub unread_mentions: i64,
@@ -160,22 +211,38 @@ pub async fn talks_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Tal
     Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)
 }
 
-/// Appends a message and returns it with its sequence number.
-pub async fn insert_message(
-    tx: &mut WriteTx,
-    talk_id: &str,
-    sender_id: &str,
-    body: &str,
-    reply_to: Option<&str>,
-) -> Result<Message> {
+/// A message to append.
+pub struct NewMessage<'a> {
+    pub talk_id: &'a str,
+    pub sender_id: &'a str,
+    pub body: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub class: i64,
+    pub forwarded_from: Option<&'a str>,
+}
+
+/// Appends a message and returns it with its sequence number. The talk's `max_class` rises
+/// with it.
+pub async fn insert_message(tx: &mut WriteTx, new: NewMessage<'_>) -> Result<Message> {
+    let NewMessage {
+        talk_id,
+        sender_id,
+        body,
+        reply_to,
+        class,
+        forwarded_from,
+    } = new;
     let now = crate::now_us();
     // The talk row is the per-talk counter: on PostgreSQL the UPDATE locks it until commit, on
     // SQLite the transaction already holds the write lock.
     let seq: i64 = sqlx::query_scalar(
-        "UPDATE talks SET last_seq = last_seq + 1, last_message_at = $2 WHERE id = $1 RETURNING last_seq",
+        "UPDATE talks SET last_seq = last_seq + 1, last_message_at = $2,
+            max_class = CASE WHEN max_class < $3 THEN $3 ELSE max_class END
+         WHERE id = $1 RETURNING last_seq",
     )
     .bind(talk_id)
     .bind(now)
+    .bind(class)
     .fetch_one(tx.conn())
     .await?;
     let m = Message {
@@ -189,9 +256,11 @@ pub async fn insert_message(
         edited_at: None,
         deleted_at: None,
         pinned_at: None,
+        class,
+        forwarded_from: forwarded_from.map(str::to_owned),
     };
     sqlx::query(
-        "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&m.id)
     .bind(&m.talk_id)
@@ -200,6 +269,8 @@ pub async fn insert_message(
     .bind(&m.body)
     .bind(&m.reply_to)
     .bind(m.created_at)
+    .bind(m.class)
+    .bind(&m.forwarded_from)
     .execute(tx.conn())
     .await?;
     // The sender has read their own message.
@@ -303,19 +374,33 @@ async fn keep_version(tx: &mut WriteTx, m: &Message, by: &str, reason: &str) -> 
     Ok(())
 }
 
-/// Replaces a message's text, keeping the previous text as a version.
-pub async fn edit_message(tx: &mut WriteTx, m: &Message, by: &str, body: &str) -> Result<Message> {
+/// Replaces a message's text (and its class, which an edit may raise), keeping the previous
+/// text as a version.
+pub async fn edit_message(
+    tx: &mut WriteTx,
+    m: &Message,
+    by: &str,
+    body: &str,
+    class: i64,
+) -> Result<Message> {
     keep_version(tx, m, by, "edited").await?;
     let now = crate::now_us();
-    sqlx::query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1")
+    sqlx::query("UPDATE messages SET body = $2, edited_at = $3, class = $4 WHERE id = $1")
         .bind(&m.id)
         .bind(body)
         .bind(now)
+        .bind(class)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE talks SET max_class = $2 WHERE id = $1 AND max_class < $2")
+        .bind(&m.talk_id)
+        .bind(class)
         .execute(tx.conn())
         .await?;
     Ok(Message {
         body: body.to_owned(),
         edited_at: Some(now),
+        class,
         ..m.clone()
     })
 }

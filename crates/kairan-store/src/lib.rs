@@ -14,6 +14,7 @@ pub mod chat;
 mod error;
 mod migrate;
 pub mod orgs;
+pub mod protection;
 pub mod sessions;
 pub mod users;
 

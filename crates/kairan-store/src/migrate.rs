@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_mentions.sql"),
         postgres: include_str!("../migrations/postgres/0005_mentions.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("../migrations/sqlite/0006_protection.sql"),
+        postgres: include_str!("../migrations/postgres/0006_protection.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

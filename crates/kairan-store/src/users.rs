@@ -259,3 +259,19 @@ pub async fn record_success(tx: &mut WriteTx, user_id: &str) -> Result<(Option<i
     .await?;
     Ok((prev, failed))
 }
+
+/// The active users of a body who hold `role` (e.g. the security officers to notify).
+pub async fn active_with_role(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    role: &str,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id
+         WHERE u.org_id = $1 AND r.role = $2 AND u.status = 'active' ORDER BY u.id",
+    )
+    .bind(org_id)
+    .bind(role)
+    .fetch_all(conn)
+    .await?)
+}

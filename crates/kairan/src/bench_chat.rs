@@ -123,9 +123,15 @@ async fn setup(config: Config, a: &ChatArgs) -> Result<Setup> {
             .skip(1)
             .map(|&i| users[i].1.clone())
             .collect();
-        let id = chat::create_group(&state, &m, &format!("負荷 {t}"), &others)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let id = chat::create_group(
+            &state,
+            &m,
+            &format!("負荷 {t}"),
+            &others,
+            &Default::default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         talks.push((id, members));
     }
     state.store.close().await;

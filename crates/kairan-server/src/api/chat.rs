@@ -4,11 +4,13 @@ use super::ApiJson;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::realtime::MessageView;
-use crate::services::chat::{self, Member};
+use crate::services::chat::{self, ClassRequest, Member, Post};
+use crate::services::protection;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use kairan_domain::classification::Scheme;
 use kairan_domain::policy::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,6 +36,60 @@ pub struct TalkView {
     /// Unread messages that mention the caller.
     pub unread_mentions: i64,
     pub last_message_at: Option<i64>,
+    /// The highest class of anything posted in the talk.
+    pub max_class: ClassLabel,
+    pub ceiling: ClassLabel,
+}
+
+/// A class: its rank on the body's scale and its names.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ClassLabel {
+    pub rank: i64,
+    pub label_ja: String,
+    pub label_en: String,
+}
+
+impl ClassLabel {
+    pub fn of(scheme: &Scheme, rank: i64) -> ClassLabel {
+        let r = u8::try_from(rank.clamp(0, 255)).unwrap_or(0);
+        ClassLabel {
+            rank,
+            label_ja: scheme.label(r, "ja"),
+            label_en: scheme.label(r, "en"),
+        }
+    }
+
+    fn scale(levels: &[kairan_domain::classification::Level]) -> Vec<ClassLabel> {
+        levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ClassLabel {
+                rank: i64::try_from(i).unwrap_or(0),
+                label_ja: l.label_ja.clone(),
+                label_en: l.label_en.clone(),
+            })
+            .collect()
+    }
+}
+
+/// The body's classification scheme, least confidential (or critical) first.
+#[derive(Serialize, ToSchema)]
+pub struct SchemeView {
+    pub preset: String,
+    pub confidentiality: Vec<ClassLabel>,
+    pub integrity: Vec<ClassLabel>,
+    pub availability: Vec<ClassLabel>,
+}
+
+impl SchemeView {
+    pub fn of(s: &Scheme) -> SchemeView {
+        SchemeView {
+            preset: s.preset.clone(),
+            confidentiality: ClassLabel::scale(&s.confidentiality),
+            integrity: ClassLabel::scale(&s.integrity),
+            availability: ClassLabel::scale(&s.availability),
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/talks", responses((status = 200, body = [TalkView])))]
@@ -43,6 +99,7 @@ pub async fn list(
 ) -> Result<Json<Vec<TalkView>>, AppError> {
     let actor = me.actor();
     let list = chat::talks(&state, &member(&me, &actor)).await?;
+    let scheme = protection::load(&state, &me.user.org_id).await?.scheme;
     // One query gives every talk with its unread counts and, for 1:1 talks, the other name.
     let out = list
         .into_iter()
@@ -59,6 +116,8 @@ pub async fn list(
             last_seq: t.last_seq,
             last_read_seq: t.last_read_seq,
             last_message_at: t.last_message_at,
+            max_class: ClassLabel::of(&scheme, t.max_class),
+            ceiling: ClassLabel::of(&scheme, t.ceiling),
         })
         .collect();
     Ok(Json(out))
@@ -73,6 +132,16 @@ pub enum NewTalk {
         name: String,
         #[serde(default)]
         members: Vec<String>,
+        /// The ceiling (rank); one below the body's top class when absent.
+        #[serde(default)]
+        ceiling: Option<i64>,
+        /// The class a message gets unless its sender chooses; the lowest when absent.
+        #[serde(default)]
+        default_class: Option<i64>,
+        #[serde(default)]
+        integrity: Option<i64>,
+        #[serde(default)]
+        availability: Option<i64>,
     },
 }
 
@@ -102,8 +171,21 @@ pub async fn create(
                 Json(Created { id }),
             ))
         }
-        NewTalk::Group { name, members } => {
-            let id = chat::create_group(&state, &m, &name, &members).await?;
+        NewTalk::Group {
+            name,
+            members,
+            ceiling,
+            default_class,
+            integrity,
+            availability,
+        } => {
+            let class = ClassRequest {
+                ceiling,
+                default_class,
+                integrity,
+                availability,
+            };
+            let id = chat::create_group(&state, &m, &name, &members, &class).await?;
             Ok((StatusCode::CREATED, Json(Created { id })))
         }
     }
@@ -126,6 +208,18 @@ pub struct TalkDetail {
     pub members: Vec<MemberView>,
     /// Pinned messages, most recently pinned first.
     pub pinned: Vec<MessageView>,
+    /// Nothing above this class may be posted here.
+    pub ceiling: ClassLabel,
+    /// The class a message gets unless its sender chooses another.
+    pub default_class: ClassLabel,
+    /// The highest class of anything posted here.
+    pub max_class: ClassLabel,
+    pub integrity: Option<ClassLabel>,
+    pub availability: Option<ClassLabel>,
+    /// The body's scheme, for choosing classes.
+    pub scheme: SchemeView,
+    /// Whether the caller may raise the ceiling to the top class.
+    pub can_allow_top: bool,
 }
 
 #[utoipa::path(get, path = "/api/v1/talks/{talk}", params(("talk" = String, Path)),
@@ -151,7 +245,21 @@ pub async fn get(
     }
     drop(conn);
     let pinned = chat::pinned(&state, &member(&me, &actor), &talk).await?;
+    let scheme = protection::load(&state, &me.user.org_id).await?.scheme;
+    let label_of = |scale: &[kairan_domain::classification::Level], v: Option<i64>| {
+        v.and_then(|r| {
+            let levels = ClassLabel::scale(scale);
+            levels.into_iter().find(|l| l.rank == r)
+        })
+    };
     Ok(Json(TalkDetail {
+        ceiling: ClassLabel::of(&scheme, t.ceiling),
+        default_class: ClassLabel::of(&scheme, t.default_class),
+        max_class: ClassLabel::of(&scheme, t.max_class),
+        integrity: label_of(&scheme.integrity, t.integrity),
+        availability: label_of(&scheme.availability, t.availability),
+        can_allow_top: chat::may_allow_top(&member(&me, &actor), &t),
+        scheme: SchemeView::of(&scheme),
         id: t.id,
         kind: t.kind,
         name: t.name,
@@ -230,6 +338,11 @@ pub struct NewMessage {
     /// Members mentioned; each must appear in the text as @name or ＠name.
     #[serde(default)]
     pub mentions: Vec<String>,
+    /// The message's class (a rank on the body's scale); the talk's default when absent. The
+    /// personal data found in the text may raise it; nothing above the talk's ceiling is taken
+    /// (422 `class_above_ceiling`).
+    #[serde(default)]
+    pub class: Option<i64>,
 }
 
 /// Sends a message. The 201 answer means it is committed: it survives a crash.
@@ -246,10 +359,13 @@ pub async fn post(
         &state,
         &member(&me, &actor),
         &talk,
-        &req.body,
-        req.reply_to.as_deref(),
-        &req.mentions,
-        req.confirm_dlp,
+        Post {
+            body: &req.body,
+            reply_to: req.reply_to.as_deref(),
+            mentions: &req.mentions,
+            class: req.class,
+            confirmed: req.confirm_dlp,
+        },
     )
     .await?;
     let mut view = MessageView::from(&m.0);
@@ -409,4 +525,50 @@ pub async fn unpin(
     let actor = me.actor();
     let m = chat::pin(&state, &member(&me, &actor), &message, false).await?;
     Ok(Json(MessageView::from(&m)))
+}
+
+/// Changes a talk's classification. Any member may lower the ceiling (never below what the
+/// talk holds) or change the default; raising it to the body's top class takes a member who
+/// is a section head or security officer.
+#[utoipa::path(put, path = "/api/v1/talks/{talk}/class", params(("talk" = String, Path)), request_body = ClassRequest,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn set_class(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    ApiJson(req): ApiJson<ClassRequest>,
+) -> Result<StatusCode, AppError> {
+    let actor = me.actor();
+    chat::set_class(&state, &member(&me, &actor), &talk, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Forward {
+    /// The talk to forward into; the caller must be a member.
+    pub talk_id: String,
+    #[serde(default)]
+    pub confirm_dlp: bool,
+}
+
+/// Forwards a message into another of the caller's talks. The copy keeps its class and is
+/// refused (422 `class_above_ceiling`) where that class is above the target's ceiling.
+#[utoipa::path(post, path = "/api/v1/messages/{message}/forward", params(("message" = String, Path)), request_body = Forward,
+    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn forward(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(message): Path<String>,
+    ApiJson(req): ApiJson<Forward>,
+) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    let actor = me.actor();
+    let m = chat::forward(
+        &state,
+        &member(&me, &actor),
+        &message,
+        &req.talk_id,
+        req.confirm_dlp,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(MessageView::from(&m))))
 }

@@ -3,8 +3,9 @@
 //! they make no access decision of their own.
 
 mod admin;
-mod chat;
+pub(crate) mod chat;
 mod me;
+mod protection;
 pub(crate) mod session;
 
 use crate::error::{AppError, ErrorBody};
@@ -75,6 +76,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         chat::unreact,
         chat::pin,
         chat::unpin,
+        chat::set_class,
+        chat::forward,
+        protection::get,
+        protection::put,
+        protection::dlp_events,
+        protection::notifications,
+        protection::notifications_read,
     ),
     components(schemas(ErrorBody))
 )]
@@ -142,6 +150,21 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/messages/{message}/pin",
             post(chat::pin).delete(chat::unpin),
+        )
+        .route(
+            "/api/v1/talks/{talk}/class",
+            axum::routing::put(chat::set_class),
+        )
+        .route("/api/v1/messages/{message}/forward", post(chat::forward))
+        .route(
+            "/api/v1/orgs/{org}/protection",
+            get(protection::get).put(protection::put),
+        )
+        .route("/api/v1/orgs/{org}/dlp-events", get(protection::dlp_events))
+        .route("/api/v1/me/notifications", get(protection::notifications))
+        .route(
+            "/api/v1/me/notifications/read",
+            post(protection::notifications_read),
         )
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

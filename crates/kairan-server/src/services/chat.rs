@@ -4,14 +4,15 @@
 
 use crate::error::AppError;
 use crate::realtime::Event;
-use crate::services::{audit_entry, detail, dlp};
+use crate::services::{audit_entry, detail, dlp, protection};
 use crate::state::AppState;
 use kairan_domain::audit::AuditAction;
+use kairan_domain::classification::{self, ClassRefusal, Scheme};
 use kairan_domain::input::{MessageBody, parse_talk_name};
 use kairan_domain::policy::{Actor, TalkAction, TalkRef, check_talk};
 use kairan_domain::{DomainError, OrgId};
 use kairan_store::audit;
-use kairan_store::chat::{self, Message, Talk, TalkSummary};
+use kairan_store::chat::{self, Message, NewMessage, Talk, TalkClass, TalkSummary};
 use kairan_store::users;
 
 /// The signed-in user acting on talks (the console operator has no talks).
@@ -94,7 +95,23 @@ pub async fn open_direct(
         tx.commit().await?;
         return Ok((id, false));
     }
-    let id = chat::insert_talk(&mut tx, m.org_id, "direct", "", Some(&key), m.user_id).await?;
+    let scheme = protection::load_with(tx.conn(), m.org_id).await?.scheme;
+    let class = TalkClass {
+        ceiling: i64::from(scheme.default_ceiling()),
+        default_class: 0,
+        integrity: None,
+        availability: None,
+    };
+    let id = chat::insert_talk(
+        &mut tx,
+        m.org_id,
+        "direct",
+        "",
+        Some(&key),
+        m.user_id,
+        class,
+    )
+    .await?;
     chat::add_member(&mut tx, &id, m.user_id).await?;
     chat::add_member(&mut tx, &id, other).await?;
     let mut e = audit_entry(m.actor, AuditAction::TalkCreated);
@@ -109,11 +126,130 @@ pub async fn open_direct(
     Ok((id, true))
 }
 
+/// A talk's classification as a client asks for it (ranks on the body's scales); `None`
+/// keeps the current value, or the default for a new talk.
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ClassRequest {
+    pub ceiling: Option<i64>,
+    pub default_class: Option<i64>,
+    /// Integrity rank, when the body's scheme has integrity classes; -1 clears it.
+    pub integrity: Option<i64>,
+    /// Availability rank, when the body's scheme has availability classes; -1 clears it.
+    pub availability: Option<i64>,
+}
+
+/// Applies a request to a talk's current classification, checking each rank against the
+/// scheme and the rules of G1 (a ceiling never below what the talk holds; the top class only
+/// where a section head or security officer allows it).
+fn resolve_class(
+    m: &Member<'_>,
+    scheme: &Scheme,
+    current: TalkClass,
+    max_class: i64,
+    req: &ClassRequest,
+    org: &OrgId,
+) -> Result<TalkClass, AppError> {
+    let ceiling = match req.ceiling {
+        Some(c) => scheme.confidentiality_rank(c)?,
+        None => rank(current.ceiling),
+    };
+    let default_class = match req.default_class {
+        Some(c) => scheme.confidentiality_rank(c)?,
+        None => rank(current.default_class).min(ceiling),
+    };
+    let optional = |v: Option<i64>,
+                    cur: Option<i64>,
+                    parse: &dyn Fn(i64) -> Result<u8, DomainError>|
+     -> Result<Option<i64>, AppError> {
+        Ok(match v {
+            None => cur,
+            Some(-1) => None,
+            Some(x) => Some(i64::from(parse(x)?)),
+        })
+    };
+    let integrity = optional(req.integrity, current.integrity, &|x| {
+        scheme.integrity_rank(x)
+    })?;
+    let availability = optional(req.availability, current.availability, &|x| {
+        scheme.availability_rank(x)
+    })?;
+    if default_class > ceiling {
+        return Err(DomainError::invalid(
+            "default_class",
+            "既定の区分",
+            "既定の区分は上限以下にしてください。",
+            "the default class must not be above the ceiling.",
+        )
+        .into());
+    }
+    classification::ceiling_change(ceiling, rank(max_class), default_class)?;
+    if ceiling == scheme.top() && i64::from(ceiling) > current.ceiling {
+        check_talk(
+            m.actor,
+            TalkAction::AllowTopClass,
+            &TalkRef { org, member: true },
+        )
+        .map_err(|_| {
+            AppError::from(DomainError::invalid(
+                "ceiling",
+                "上限",
+                format!(
+                    "上限を「{}」にできるのは、メンバーである所属長または情報セキュリティ責任者です。",
+                    scheme.label(ceiling, "ja")
+                ),
+                format!(
+                    "only a member who is a section head or security officer may allow \"{}\".",
+                    scheme.label(ceiling, "en")
+                ),
+            ))
+        })?;
+    }
+    Ok(TalkClass {
+        ceiling: i64::from(ceiling),
+        default_class: i64::from(default_class),
+        integrity,
+        availability,
+    })
+}
+
+/// Whether the member may raise this talk's ceiling to the top class (for the settings form).
+pub fn may_allow_top(m: &Member<'_>, talk: &Talk) -> bool {
+    let org = OrgId(talk.org_id.clone());
+    check_talk(
+        m.actor,
+        TalkAction::AllowTopClass,
+        &TalkRef {
+            org: &org,
+            member: true,
+        },
+    )
+    .is_ok()
+}
+
+/// A stored rank as a rank (stored values were checked when written).
+fn rank(v: i64) -> u8 {
+    u8::try_from(v.clamp(0, 255)).unwrap_or(0)
+}
+
+fn class_refused(scheme: &Scheme, r: ClassRefusal) -> AppError {
+    let (class, ceiling) = match r {
+        ClassRefusal::AboveCeiling { class, ceiling } => (class, ceiling),
+        ClassRefusal::ContentAboveCeiling { implied, ceiling } => (implied, ceiling),
+    };
+    AppError::AboveCeiling {
+        class_ja: scheme.label(class, "ja"),
+        class_en: scheme.label(class, "en"),
+        ceiling_ja: scheme.label(ceiling, "ja"),
+        ceiling_en: scheme.label(ceiling, "en"),
+    }
+}
+
 pub async fn create_group(
     state: &AppState,
     m: &Member<'_>,
     name: &str,
     members: &[String],
+    class: &ClassRequest,
 ) -> Result<String, AppError> {
     let org = OrgId(m.org_id.to_owned());
     check_talk(
@@ -141,8 +277,17 @@ pub async fn create_group(
         .into());
     }
     colleagues(state, m.org_id, &all).await?;
+    let scheme = protection::load(state, m.org_id).await?.scheme;
+    let start = TalkClass {
+        ceiling: i64::from(scheme.default_ceiling()),
+        default_class: 0,
+        integrity: None,
+        availability: None,
+    };
+    // Raising to the top class is judged against the default a new talk would have.
+    let class = resolve_class(m, &scheme, start, 0, class, &org)?;
     let mut tx = state.store.write().await?;
-    let id = chat::insert_talk(&mut tx, m.org_id, "group", &name, None, m.user_id).await?;
+    let id = chat::insert_talk(&mut tx, m.org_id, "group", &name, None, m.user_id, class).await?;
     for u in &all {
         chat::add_member(&mut tx, &id, u).await?;
     }
@@ -150,6 +295,7 @@ pub async fn create_group(
     e.target_id = Some(id.clone());
     detail(&mut e, "kind", "group");
     detail(&mut e, "members", all.len());
+    detail(&mut e, "ceiling", class.ceiling);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     state.bus.publish(Event::membership(&id, all));
@@ -178,13 +324,15 @@ pub async fn talk(
 async fn screen(
     state: &AppState,
     m: &Member<'_>,
+    p: &dlp::Protection,
+    ceiling: u8,
     text: &str,
     target: &str,
     confirmed: bool,
 ) -> Result<dlp::Verdict, AppError> {
-    let verdict = dlp::check(&state.scanner, text);
+    let verdict = dlp::check(p, text, ceiling);
     let refused = match verdict.action() {
-        dlp::Action::Block => AuditAction::DlpBlocked,
+        dlp::Action::Block | dlp::Action::Mask => AuditAction::DlpBlocked,
         dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
         dlp::Action::Confirm | dlp::Action::Allow => return Ok(verdict),
     };
@@ -193,23 +341,78 @@ async fn screen(
     e.target_id = Some(target.to_owned());
     detail(&mut e, "findings", verdict.audit_details());
     audit::append(&mut tx, e).await?;
+    // A prompt is not yet an event worth an officer's attention; a refusal is.
+    let officers = if refused == AuditAction::DlpBlocked {
+        protection::notify_officers(&mut tx, m.org_id, m.user_id, target, &verdict, "refused")
+            .await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
+    protection::publish_notifications(state, officers);
     Err(AppError::Dlp(Box::new(verdict)))
 }
 
-/// Posts a message after the personal-data check. `confirmed` is the sender's "send anyway"
-/// for findings that only ask for confirmation; blocked findings are never sent.
+/// Under the write lock, just before the insert: the sender is still a member and the class
+/// still fits the ceiling (someone may have lowered it a moment ago).
+async fn recheck(
+    tx: &mut kairan_store::WriteTx,
+    scheme: &Scheme,
+    talk_id: &str,
+    user_id: &str,
+    class: u8,
+) -> Result<(), AppError> {
+    if !chat::is_member(tx.conn(), talk_id, user_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let talk = chat::talk(tx.conn(), talk_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    classification::forward_class(class, rank(talk.ceiling))
+        .map(|_| ())
+        .map_err(|r| class_refused(scheme, r))
+}
+
+/// What a member sends.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Post<'a> {
+    pub body: &'a str,
+    pub reply_to: Option<&'a str>,
+    pub mentions: &'a [String],
+    /// The class the sender chose; the talk's default otherwise.
+    pub class: Option<i64>,
+    /// The sender's "send anyway" for findings that only ask for confirmation.
+    pub confirmed: bool,
+}
+
+/// Posts a message after the classification and personal-data checks; refused findings are
+/// never sent.
 pub async fn post(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,
-    body: &str,
-    reply_to: Option<&str>,
-    mentions: &[String],
-    confirmed: bool,
+    req: Post<'_>,
 ) -> Result<(Message, Vec<String>), AppError> {
+    let Post {
+        body,
+        reply_to,
+        mentions,
+        class: chosen,
+        confirmed,
+    } = req;
     let body = MessageBody::parse(body)?;
-    load(state, m, talk_id, TalkAction::Post).await?;
+    let talk = load(state, m, talk_id, TalkAction::Post).await?;
+    let p = protection::load(state, m.org_id).await?;
+    let ceiling = rank(talk.ceiling);
+    let chosen = chosen
+        .map(|c| p.scheme.confidentiality_rank(c))
+        .transpose()?;
+    if let Some(c) = chosen.filter(|c| *c > ceiling) {
+        return Err(class_refused(
+            &p.scheme,
+            ClassRefusal::AboveCeiling { class: c, ceiling },
+        ));
+    }
     if reply_to.is_some() {
         let mut conn = state.store.read().await?;
         let original = match reply_to {
@@ -226,12 +429,16 @@ pub async fn post(
             .into());
         }
     }
-    let verdict = screen(state, m, body.as_str(), talk_id, confirmed).await?;
+    let verdict = screen(state, m, &p, ceiling, body.as_str(), talk_id, confirmed).await?;
+    let class = classification::message_class(
+        ceiling,
+        rank(talk.default_class),
+        chosen,
+        verdict.implied_class,
+    )
+    .map_err(|r| class_refused(&p.scheme, r))?;
     let mut tx = state.store.write().await?;
-    // Membership is checked again under the write lock: someone removed a moment ago may not post.
-    if !chat::is_member(tx.conn(), talk_id, m.user_id).await? {
-        return Err(AppError::NotFound);
-    }
+    recheck(&mut tx, &p.scheme, talk_id, m.user_id, class).await?;
     // A mention names a current member, and the text shows it as @name (or ＠name).
     let mut mentioned: Vec<String> = Vec::new();
     if !mentions.is_empty() {
@@ -259,25 +466,150 @@ pub async fn post(
             mentioned.push(id.clone());
         }
     }
-    let msg = chat::insert_message(&mut tx, talk_id, m.user_id, body.as_str(), reply_to).await?;
+    let msg = chat::insert_message(
+        &mut tx,
+        NewMessage {
+            talk_id,
+            sender_id: m.user_id,
+            body: body.as_str(),
+            reply_to,
+            class: i64::from(class),
+            forwarded_from: None,
+        },
+    )
+    .await?;
     chat::add_mentions(&mut tx, &msg.id, &mentioned).await?;
     let mut e = audit_entry(m.actor, AuditAction::MessagePosted);
     e.target_id = Some(msg.id.clone());
     detail(&mut e, "talk", talk_id);
     detail(&mut e, "seq", msg.seq);
-    if !verdict.findings.is_empty() {
-        // Sent after the sender confirmed: which kinds, where; never the values.
-        detail(&mut e, "dlp_confirmed", verdict.audit_details());
-    }
+    detail(&mut e, "class", i64::from(class));
+    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
     audit::append(&mut tx, e).await?;
     let recipients = members_of(&mut tx, talk_id).await?;
     tx.commit().await?;
+    protection::publish_notifications(state, officers);
     let mut event = Event::message(&msg, recipients);
     if let crate::realtime::EventKind::Message { message } = &mut event.kind {
         message.mentions = mentioned.clone();
     }
     state.bus.publish(event);
     Ok((msg, mentioned))
+}
+
+/// A text sent after its sender confirmed findings: the audit entry lists which kinds and
+/// where (never the values), and the officers are told when the body's rules ask for it.
+async fn confirmed_findings(
+    tx: &mut kairan_store::WriteTx,
+    m: &Member<'_>,
+    e: &mut kairan_store::audit::NewEntry,
+    target: &str,
+    verdict: &dlp::Verdict,
+) -> Result<Vec<String>, AppError> {
+    if verdict.findings.is_empty() {
+        return Ok(Vec::new());
+    }
+    detail(e, "dlp_confirmed", verdict.audit_details());
+    protection::notify_officers(tx, m.org_id, m.user_id, target, verdict, "sent").await
+}
+
+/// Changes a talk's classification: ceiling, default class, integrity and availability.
+pub async fn set_class(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    req: &ClassRequest,
+) -> Result<(), AppError> {
+    let talk = load(state, m, talk_id, TalkAction::Manage).await?;
+    let scheme = protection::load(state, m.org_id).await?.scheme;
+    let org = OrgId(talk.org_id.clone());
+    let current = TalkClass {
+        ceiling: talk.ceiling,
+        default_class: talk.default_class,
+        integrity: talk.integrity,
+        availability: talk.availability,
+    };
+    let class = resolve_class(m, &scheme, current, talk.max_class, req, &org)?;
+    if class == current {
+        return Ok(());
+    }
+    let mut tx = state.store.write().await?;
+    // Read again under the lock: a message may have raised the talk's class meanwhile.
+    let now = chat::talk(tx.conn(), talk_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    classification::ceiling_change(
+        rank(class.ceiling),
+        rank(now.max_class),
+        rank(class.default_class),
+    )?;
+    chat::set_class(&mut tx, talk_id, class).await?;
+    let mut e = audit_entry(m.actor, AuditAction::TalkClassChanged);
+    e.target_id = Some(talk_id.to_owned());
+    detail(&mut e, "ceiling", class.ceiling);
+    detail(&mut e, "previous_ceiling", current.ceiling);
+    detail(&mut e, "default_class", class.default_class);
+    if let Some(i) = class.integrity {
+        detail(&mut e, "integrity", i);
+    }
+    if let Some(a) = class.availability {
+        detail(&mut e, "availability", a);
+    }
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, talk_id).await?;
+    tx.commit().await?;
+    state.bus.publish(Event::membership(talk_id, recipients));
+    Ok(())
+}
+
+/// Forwards a message into another talk the caller belongs to. The copy keeps its class
+/// (seed 004 2(2)①(イ)) and goes only where the target's ceiling allows it; its text passes
+/// the target's personal-data check again.
+pub async fn forward(
+    state: &AppState,
+    m: &Member<'_>,
+    message_id: &str,
+    target_talk: &str,
+    confirmed: bool,
+) -> Result<Message, AppError> {
+    let source = own_message(state, m, message_id, TalkAction::Read).await?;
+    if source.deleted_at.is_some() {
+        return Err(AppError::Conflict("message_deleted"));
+    }
+    let target = load(state, m, target_talk, TalkAction::Post).await?;
+    let p = protection::load(state, m.org_id).await?;
+    let ceiling = rank(target.ceiling);
+    let kept = classification::forward_class(rank(source.class), ceiling)
+        .map_err(|r| class_refused(&p.scheme, r))?;
+    let verdict = screen(state, m, &p, ceiling, &source.body, target_talk, confirmed).await?;
+    let class = kept.max(verdict.implied_class);
+    let mut tx = state.store.write().await?;
+    recheck(&mut tx, &p.scheme, target_talk, m.user_id, class).await?;
+    let msg = chat::insert_message(
+        &mut tx,
+        NewMessage {
+            talk_id: target_talk,
+            sender_id: m.user_id,
+            body: &source.body,
+            reply_to: None,
+            class: i64::from(class),
+            forwarded_from: Some(&source.id),
+        },
+    )
+    .await?;
+    let mut e = audit_entry(m.actor, AuditAction::MessageForwarded);
+    e.target_id = Some(msg.id.clone());
+    detail(&mut e, "talk", target_talk);
+    detail(&mut e, "seq", msg.seq);
+    detail(&mut e, "from", source.id.as_str());
+    detail(&mut e, "class", i64::from(class));
+    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
+    audit::append(&mut tx, e).await?;
+    let recipients = members_of(&mut tx, target_talk).await?;
+    tx.commit().await?;
+    protection::publish_notifications(state, officers);
+    state.bus.publish(Event::message(&msg, recipients));
+    Ok(msg)
 }
 
 /// Messages after `after` (oldest first), or the page before `before` when given.
@@ -479,14 +811,20 @@ pub async fn edit(
     let body = MessageBody::parse(body)?;
     let msg = own_message(state, m, message_id, TalkAction::Post).await?;
     only_own(&msg, m)?;
-    let verdict = screen(state, m, body.as_str(), &msg.id, confirmed).await?;
+    let talk = load(state, m, &msg.talk_id, TalkAction::Post).await?;
+    let p = protection::load(state, m.org_id).await?;
+    let ceiling = rank(talk.ceiling);
+    let verdict = screen(state, m, &p, ceiling, body.as_str(), &msg.id, confirmed).await?;
+    // An edit never lowers a class: what was read under it stays under it.
+    let class = rank(msg.class).max(verdict.implied_class);
     let mut tx = state.store.write().await?;
-    let updated = chat::edit_message(&mut tx, &msg, m.user_id, body.as_str()).await?;
+    recheck(&mut tx, &p.scheme, &msg.talk_id, m.user_id, class).await?;
+    let updated =
+        chat::edit_message(&mut tx, &msg, m.user_id, body.as_str(), i64::from(class)).await?;
     let mut e = message_entry(m, AuditAction::MessageEdited, &msg);
-    if !verdict.findings.is_empty() {
-        detail(&mut e, "dlp_confirmed", verdict.audit_details());
-    }
+    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
     commit_update(state, tx, e, &updated).await?;
+    protection::publish_notifications(state, officers);
     Ok(updated)
 }
 

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod chat;
 pub mod dlp;
 pub mod identity;
+pub mod protection;
 
 use kairan_domain::policy::Actor;
 use kairan_store::audit::NewEntry;

@@ -91,6 +91,12 @@ fn request(
         ),
         Action::ReadAuditLog => (M::GET, format!("/api/v1/orgs/{org}/audit"), None),
         Action::ListPrivileged => (M::GET, format!("/api/v1/orgs/{org}/privileged"), None),
+        Action::ConfigureProtection => (
+            M::PUT,
+            format!("/api/v1/orgs/{org}/protection"),
+            Some(json!({ "keywords": ["秘", format!("取扱注意{n}")] })),
+        ),
+        Action::ViewDlpEvents => (M::GET, format!("/api/v1/orgs/{org}/dlp-events"), None),
     }
 }
 

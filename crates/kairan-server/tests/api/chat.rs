@@ -468,7 +468,7 @@ async fn a_my_number_is_refused_and_its_masked_form_can_be_sent() {
     let path = format!("/api/v1/talks/{talk}/messages");
     let text = "申請者の個人番号は1234-5678-9018です。確認をお願いします。";
     let r = hanako.post(&path, json!({ "body": text })).await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_blocked");
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_mask_required");
     let f = &r.1["dlp"]["findings"][0];
     assert_eq!(f["kind"], "my_number");
     assert_eq!(f["label_ja"], "個人番号");
@@ -480,13 +480,13 @@ async fn a_my_number_is_refused_and_its_masked_form_can_be_sent() {
         &r.1["dlp"]["checked_text"].as_str().unwrap()[s..e],
         "1234-5678-9018"
     );
-    // Confirming does not override a block.
+    // Confirming does not override the rule: only the masked text passes.
     assert_error(
         &hanako
             .post(&path, json!({ "body": text, "confirm_dlp": true }))
             .await,
         StatusCode::UNPROCESSABLE_ENTITY,
-        "dlp_blocked",
+        "dlp_mask_required",
     );
     let masked = r.1["dlp"]["masked_text"].as_str().unwrap().to_owned();
     assert!(masked.contains("****-****-9018"), "{masked}");
@@ -502,7 +502,7 @@ async fn a_my_number_is_refused_and_its_masked_form_can_be_sent() {
 }
 
 #[tokio::test]
-async fn a_birth_date_asks_for_confirmation_and_the_choice_is_audited() {
+async fn a_confidentiality_stamp_asks_for_confirmation_and_the_choice_is_audited() {
     let t = town().await;
     t.app
         .create_user(&t.org, "audit.person", &["auditor"])
@@ -510,7 +510,7 @@ async fn a_birth_date_asks_for_confirmation_and_the_choice_is_audited() {
     let hanako = t.app.signed_in("hanako.sato").await;
     let talk = group(&hanako, "福祉", &[]).await;
     let path = format!("/api/v1/talks/{talk}/messages");
-    let text = "対象の方の生年月日は昭和60年4月1日です。";
+    let text = "この資料は取扱注意です。";
     assert_error(
         &hanako.post(&path, json!({ "body": text })).await,
         StatusCode::CONFLICT,
@@ -527,10 +527,9 @@ async fn a_birth_date_asks_for_confirmation_and_the_choice_is_audited() {
             t.org
         ))
         .await;
-    assert_eq!(
-        posted[0]["details"]["dlp_confirmed"][0]["kind"],
-        "birth_date"
-    );
+    assert_eq!(posted[0]["details"]["dlp_confirmed"][0]["kind"], "keyword");
+    // 取扱注意 marks class 2 information: the message carries that class.
+    assert_eq!(posted[0]["details"]["class"], 1);
     let (_, asked) = auditor
         .get(&format!(
             "/api/v1/orgs/{}/audit?action=dlp.confirm_requested",
@@ -688,7 +687,7 @@ async fn an_edit_passes_the_same_personal_data_check_as_a_new_message() {
             Some(json!({ "body": "個人番号は123456789018です" })),
         )
         .await;
-    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_blocked");
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "dlp_mask_required");
     t.app.stop().await;
 }
 

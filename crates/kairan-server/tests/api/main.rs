@@ -12,3 +12,4 @@ mod chat;
 mod helpers;
 mod identity;
 mod ops;
+mod protection;

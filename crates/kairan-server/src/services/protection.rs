@@ -1,0 +1,231 @@
+//! A body's information-protection settings (G1, G2): its classification scheme, its
+//! personal-data rules and keywords, set by the security officer; the trail of detections the
+//! officer, CSIRT and auditors read; and the notifications that tell officers at once.
+
+use crate::error::AppError;
+use crate::realtime::Event;
+use crate::services::audit_entry;
+use crate::services::dlp::{Protection, Rule, StoredRules, Verdict};
+use crate::state::AppState;
+use kairan_dlp::Kind;
+use kairan_domain::classification::Scheme;
+use kairan_domain::policy::{self, Action, Actor, Resource};
+use kairan_domain::{DomainError, OrgId, Role};
+use kairan_store::{AnyConnection, WriteTx, audit, chat, protection, users};
+use std::collections::BTreeMap;
+
+/// Reads a body's settings; a body that never set them has the defaults (seed 004 scheme).
+pub async fn load_with(conn: &mut AnyConnection, org_id: &str) -> Result<Protection, AppError> {
+    Ok(match protection::get(conn, org_id).await? {
+        None => Protection::defaults(Scheme::default()),
+        Some((scheme, rules)) => {
+            // Both documents were validated when written; a broken one is a fault to report,
+            // not a reason to stop checking messages with the defaults.
+            let scheme: Scheme = serde_json::from_str(&scheme)
+                .map_err(|e| AppError::Internal(format!("stored scheme of {org_id}: {e}")))?;
+            let rules: StoredRules = serde_json::from_str(&rules)
+                .map_err(|e| AppError::Internal(format!("stored DLP rules of {org_id}: {e}")))?;
+            Protection::build(scheme, &rules)
+        }
+    })
+}
+
+pub async fn load(state: &AppState, org_id: &str) -> Result<Protection, AppError> {
+    let mut conn = state.store.read().await?;
+    load_with(&mut conn, org_id).await
+}
+
+/// A change to a body's settings; `None` keeps what is there.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct Change {
+    /// `seed004`, `seed003`, or a custom confidentiality scale (see `levels`).
+    pub preset: Option<String>,
+    /// A custom confidentiality scale: labels least confidential first, `日本語:English`,
+    /// comma-separated. The integrity and availability scales stay as they are.
+    pub levels: Option<String>,
+    /// Per detector kind (`my_number`, …): its action, notification and implied class.
+    pub rules: Option<BTreeMap<String, Rule>>,
+    /// The confidentiality keywords (秘, 取扱注意, …), replacing the list.
+    pub keywords: Option<Vec<String>>,
+}
+
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    change: &Change,
+) -> Result<Protection, AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ConfigureProtection, &Resource::Org(&org))?;
+    let current = load(state, org_id).await?;
+    let scheme = match (&change.preset, &change.levels) {
+        // Custom labels replace the confidentiality scale; integrity and availability stay.
+        (_, Some(levels)) => Scheme {
+            preset: "custom".into(),
+            confidentiality: Scheme::custom(levels)?.confidentiality,
+            ..current.scheme.clone()
+        },
+        (Some(code), None) if code == &current.scheme.preset => current.scheme.clone(),
+        (Some(code), None) => Scheme::preset(code).ok_or_else(|| {
+            DomainError::invalid(
+                "preset",
+                "分類",
+                "seed004、seed003 または独自の区分を指定してください。",
+                "choose seed004, seed003 or custom levels.",
+            )
+        })?,
+        (None, None) => current.scheme.clone(),
+    };
+    let mut stored = current.stored_rules();
+    if let Some(rules) = &change.rules {
+        for (code, rule) in rules {
+            if Kind::parse(code).is_none() {
+                return Err(DomainError::invalid(
+                    "rules",
+                    "検知ルール",
+                    format!("「{code}」という種類はありません。"),
+                    format!("there is no kind \"{code}\"."),
+                )
+                .into());
+            }
+            if let Some(c) = rule.implies {
+                scheme.confidentiality_rank(i64::from(c))?;
+            }
+            stored.rules.insert(code.clone(), *rule);
+        }
+    }
+    if let Some(keywords) = &change.keywords {
+        let cleaned: Vec<String> = keywords
+            .iter()
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect();
+        if cleaned.len() > 100 || cleaned.iter().any(|k| k.chars().count() > 20) {
+            return Err(DomainError::invalid(
+                "keywords",
+                "キーワード",
+                "キーワードは100個まで、各20文字以内で指定してください。",
+                "at most 100 keywords of at most 20 characters each.",
+            )
+            .into());
+        }
+        stored.keywords = Some(cleaned);
+    }
+    let mut tx = state.store.write().await?;
+    if !current.scheme.same_shape(&scheme) && chat::org_has_talks(tx.conn(), org_id).await? {
+        return Err(DomainError::invalid(
+            "scheme",
+            "分類",
+            "すでに区分の付いたトークがあるため、段階の数が異なる分類には変更できません。名前の変更はできます。",
+            "talks already carry classes, so the number of levels cannot change; labels can.",
+        )
+        .into());
+    }
+    let scheme_json =
+        serde_json::to_string(&scheme).map_err(|e| AppError::Internal(e.to_string()))?;
+    let rules_json =
+        serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.to_string()))?;
+    let by = match actor {
+        Actor::User(u) => Some(u.user_id.0.as_str()),
+        Actor::Operator => None,
+    };
+    protection::put(&mut tx, org_id, &scheme_json, &rules_json, by).await?;
+    let mut e = audit_entry(actor, kairan_domain::audit::AuditAction::ProtectionChanged);
+    e.org_id = Some(org_id.to_owned());
+    e.target_id = Some(org_id.to_owned());
+    // What changed, by name: the settings hold no personal data.
+    crate::services::detail(&mut e, "scheme", scheme.preset.as_str());
+    if change.rules.is_some() {
+        crate::services::detail(
+            &mut e,
+            "rules",
+            serde_json::to_value(&change.rules).unwrap_or_default(),
+        );
+    }
+    if change.keywords.is_some() {
+        crate::services::detail(&mut e, "keywords_changed", true);
+    }
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(Protection::build(scheme, &stored))
+}
+
+/// The settings as the security officer sees them (and the policy lets them read).
+pub async fn view(state: &AppState, actor: &Actor, org_id: &str) -> Result<Protection, AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ConfigureProtection, &Resource::Org(&org))?;
+    load(state, org_id).await
+}
+
+/// Personal-data detections of a body, newest first.
+pub async fn dlp_events(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<audit::Row>, AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ViewDlpEvents, &Resource::Org(&org))?;
+    let mut conn = state.store.read().await?;
+    Ok(protection::dlp_events(&mut conn, org_id, before, limit.clamp(1, 200)).await?)
+}
+
+/// Inside the transaction that records a detection: when the body's rules ask for it, a
+/// notification for each of its security officers (kinds and positions, never values).
+/// Returns who to tell live once the transaction commits.
+pub async fn notify_officers(
+    tx: &mut WriteTx,
+    org_id: &str,
+    actor_id: &str,
+    target: &str,
+    verdict: &Verdict,
+    outcome: &str,
+) -> Result<Vec<String>, AppError> {
+    if !verdict.notify {
+        return Ok(Vec::new());
+    }
+    let officers = users::active_with_role(tx.conn(), org_id, Role::SecurityOfficer.code()).await?;
+    let details = serde_json::json!({ "outcome": outcome, "findings": verdict.audit_details() });
+    protection::notify(
+        tx,
+        org_id,
+        &officers,
+        "dlp",
+        Some(actor_id),
+        Some(target),
+        &details.to_string(),
+    )
+    .await?;
+    Ok(officers)
+}
+
+/// Tells connected officers that a notification arrived.
+pub fn publish_notifications(state: &AppState, officers: Vec<String>) {
+    if !officers.is_empty() {
+        state.bus.publish(Event::notification(officers));
+    }
+}
+
+/// The caller's own notifications: the newest, and how many are unread.
+pub async fn notifications(
+    state: &AppState,
+    user_id: &str,
+) -> Result<(Vec<protection::Notification>, i64), AppError> {
+    let mut conn = state.store.read().await?;
+    let list = protection::notifications(&mut conn, user_id, 50).await?;
+    let unread = protection::unread_count(&mut conn, user_id).await?;
+    Ok((list, unread))
+}
+
+pub async fn unread_notifications(state: &AppState, user_id: &str) -> Result<i64, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(protection::unread_count(&mut conn, user_id).await?)
+}
+
+pub async fn mark_notifications_read(state: &AppState, user_id: &str) -> Result<(), AppError> {
+    let mut tx = state.store.write().await?;
+    protection::mark_all_read(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
