@@ -196,8 +196,20 @@ test('a My Number is stopped before sending, shown highlighted, and sent masked'
   await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 1);
   assert.equal(await page.textContent('#messages .bubble'), '転入届の申請者、個人番号は****-****-9018です。');
 
-  // A birth date asks; the sender may confirm.
+  // A birth date is personal information (機密性 第1種): above this talk's ceiling it goes
+  // only masked, and the panel says why.
   await page.fill('#body', '対象者の生年月日は昭和60年4月1日です。');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlp:not([hidden])');
+  assert.equal(await page.isVisible('#dlp-send'), false);
+  assert.match(await page.textContent('#dlp-list'), /機密性 第1種/);
+  assert.match(await page.textContent('#dlp-message'), /機密性 第2種/);
+  await shot(page, 'chat-dlp-above-ceiling');
+  await page.click('#dlp-edit');
+  await page.fill('#body', '');
+
+  // A confidentiality stamp only asks; the sender may confirm.
+  await page.fill('#body', 'この資料は取扱注意です。');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#dlp:not([hidden])');
   assert.equal(await page.isVisible('#dlp-send'), true);

@@ -876,6 +876,11 @@ impl<'a> Engine<'a> {
                     continue;
                 }
             }
+            // 機密性, 秘匿性: the name of a property (the classification axis itself), not a
+            // stamp on the text.
+            if c.get(i + len) == Some(&'性') {
+                continue;
+            }
             self.emit(Kind::Keyword, i, i + len, 0.8, false);
             return Some(i + len);
         }

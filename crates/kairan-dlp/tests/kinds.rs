@@ -342,6 +342,12 @@ fn a_lone_secret_mark_is_a_keyword() {
 fn a_secretary_is_not_a_keyword() {
     check("秘書課に確認します", &[]);
 }
+
+#[test]
+fn the_name_of_the_confidentiality_axis_is_not_a_stamp() {
+    check("この情報は機密性 第1種に分類します", &[]);
+    check("機密性2の資料です", &[]);
+}
 #[test]
 fn custom_keywords_replace_the_defaults() {
     let cfg = ScanConfig {

@@ -296,6 +296,7 @@ async fn create_body(
         let d = admin::create_department(state, &op, &org.id, name, parent_id.as_deref()).await?;
         ids.push((name, d.id));
     }
+    let mut people: Vec<(&str, String, Vec<Role>)> = Vec::new();
     for (login, name, kana, dept, title, roles) in body.people {
         let input = NewUserInput {
             login_id: (*login).into(),
@@ -309,6 +310,7 @@ async fn create_body(
             roles: roles.iter().map(|r| r.code().to_owned()).collect(),
         };
         let issued = admin::create_user(state, &op, &org.id, &input).await?;
+        people.push((login, issued.user_id.clone(), roles.to_vec()));
         // Demo users can sign in at once; real IDs get a temporary password to change.
         let password = fixed
             .map(str::to_owned)
@@ -329,5 +331,185 @@ async fn create_body(
             password,
         });
     }
+    if body.code == TOWN.code {
+        conversations(state, &org.id, &people).await?;
+    }
+    Ok(())
+}
+
+/// A few days of ordinary work in 東山町, sent through the chat service like any user's
+/// messages: a section liaison group, a talk a section head cleared for personal data, a 1:1
+/// talk, and one My Number that the DLP stopped (so the security officer has an alert).
+async fn conversations(
+    state: &AppState,
+    org_id: &str,
+    people: &[(&str, String, Vec<Role>)],
+) -> Result<(), AppError> {
+    use crate::services::chat::{self, ClassRequest, Member, Post};
+    use kairan_domain::policy::UserActor;
+    use kairan_domain::{OrgId, UserId};
+    let actor = |login: &str| -> Result<(Actor, String), AppError> {
+        let (_, id, roles) = people
+            .iter()
+            .find(|(l, _, _)| *l == login)
+            .ok_or_else(|| AppError::Internal(format!("demo user {login}")))?;
+        Ok((
+            Actor::User(UserActor {
+                user_id: UserId(id.clone()),
+                org_id: OrgId(org_id.to_owned()),
+                roles: roles.clone(),
+            }),
+            id.clone(),
+        ))
+    };
+    let ito = actor("ito.makoto")?;
+    let sato = actor("sato.hanako")?;
+    let suzuki = actor("suzuki.shota")?;
+    let kobayashi = actor("kobayashi.sakura")?;
+    let takahashi = actor("takahashi.kenichi")?;
+    let watanabe = actor("watanabe.takuya")?;
+    fn member<'b>(a: &'b (Actor, String), org_id: &'b str) -> Member<'b> {
+        Member {
+            actor: &a.0,
+            user_id: &a.1,
+            org_id,
+        }
+    }
+    async fn say(
+        state: &AppState,
+        m: Member<'_>,
+        talk: &str,
+        body: &str,
+        class: Option<i64>,
+        confirmed: bool,
+    ) -> Result<(), AppError> {
+        chat::post(
+            state,
+            &m,
+            talk,
+            Post {
+                body,
+                class,
+                confirmed,
+                ..Post::default()
+            },
+        )
+        .await
+        .map(|_| ())
+    }
+
+    let liaison = chat::create_group(
+        state,
+        &member(&ito, org_id),
+        "住民課・福祉課 連絡",
+        &[sato.1.clone(), suzuki.1.clone(), kobayashi.1.clone()],
+        &ClassRequest::default(),
+    )
+    .await?;
+    say(
+        state,
+        member(&ito, org_id),
+        &liaison,
+        "おはようございます。来週の窓口応援の件、福祉課さんから2名お願いできますでしょうか。",
+        None,
+        false,
+    )
+    .await?;
+    say(
+        state,
+        member(&kobayashi, org_id),
+        &liaison,
+        "承知しました。鈴木さんと私で調整します。\n時間帯は9時〜12時でよろしいですか。",
+        None,
+        false,
+    )
+    .await?;
+    say(
+        state,
+        member(&sato, org_id),
+        &liaison,
+        "転入届の記載例を共有フォルダに置きました。\n最新の様式は令和8年4月版です。",
+        None,
+        false,
+    )
+    .await?;
+    say(
+        state,
+        member(&suzuki, org_id),
+        &liaison,
+        "取扱注意：来年度の体制案は公表前のため、課内限りでお願いします。",
+        Some(1),
+        true,
+    )
+    .await?;
+    // The stopped attempt: refused, audited by kind and position, and reported to the officer.
+    let _ = say(
+        state,
+        member(&sato, org_id),
+        &liaison,
+        "申請者の個人番号は1234-5678-9018です。確認をお願いします。",
+        None,
+        false,
+    )
+    .await;
+    say(
+        state,
+        member(&sato, org_id),
+        &liaison,
+        "申請者の個人番号は****-****-9018です。確認をお願いします。",
+        None,
+        false,
+    )
+    .await?;
+
+    let cleared = chat::create_group(
+        state,
+        &member(&ito, org_id),
+        "個人情報の照会（住民課・福祉課）",
+        &[suzuki.1.clone(), sato.1.clone()],
+        &ClassRequest {
+            ceiling: Some(2),
+            ..ClassRequest::default()
+        },
+    )
+    .await?;
+    say(
+        state,
+        member(&ito, org_id),
+        &cleared,
+        "このトークは個人情報を扱うため、機密性 第1種まで送信できるようにしています。",
+        None,
+        false,
+    )
+    .await?;
+    say(
+        state,
+        member(&suzuki, org_id),
+        &cleared,
+        "ご相談の方の生年月日は昭和60年4月1日です。民生委員さんに確認済みです。",
+        None,
+        true,
+    )
+    .await?;
+
+    let (direct, _) = chat::open_direct(state, &member(&takahashi, org_id), &watanabe.1).await?;
+    say(
+        state,
+        member(&takahashi, org_id),
+        &direct,
+        "渡辺さん、庁内ネットワークの更新作業は14時からです。",
+        None,
+        false,
+    )
+    .await?;
+    say(
+        state,
+        member(&watanabe, org_id),
+        &direct,
+        "了解しました。手順書は https://intra.example.lg.jp/docs/network を確認しておきます。",
+        None,
+        false,
+    )
+    .await?;
     Ok(())
 }

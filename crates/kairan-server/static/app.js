@@ -18,3 +18,16 @@ document.addEventListener('submit', (event) => {
     for (const b of form.querySelectorAll('button[type="submit"]')) b.disabled = true;
   }, 0);
 });
+
+// The unread notification count beside 情報保護 (security officers' personal-data alerts).
+const badge = document.getElementById('notification-count');
+async function refreshNotifications() {
+  if (!badge) return;
+  const res = await fetch('/api/v1/me/notifications', { credentials: 'same-origin' });
+  if (!res.ok) return;
+  const data = await res.json();
+  badge.textContent = String(data.unread);
+  badge.hidden = data.unread === 0;
+}
+refreshNotifications();
+document.addEventListener('kairan:notification', refreshNotifications);

@@ -80,6 +80,89 @@ function timeOf(us) {
   return d.toLocaleTimeString(T.lang === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo' });
 }
 
+// ---- classification (G1) ----
+const label = (c) => (c ? (T.lang === 'ja' ? c.label_ja : c.label_en) : '');
+const classOf = (rank) => state.detail && state.detail.scheme.confidentiality.find((c) => c.rank === rank);
+
+function fillSelect(select, options, value) {
+  select.replaceChildren(...options.map((o) => el('option', { value: String(o.rank), selected: o.rank === value }, label(o))));
+}
+
+// The header badge, the composer's class menu (up to the ceiling) and the settings panel.
+function renderClass() {
+  const d = state.detail;
+  const badge = document.getElementById('talk-class');
+  badge.hidden = false;
+  badge.textContent = `${T.ceiling} ${label(d.ceiling)}`;
+  badge.title = `${T.holds} ${label(d.max_class)}`;
+  const allowed = d.scheme.confidentiality.filter((c) => c.rank <= d.ceiling.rank);
+  fillSelect(document.getElementById('msg-class'), allowed, d.default_class.rank);
+  const ceilings = d.scheme.confidentiality.filter((c) => c.rank >= d.max_class.rank
+    && (d.can_allow_top || c.rank < d.scheme.confidentiality.length - 1 || c.rank <= d.ceiling.rank));
+  fillSelect(document.getElementById('class-ceiling'), ceilings, d.ceiling.rank);
+  fillSelect(document.getElementById('class-default'), allowed, d.default_class.rank);
+  const none = { rank: -1, label_ja: T.none, label_en: T.none };
+  fillSelect(document.getElementById('class-integrity'), [none, ...d.scheme.integrity], d.integrity ? d.integrity.rank : -1);
+  fillSelect(document.getElementById('class-availability'), [none, ...d.scheme.availability], d.availability ? d.availability.rank : -1);
+  for (const n of document.querySelectorAll('#class-panel .ia')) n.hidden = d.scheme.integrity.length === 0;
+  document.getElementById('class-holds').textContent = `${T.holds} ${label(d.max_class)}`;
+}
+
+document.getElementById('talk-class').addEventListener('click', () => {
+  const panel = document.getElementById('class-panel');
+  panel.hidden = !panel.hidden;
+  document.getElementById('class-error').hidden = true;
+  if (!panel.hidden) document.getElementById('class-ceiling').focus();
+});
+document.getElementById('class-close').addEventListener('click', () => { document.getElementById('class-panel').hidden = true; document.getElementById('talk-class').focus(); });
+document.getElementById('class-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const num = (id) => Number(document.getElementById(id).value);
+  const body = { ceiling: num('class-ceiling'), default_class: num('class-default') };
+  if (state.detail.scheme.integrity.length) { body.integrity = num('class-integrity'); body.availability = num('class-availability'); }
+  const error = document.getElementById('class-error');
+  try {
+    await api('PUT', `/api/v1/talks/${state.talk}/class`, body);
+    state.detail = await api('GET', `/api/v1/talks/${state.talk}`);
+    renderClass();
+    document.getElementById('class-panel').hidden = true;
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+});
+
+// ---- forwarding: the copy keeps its class ----
+let forwarding = null;
+function startForward(m) {
+  forwarding = m;
+  const targets = state.talks.filter((t) => t.id !== state.talk);
+  const select = document.getElementById('forward-talk');
+  select.replaceChildren(...targets.map((t) => el('option', { value: t.id }, `${t.name}（${T.ceiling} ${label(t.ceiling)}）`)));
+  document.getElementById('forward-text').textContent = snippet(m.body);
+  const error = document.getElementById('forward-error');
+  error.hidden = targets.length > 0;
+  error.textContent = targets.length ? '' : T.no_other_talks;
+  document.getElementById('forward-send').disabled = targets.length === 0;
+  document.getElementById('forward').hidden = false;
+  select.focus();
+}
+async function doForward(confirm) {
+  const target = document.getElementById('forward-talk').value;
+  const error = document.getElementById('forward-error');
+  try {
+    await api('POST', `/api/v1/messages/${forwarding.id}/forward`, { talk_id: target, confirm_dlp: confirm });
+    document.getElementById('forward').hidden = true;
+    loadTalks();
+  } catch (err) {
+    if (err.code === 'dlp_confirm_required' && window.confirm(T.forward_confirm)) { doForward(true); return; }
+    error.textContent = err.message;
+    error.hidden = false;
+  }
+}
+document.getElementById('forward-send').addEventListener('click', () => doForward(false));
+document.getElementById('forward-cancel').addEventListener('click', () => { document.getElementById('forward').hidden = true; });
+
 // ---- talk list ----
 async function loadTalks() {
   state.talks = await api('GET', '/api/v1/talks');
@@ -121,6 +204,9 @@ async function openTalk(id, push) {
     : state.detail.name;
   document.getElementById('talk-title').textContent = title;
   document.getElementById('talk-members').textContent = `${state.detail.members.length}${T.people}`;
+  document.getElementById('class-panel').hidden = true;
+  document.getElementById('forward').hidden = true;
+  renderClass();
   renderPins();
   document.getElementById('composer').hidden = false;
   const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
@@ -191,6 +277,8 @@ function messageNode(m) {
     node.append(row);
   }
   const meta = el('div', { class: 'meta' }, el('time', {}, timeOf(m.created_at)));
+  if (m.forwarded && !m.deleted) meta.append(el('span', { class: 'forwarded' }, T.forwarded));
+  if (m.class > 0 && !m.deleted) meta.append(el('span', { class: `class-tag c${m.class}`, 'data-testid': 'class' }, label(classOf(m.class)) || String(m.class)));
   if (m.edited && !m.deleted) meta.append(el('span', { class: 'edited' }, T.edited));
   if (mine && !m.deleted) {
     const others = state.detail ? state.detail.members.length - 1 : 0;
@@ -225,6 +313,9 @@ function actions(m, mine) {
     replaceMessage(await api(m.pinned ? 'DELETE' : 'POST', `/api/v1/messages/${m.id}/pin`));
   });
   bar.append(pin);
+  const fwd = el('button', { type: 'button', class: 'act', 'data-act': 'forward' }, T.forward);
+  fwd.addEventListener('click', () => startForward(m));
+  bar.append(fwd);
   if (mine) {
     const edit = el('button', { type: 'button', class: 'act', 'data-act': 'edit' }, T.edit);
     edit.addEventListener('click', () => startEdit(m));
@@ -460,6 +551,8 @@ function send(text = body.value, confirm = false) {
   const talk = state.talk;
   if (text === body.value) body.value = '';
   const reply = replyTo ? replyTo.id : undefined;
+  const chosen = Number(document.getElementById('msg-class').value);
+  const cls = state.detail && chosen !== state.detail.default_class.rank ? chosen : undefined;
   const mentions = [...mentioned].filter(([name]) => text.includes(`@${name}`) || text.includes(`＠${name}`)).map(([, id]) => id);
   mentioned.clear();
   replyTo = null;
@@ -467,7 +560,7 @@ function send(text = body.value, confirm = false) {
   const error = document.getElementById('send-error');
   queue = queue.then(async () => {
     try {
-      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply, mentions });
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply, mentions, class: cls });
       error.hidden = true;
       addMessages([m]);
       const box = document.getElementById('messages');
@@ -504,14 +597,17 @@ function showDlp(err, original) {
   const list = document.getElementById('dlp-list');
   list.replaceChildren();
   for (const f of v.findings) {
-    list.append(el('li', { 'data-kind': f.kind }, `${T.lang === 'ja' ? f.label_ja : f.label_en}: ${byteSlice(checked, f.start, f.end)}`));
+    const why = f.above_ceiling_ja ? `（${T.lang === 'ja' ? f.above_ceiling_ja : f.above_ceiling_en}: ${T.above_ceiling}）` : '';
+    list.append(el('li', { 'data-kind': f.kind }, `${T.lang === 'ja' ? f.label_ja : f.label_en}: ${byteSlice(checked, f.start, f.end)}${why}`));
   }
   document.getElementById('dlp-message').textContent = err.message;
   document.getElementById('dlp-send').hidden = err.code !== 'dlp_confirm_required';
+  // A blocked kind may not go even masked: the sender removes it.
+  document.getElementById('dlp-mask').hidden = err.code === 'dlp_blocked';
   panel.hidden = false;
   panel.dataset.masked = v.masked_text;
   panel.dataset.original = original;
-  document.getElementById('dlp-mask').focus();
+  document.getElementById(err.code === 'dlp_blocked' ? 'dlp-edit' : 'dlp-mask').focus();
 }
 
 function closeDlp() {
@@ -582,7 +678,9 @@ function connect(delay = 500) {
       if (e.user_id === me) { const t = state.talks.find((x) => x.id === e.talk_id); if (t) { t.unread = 0; t.last_read_seq = e.seq; renderTalks(); } }
     } else if (e.type === 'talk') {
       loadTalks();
-      if (e.talk_id === state.talk) api('GET', `/api/v1/talks/${state.talk}`).then((d) => { state.detail = d; }).catch(() => { state.talk = null; });
+      if (e.talk_id === state.talk) api('GET', `/api/v1/talks/${state.talk}`).then((d) => { state.detail = d; renderClass(); }).catch(() => { state.talk = null; });
+    } else if (e.type === 'notification') {
+      document.dispatchEvent(new CustomEvent('kairan:notification'));
     }
   });
   ws.addEventListener('close', () => { setTimeout(() => connect(Math.min(delay * 2, 10000)), delay); });

@@ -68,6 +68,14 @@ fn script_text(lang: Lang) -> serde_json::Value {
         "pinned": if ja { "ピン留め" } else { "Pinned" },
         "mentioned": if ja { "あなた宛てのメンションがあります" } else { "You were mentioned" },
         "cancel": if ja { "キャンセル" } else { "Cancel" },
+        "forward": if ja { "転送" } else { "Forward" },
+        "forwarded": if ja { "転送" } else { "Forwarded" },
+        "ceiling": if ja { "上限" } else { "Ceiling" },
+        "holds": if ja { "このトークの内容の最高区分:" } else { "Highest class held here:" },
+        "none": if ja { "指定しない" } else { "None" },
+        "no_other_talks": if ja { "転送できるトークがありません。" } else { "No other talk to forward to." },
+        "above_ceiling": if ja { "上限を超えるため、マスクが必要です" } else { "above the ceiling: mask it" },
+        "forward_confirm": if ja { "転送先でも個人情報などの確認が必要です。このまま転送しますか。" } else { "The message needs confirming in the target talk too. Forward it anyway?" },
         "lang": if ja { "ja" } else { "en" },
     })
 }

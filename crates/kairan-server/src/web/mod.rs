@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod audit;
 mod chat;
+mod protection;
 
 use crate::auth::{Authenticated, CSRF_COOKIE, cookie};
 use crate::error::AppError;
@@ -52,6 +53,14 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/privileged.html"),
         ),
         ("audit.html", include_str!("../../templates/audit.html")),
+        (
+            "protection.html",
+            include_str!("../../templates/protection.html"),
+        ),
+        (
+            "protection_settings.html",
+            include_str!("../../templates/protection_settings.html"),
+        ),
         ("error.html", include_str!("../../templates/error.html")),
         ("talks.html", include_str!("../../templates/talks.html")),
     ] {
@@ -104,6 +113,8 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         is_admin => me.has(Role::Admin),
         can_audit => me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
         can_list_privileged => me.has(Role::Admin) || me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
+        can_view_dlp => me.has(Role::SecurityOfficer) || me.has(Role::Csirt) || me.has(Role::Auditor),
+        can_configure_protection => me.has(Role::SecurityOfficer),
     }
 }
 
@@ -264,6 +275,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(chat::routes())
+        .merge(protection::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {
