@@ -97,6 +97,9 @@ pub enum EventKind {
     },
     /// Members, name, classification or existence of a talk changed: clients refresh it.
     Talk,
+    /// Sessions of these users ended (suspension, password reset, sign-out): each connection
+    /// checks its own session at once and closes if it is gone. Never sent to clients.
+    SessionsEnded,
     /// Something for this person to see (a personal-data alert for a security officer):
     /// clients refresh their notification count. Not tied to a talk (`talk_id` is empty).
     Notification,
@@ -180,6 +183,14 @@ impl Event {
 
     pub fn membership(talk_id: &str, recipients: Vec<String>) -> Event {
         Event::new(recipients, talk_id.to_owned(), EventKind::Talk)
+    }
+
+    pub fn sessions_ended(user_id: &str) -> Event {
+        Event::new(
+            vec![user_id.to_owned()],
+            String::new(),
+            EventKind::SessionsEnded,
+        )
     }
 
     pub fn notification(recipients: Vec<String>) -> Event {
@@ -338,6 +349,15 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                 if !event.recipients.iter().any(|u| u == &me.user.id) {
                     continue;
                 }
+                if matches!(event.kind, EventKind::SessionsEnded) {
+                    // A suspended user or an ended session loses the connection now, not at
+                    // the next periodic check.
+                    if !session_alive(&state, &me.session.id).await {
+                        let _ = socket.send(WsMessage::Close(None)).await;
+                        break;
+                    }
+                    continue;
+                }
                 if let EventKind::Message { message } = &event.kind {
                     let Some(&have) = delivered.get(&event.talk_id) else {
                         // A talk this connection has not resumed: say that something arrived
@@ -365,7 +385,9 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                 if socket.send(WsMessage::Text(event.frame().to_owned().into())).await.is_err() { break }
             }
             _ = session_check.tick() => {
-                // A suspended user, an ended session or a removed device loses the connection.
+                // A backstop for ends that published nothing (idle expiry, another node's bus
+                // outage): a suspended user, an ended session or a removed device loses the
+                // connection.
                 if !session_alive(&state, &me.session.id).await {
                     let _ = socket.send(WsMessage::Close(None)).await;
                     break;

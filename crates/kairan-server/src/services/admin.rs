@@ -292,6 +292,11 @@ pub async fn set_active(
     }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    if !active {
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(user_id));
+    }
     Ok(())
 }
 
@@ -315,6 +320,9 @@ pub async fn reset_password(
     detail(&mut e, "sessions_ended", ended);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state
+        .bus
+        .publish(crate::realtime::Event::sessions_ended(user_id));
     Ok(temporary)
 }
 

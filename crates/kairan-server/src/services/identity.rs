@@ -159,6 +159,9 @@ pub async fn sign_out(state: &AppState, me: &Authenticated) -> Result<(), AppErr
         audit::append(&mut tx, e).await?;
     }
     tx.commit().await?;
+    state
+        .bus
+        .publish(crate::realtime::Event::sessions_ended(&me.user.id));
     Ok(())
 }
 
@@ -182,6 +185,9 @@ pub async fn end_own_session(
     e.ip = me.client.ip.clone();
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state
+        .bus
+        .publish(crate::realtime::Event::sessions_ended(&me.user.id));
     Ok(())
 }
 
@@ -245,6 +251,11 @@ pub async fn change_password(
     detail(&mut e, "other_sessions_ended", ended);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    if ended > 0 {
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(&me.user.id));
+    }
     Ok(())
 }
 

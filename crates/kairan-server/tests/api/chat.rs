@@ -849,3 +849,33 @@ async fn a_mention_names_a_member_and_shows_as_a_badge_until_read() {
     );
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn suspending_a_user_closes_their_live_connection_at_once() {
+    let t = town().await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let mut ws = connect(&t.app, &taro).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    // Let the connection's first periodic session check pass; the next one is 5 s away.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    kairan_server::services::admin::set_active(
+        t.app.state(),
+        &kairan_domain::policy::Actor::Operator,
+        &t.ids[1],
+        false,
+    )
+    .await
+    .unwrap();
+    // Closed by the suspension itself, well before the periodic check could have done it.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Ws::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the connection stayed open");
+    t.app.stop().await;
+}
