@@ -283,9 +283,18 @@ pub fn forward_class(class: u8, target_ceiling: u8) -> Result<u8, ClassRefusal> 
     Ok(class)
 }
 
-/// A talk's ceiling may not drop below what it already holds, nor below its default class.
-pub fn ceiling_change(new_ceiling: u8, max_class: u8, default: u8) -> Result<(), DomainError> {
-    if new_ceiling < max_class || new_ceiling < default {
+/// A talk's classification holds together: its default class is not above its ceiling, and
+/// the ceiling never drops below the highest class the talk already holds.
+pub fn talk_class(ceiling: u8, default: u8, max_class: u8) -> Result<(), DomainError> {
+    if default > ceiling {
+        return Err(DomainError::invalid(
+            "default_class",
+            "既定の区分",
+            "既定の区分は上限以下にしてください。",
+            "the default class must not be above the ceiling.",
+        ));
+    }
+    if ceiling < max_class {
         return Err(DomainError::invalid(
             "ceiling",
             "上限",
@@ -364,10 +373,14 @@ mod tests {
     }
 
     #[test]
-    fn a_ceiling_cannot_drop_below_what_the_talk_holds() {
-        assert!(ceiling_change(1, 1, 0).is_ok());
-        assert!(ceiling_change(0, 1, 0).is_err());
-        assert!(ceiling_change(0, 0, 1).is_err());
+    fn a_ceiling_cannot_drop_below_what_the_talk_holds_nor_below_its_default() {
+        assert!(talk_class(1, 0, 1).is_ok());
+        let field = |r: Result<(), DomainError>| match r {
+            Err(DomainError::InvalidField { field, .. }) => field,
+            _ => "",
+        };
+        assert_eq!(field(talk_class(0, 0, 1)), "ceiling");
+        assert_eq!(field(talk_class(0, 1, 0)), "default_class");
     }
 
     #[test]

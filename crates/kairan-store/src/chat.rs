@@ -165,6 +165,26 @@ pub async fn is_member(conn: &mut AnyConnection, talk_id: &str, user_id: &str) -
     Ok(n.is_some())
 }
 
+/// A current member with a name to show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub display_name: String,
+    pub kana: String,
+    pub last_read_seq: i64,
+}
+
+/// Current members with their names and read positions, in joining order.
+pub async fn member_rows(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<MemberRow>> {
+    Ok(sqlx::query_as(
+        "SELECT m.user_id, u.display_name, u.kana, m.last_read_seq FROM talk_members m JOIN users u ON u.id = m.user_id
+         WHERE m.talk_id = $1 AND m.left_at IS NULL ORDER BY m.joined_at",
+    )
+    .bind(talk_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// Current members with their read positions.
 pub async fn members(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<(String, i64)>> {
     Ok(sqlx::query_as(
@@ -178,18 +198,8 @@ pub async fn members(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<(Str
 /// A talk as one member sees it in the list.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TalkSummary {
-    pub id: String,
-    pub org_id: String,
-    pub kind: String,
-    pub name: String,
-    pub last_seq: i64,
-    pub created_at: i64,
-    pub last_message_at: Option<i64>,
-    pub ceiling: i64,
-    pub default_class: i64,
-    pub max_class: i64,
-    pub integrity: Option<i64>,
-    pub availability: Option<i64>,
+    #[sqlx(flatten)]
+    pub talk: Talk,
     pub last_read_seq: i64,
     /// Unread messages that mention this member.
     pub unread_mentions: i64,

@@ -4,6 +4,16 @@
 
 use crate::{AnyConnection, Result, WriteTx};
 
+/// The stored scheme document alone, or `None` when the body keeps the default.
+pub async fn scheme(conn: &mut AnyConnection, org_id: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT scheme FROM org_protection WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// The stored documents: `(scheme, dlp_rules)`, or `None` when the body keeps the defaults.
 pub async fn get(conn: &mut AnyConnection, org_id: &str) -> Result<Option<(String, String)>> {
     Ok(
@@ -46,7 +56,7 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
-/// Notifies each of `users` (same transaction as the event it tells of). Returns the IDs.
+/// Notifies each of `users`, in the transaction of the event it tells of.
 pub async fn notify(
     tx: &mut WriteTx,
     org_id: &str,

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use kairan_domain::classification::Scheme;
+use kairan_domain::classification::{Level, Scheme};
 use kairan_domain::policy::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -50,24 +50,28 @@ pub struct ClassLabel {
 }
 
 impl ClassLabel {
-    pub fn of(scheme: &Scheme, rank: i64) -> ClassLabel {
-        let r = u8::try_from(rank.clamp(0, 255)).unwrap_or(0);
-        ClassLabel {
+    /// The level at `rank` on a scale, if there is one.
+    fn at(scale: &[Level], rank: i64) -> Option<ClassLabel> {
+        let level = scale.get(usize::try_from(rank).ok()?)?;
+        Some(ClassLabel {
             rank,
-            label_ja: scheme.label(r, "ja"),
-            label_en: scheme.label(r, "en"),
-        }
+            label_ja: level.label_ja.clone(),
+            label_en: level.label_en.clone(),
+        })
     }
 
-    fn scale(levels: &[kairan_domain::classification::Level]) -> Vec<ClassLabel> {
-        levels
-            .iter()
-            .enumerate()
-            .map(|(i, l)| ClassLabel {
-                rank: i64::try_from(i).unwrap_or(0),
-                label_ja: l.label_ja.clone(),
-                label_en: l.label_en.clone(),
-            })
+    /// A confidentiality class (stored ranks are always on the scale).
+    pub fn of(scheme: &Scheme, rank: i64) -> ClassLabel {
+        ClassLabel::at(&scheme.confidentiality, rank).unwrap_or(ClassLabel {
+            rank,
+            label_ja: String::new(),
+            label_en: String::new(),
+        })
+    }
+
+    fn scale(levels: &[Level]) -> Vec<ClassLabel> {
+        (0..levels.len())
+            .filter_map(|i| ClassLabel::at(levels, i64::try_from(i).ok()?))
             .collect()
     }
 }
@@ -99,25 +103,28 @@ pub async fn list(
 ) -> Result<Json<Vec<TalkView>>, AppError> {
     let actor = me.actor();
     let list = chat::talks(&state, &member(&me, &actor)).await?;
-    let scheme = protection::load(&state, &me.user.org_id).await?.scheme;
+    let scheme = protection::scheme(&state, &me.user.org_id).await?;
     // One query gives every talk with its unread counts and, for 1:1 talks, the other name.
     let out = list
         .into_iter()
-        .map(|t| TalkView {
-            unread: (t.last_seq - t.last_read_seq).max(0),
-            unread_mentions: t.unread_mentions,
-            name: match t.partner_name {
-                Some(partner) if t.kind == "direct" => partner,
-                _ if t.kind == "direct" => me.user.display_name.clone(),
-                _ => t.name,
-            },
-            id: t.id,
-            kind: t.kind,
-            last_seq: t.last_seq,
-            last_read_seq: t.last_read_seq,
-            last_message_at: t.last_message_at,
-            max_class: ClassLabel::of(&scheme, t.max_class),
-            ceiling: ClassLabel::of(&scheme, t.ceiling),
+        .map(|s| {
+            let t = s.talk;
+            TalkView {
+                unread: (t.last_seq - s.last_read_seq).max(0),
+                unread_mentions: s.unread_mentions,
+                name: match s.partner_name {
+                    Some(partner) if t.kind == "direct" => partner,
+                    _ if t.kind == "direct" => me.user.display_name.clone(),
+                    _ => t.name,
+                },
+                max_class: ClassLabel::of(&scheme, t.max_class),
+                ceiling: ClassLabel::of(&scheme, t.ceiling),
+                id: t.id,
+                kind: t.kind,
+                last_seq: t.last_seq,
+                last_read_seq: s.last_read_seq,
+                last_message_at: t.last_message_at,
+            }
         })
         .collect();
     Ok(Json(out))
@@ -230,42 +237,36 @@ pub async fn get(
     Path(talk): Path<String>,
 ) -> Result<Json<TalkDetail>, AppError> {
     let actor = me.actor();
-    let (t, members) = chat::talk(&state, &member(&me, &actor), &talk).await?;
-    let mut conn = state.store.read().await?;
-    let mut views = Vec::with_capacity(members.len());
-    for (user_id, last_read_seq) in members {
-        if let Some(u) = kairan_store::users::by_id(&mut conn, &user_id).await? {
-            views.push(MemberView {
-                user_id,
-                display_name: u.display_name,
-                kana: u.kana,
-                last_read_seq,
-            });
-        }
-    }
-    drop(conn);
-    let pinned = chat::pinned(&state, &member(&me, &actor), &talk).await?;
-    let scheme = protection::load(&state, &me.user.org_id).await?.scheme;
-    let label_of = |scale: &[kairan_domain::classification::Level], v: Option<i64>| {
-        v.and_then(|r| {
-            let levels = ClassLabel::scale(scale);
-            levels.into_iter().find(|l| l.rank == r)
-        })
-    };
+    let opened = chat::talk(&state, &member(&me, &actor), &talk).await?;
+    let t = opened.talk;
+    let scheme = protection::scheme(&state, &me.user.org_id).await?;
     Ok(Json(TalkDetail {
         ceiling: ClassLabel::of(&scheme, t.ceiling),
         default_class: ClassLabel::of(&scheme, t.default_class),
         max_class: ClassLabel::of(&scheme, t.max_class),
-        integrity: label_of(&scheme.integrity, t.integrity),
-        availability: label_of(&scheme.availability, t.availability),
+        integrity: t
+            .integrity
+            .and_then(|r| ClassLabel::at(&scheme.integrity, r)),
+        availability: t
+            .availability
+            .and_then(|r| ClassLabel::at(&scheme.availability, r)),
         can_allow_top: chat::may_allow_top(&member(&me, &actor), &t),
         scheme: SchemeView::of(&scheme),
         id: t.id,
         kind: t.kind,
         name: t.name,
         last_seq: t.last_seq,
-        members: views,
-        pinned: pinned.iter().map(MessageView::from).collect(),
+        members: opened
+            .members
+            .into_iter()
+            .map(|u| MemberView {
+                user_id: u.user_id,
+                display_name: u.display_name,
+                kana: u.kana,
+                last_read_seq: u.last_read_seq,
+            })
+            .collect(),
+        pinned: opened.pinned.iter().map(MessageView::from).collect(),
     }))
 }
 

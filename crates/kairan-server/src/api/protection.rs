@@ -116,12 +116,7 @@ pub async fn dlp_events(
 
 impl From<kairan_store::audit::Row> for DlpEvent {
     fn from(r: kairan_store::audit::Row) -> Self {
-        let details: serde_json::Value = serde_json::from_str(&r.details).unwrap_or_default();
-        let findings = details
-            .get("findings")
-            .or_else(|| details.get("dlp_confirmed"))
-            .cloned()
-            .unwrap_or(serde_json::Value::Array(Vec::new()));
+        let findings = serde_json::Value::Array(protection::findings_of(&r.details));
         DlpEvent {
             seq: r.seq,
             at_us: r.at_us,

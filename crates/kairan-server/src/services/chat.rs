@@ -95,13 +95,7 @@ pub async fn open_direct(
         tx.commit().await?;
         return Ok((id, false));
     }
-    let scheme = protection::load_with(tx.conn(), m.org_id).await?.scheme;
-    let class = TalkClass {
-        ceiling: i64::from(scheme.default_ceiling()),
-        default_class: 0,
-        integrity: None,
-        availability: None,
-    };
+    let class = new_talk_class(&protection::scheme_with(tx.conn(), m.org_id).await?);
     let id = chat::insert_talk(
         &mut tx,
         m.org_id,
@@ -124,6 +118,17 @@ pub async fn open_direct(
         vec![m.user_id.to_owned(), other.to_owned()],
     ));
     Ok((id, true))
+}
+
+/// A new talk's classification: the ceiling one below the body's top class, messages of the
+/// least class unless their sender chooses.
+fn new_talk_class(scheme: &Scheme) -> TalkClass {
+    TalkClass {
+        ceiling: i64::from(scheme.default_ceiling()),
+        default_class: 0,
+        integrity: None,
+        availability: None,
+    }
 }
 
 /// A talk's classification as a client asks for it (ranks on the body's scales); `None`
@@ -173,36 +178,21 @@ fn resolve_class(
     let availability = optional(req.availability, current.availability, &|x| {
         scheme.availability_rank(x)
     })?;
-    if default_class > ceiling {
+    classification::talk_class(ceiling, default_class, rank(max_class))?;
+    if ceiling == scheme.top() && i64::from(ceiling) > current.ceiling && !allows_top(m, org) {
         return Err(DomainError::invalid(
-            "default_class",
-            "既定の区分",
-            "既定の区分は上限以下にしてください。",
-            "the default class must not be above the ceiling.",
+            "ceiling",
+            "上限",
+            format!(
+                "上限を「{}」にできるのは、メンバーである所属長または情報セキュリティ責任者です。",
+                scheme.label(ceiling, "ja")
+            ),
+            format!(
+                "only a member who is a section head or security officer may allow \"{}\".",
+                scheme.label(ceiling, "en")
+            ),
         )
         .into());
-    }
-    classification::ceiling_change(ceiling, rank(max_class), default_class)?;
-    if ceiling == scheme.top() && i64::from(ceiling) > current.ceiling {
-        check_talk(
-            m.actor,
-            TalkAction::AllowTopClass,
-            &TalkRef { org, member: true },
-        )
-        .map_err(|_| {
-            AppError::from(DomainError::invalid(
-                "ceiling",
-                "上限",
-                format!(
-                    "上限を「{}」にできるのは、メンバーである所属長または情報セキュリティ責任者です。",
-                    scheme.label(ceiling, "ja")
-                ),
-                format!(
-                    "only a member who is a section head or security officer may allow \"{}\".",
-                    scheme.label(ceiling, "en")
-                ),
-            ))
-        })?;
     }
     Ok(TalkClass {
         ceiling: i64::from(ceiling),
@@ -212,18 +202,19 @@ fn resolve_class(
     })
 }
 
-/// Whether the member may raise this talk's ceiling to the top class (for the settings form).
-pub fn may_allow_top(m: &Member<'_>, talk: &Talk) -> bool {
-    let org = OrgId(talk.org_id.clone());
+/// Whether the member (of a talk of `org`) may raise its ceiling to the top class.
+fn allows_top(m: &Member<'_>, org: &OrgId) -> bool {
     check_talk(
         m.actor,
         TalkAction::AllowTopClass,
-        &TalkRef {
-            org: &org,
-            member: true,
-        },
+        &TalkRef { org, member: true },
     )
     .is_ok()
+}
+
+/// The same, for the settings form of a talk the member has opened.
+pub fn may_allow_top(m: &Member<'_>, talk: &Talk) -> bool {
+    allows_top(m, &OrgId(talk.org_id.clone()))
 }
 
 /// A stored rank as a rank (stored values were checked when written).
@@ -277,15 +268,9 @@ pub async fn create_group(
         .into());
     }
     colleagues(state, m.org_id, &all).await?;
-    let scheme = protection::load(state, m.org_id).await?.scheme;
-    let start = TalkClass {
-        ceiling: i64::from(scheme.default_ceiling()),
-        default_class: 0,
-        integrity: None,
-        availability: None,
-    };
+    let scheme = protection::scheme(state, m.org_id).await?;
     // Raising to the top class is judged against the default a new talk would have.
-    let class = resolve_class(m, &scheme, start, 0, class, &org)?;
+    let class = resolve_class(m, &scheme, new_talk_class(&scheme), 0, class, &org)?;
     let mut tx = state.store.write().await?;
     let id = chat::insert_talk(&mut tx, m.org_id, "group", &name, None, m.user_id, class).await?;
     for u in &all {
@@ -307,15 +292,21 @@ pub async fn talks(state: &AppState, m: &Member<'_>) -> Result<Vec<TalkSummary>,
     Ok(chat::talks_of(&mut conn, m.user_id).await?)
 }
 
-pub async fn talk(
-    state: &AppState,
-    m: &Member<'_>,
-    talk_id: &str,
-) -> Result<(Talk, Vec<(String, i64)>), AppError> {
+/// An opened talk: the talk, its members (named, with read positions) and its pins.
+pub struct Opened {
+    pub talk: Talk,
+    pub members: Vec<chat::MemberRow>,
+    pub pinned: Vec<Message>,
+}
+
+pub async fn talk(state: &AppState, m: &Member<'_>, talk_id: &str) -> Result<Opened, AppError> {
     let talk = load(state, m, talk_id, TalkAction::Read).await?;
     let mut conn = state.store.read().await?;
-    let members = chat::members(&mut conn, talk_id).await?;
-    Ok((talk, members))
+    Ok(Opened {
+        members: chat::member_rows(&mut conn, talk_id).await?,
+        pinned: chat::pinned(&mut conn, talk_id).await?,
+        talk,
+    })
 }
 
 /// The personal-data check every stored text passes (new messages and edits alike). A block, or
@@ -353,24 +344,58 @@ async fn screen(
     Err(AppError::Dlp(Box::new(verdict)))
 }
 
-/// Under the write lock, just before the insert: the sender is still a member and the class
-/// still fits the ceiling (someone may have lowered it a moment ago).
+/// Under the write lock, just before the write: the sender is still a member (someone removed a
+/// moment ago may not post) and the class still fits the ceiling (someone may have lowered it).
+/// Returns the members: who the change is for.
 async fn recheck(
     tx: &mut kairan_store::WriteTx,
     scheme: &Scheme,
     talk_id: &str,
     user_id: &str,
     class: u8,
-) -> Result<(), AppError> {
-    if !chat::is_member(tx.conn(), talk_id, user_id).await? {
+) -> Result<Vec<String>, AppError> {
+    let members = members_of(tx, talk_id).await?;
+    if !members.iter().any(|u| u == user_id) {
         return Err(AppError::NotFound);
     }
     let talk = chat::talk(tx.conn(), talk_id)
         .await?
         .ok_or(AppError::NotFound)?;
     classification::forward_class(class, rank(talk.ceiling))
-        .map(|_| ())
-        .map_err(|r| class_refused(scheme, r))
+        .map_err(|r| class_refused(scheme, r))?;
+    Ok(members)
+}
+
+/// Appends a screened message with its audit record (and its mentions), commits, then tells
+/// the officers (when confirmed findings ask for it) and the members.
+#[allow(clippy::too_many_arguments)]
+async fn commit_message(
+    state: &AppState,
+    m: &Member<'_>,
+    mut tx: kairan_store::WriteTx,
+    new: NewMessage<'_>,
+    action: AuditAction,
+    mentions: Vec<String>,
+    verdict: &dlp::Verdict,
+    recipients: Vec<String>,
+) -> Result<Message, AppError> {
+    let msg = chat::insert_message(&mut tx, new).await?;
+    chat::add_mentions(&mut tx, &msg.id, &mentions).await?;
+    let mut e = message_entry(m, action, &msg);
+    detail(&mut e, "class", msg.class);
+    if let Some(from) = &msg.forwarded_from {
+        detail(&mut e, "from", from.as_str());
+    }
+    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, verdict).await?;
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    protection::publish_notifications(state, officers);
+    let mut event = Event::message(&msg, recipients);
+    if let crate::realtime::EventKind::Message { message } = &mut event.kind {
+        message.mentions = mentions;
+    }
+    state.bus.publish(event);
+    Ok(msg)
 }
 
 /// What a member sends.
@@ -413,12 +438,9 @@ pub async fn post(
             ClassRefusal::AboveCeiling { class: c, ceiling },
         ));
     }
-    if reply_to.is_some() {
+    if let Some(r) = reply_to {
         let mut conn = state.store.read().await?;
-        let original = match reply_to {
-            Some(r) => chat::message(&mut conn, r).await?,
-            None => None,
-        };
+        let original = chat::message(&mut conn, r).await?;
         if original.is_none_or(|o| o.talk_id != talk_id) {
             return Err(DomainError::invalid(
                 "reply_to",
@@ -438,36 +460,35 @@ pub async fn post(
     )
     .map_err(|r| class_refused(&p.scheme, r))?;
     let mut tx = state.store.write().await?;
-    recheck(&mut tx, &p.scheme, talk_id, m.user_id, class).await?;
+    let members = recheck(&mut tx, &p.scheme, talk_id, m.user_id, class).await?;
     // A mention names a current member, and the text shows it as @name (or ＠name).
     let mut mentioned: Vec<String> = Vec::new();
-    if !mentions.is_empty() {
-        let members = members_of(&mut tx, talk_id).await?;
-        for id in mentions {
-            if mentioned.contains(id) {
-                continue;
-            }
-            let named = match users::by_id(tx.conn(), id).await? {
-                Some(u) => {
-                    body.as_str().contains(&format!("@{}", u.display_name))
-                        || body.as_str().contains(&format!("＠{}", u.display_name))
-                }
-                None => false,
-            };
-            if !members.contains(id) || !named {
-                return Err(DomainError::invalid(
-                    "mentions",
-                    "メンション",
-                    "このトークのメンバーを「@氏名」の形で指定してください。",
-                    "mention members of this talk as @name in the text.",
-                )
-                .into());
-            }
-            mentioned.push(id.clone());
+    for id in mentions {
+        if mentioned.contains(id) {
+            continue;
         }
+        let named = match users::by_id(tx.conn(), id).await? {
+            Some(u) => {
+                body.as_str().contains(&format!("@{}", u.display_name))
+                    || body.as_str().contains(&format!("＠{}", u.display_name))
+            }
+            None => false,
+        };
+        if !members.contains(id) || !named {
+            return Err(DomainError::invalid(
+                "mentions",
+                "メンション",
+                "このトークのメンバーを「@氏名」の形で指定してください。",
+                "mention members of this talk as @name in the text.",
+            )
+            .into());
+        }
+        mentioned.push(id.clone());
     }
-    let msg = chat::insert_message(
-        &mut tx,
+    let msg = commit_message(
+        state,
+        m,
+        tx,
         NewMessage {
             talk_id,
             sender_id: m.user_id,
@@ -476,24 +497,12 @@ pub async fn post(
             class: i64::from(class),
             forwarded_from: None,
         },
+        AuditAction::MessagePosted,
+        mentioned.clone(),
+        &verdict,
+        members,
     )
     .await?;
-    chat::add_mentions(&mut tx, &msg.id, &mentioned).await?;
-    let mut e = audit_entry(m.actor, AuditAction::MessagePosted);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", talk_id);
-    detail(&mut e, "seq", msg.seq);
-    detail(&mut e, "class", i64::from(class));
-    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
-    audit::append(&mut tx, e).await?;
-    let recipients = members_of(&mut tx, talk_id).await?;
-    tx.commit().await?;
-    protection::publish_notifications(state, officers);
-    let mut event = Event::message(&msg, recipients);
-    if let crate::realtime::EventKind::Message { message } = &mut event.kind {
-        message.mentions = mentioned.clone();
-    }
-    state.bus.publish(event);
     Ok((msg, mentioned))
 }
 
@@ -521,7 +530,7 @@ pub async fn set_class(
     req: &ClassRequest,
 ) -> Result<(), AppError> {
     let talk = load(state, m, talk_id, TalkAction::Manage).await?;
-    let scheme = protection::load(state, m.org_id).await?.scheme;
+    let scheme = protection::scheme(state, m.org_id).await?;
     let org = OrgId(talk.org_id.clone());
     let current = TalkClass {
         ceiling: talk.ceiling,
@@ -538,10 +547,10 @@ pub async fn set_class(
     let now = chat::talk(tx.conn(), talk_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    classification::ceiling_change(
+    classification::talk_class(
         rank(class.ceiling),
-        rank(now.max_class),
         rank(class.default_class),
+        rank(now.max_class),
     )?;
     chat::set_class(&mut tx, talk_id, class).await?;
     let mut e = audit_entry(m.actor, AuditAction::TalkClassChanged);
@@ -584,9 +593,11 @@ pub async fn forward(
     let verdict = screen(state, m, &p, ceiling, &source.body, target_talk, confirmed).await?;
     let class = kept.max(verdict.implied_class);
     let mut tx = state.store.write().await?;
-    recheck(&mut tx, &p.scheme, target_talk, m.user_id, class).await?;
-    let msg = chat::insert_message(
-        &mut tx,
+    let members = recheck(&mut tx, &p.scheme, target_talk, m.user_id, class).await?;
+    commit_message(
+        state,
+        m,
+        tx,
         NewMessage {
             talk_id: target_talk,
             sender_id: m.user_id,
@@ -595,21 +606,12 @@ pub async fn forward(
             class: i64::from(class),
             forwarded_from: Some(&source.id),
         },
+        AuditAction::MessageForwarded,
+        Vec::new(),
+        &verdict,
+        members,
     )
-    .await?;
-    let mut e = audit_entry(m.actor, AuditAction::MessageForwarded);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", target_talk);
-    detail(&mut e, "seq", msg.seq);
-    detail(&mut e, "from", source.id.as_str());
-    detail(&mut e, "class", i64::from(class));
-    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
-    audit::append(&mut tx, e).await?;
-    let recipients = members_of(&mut tx, target_talk).await?;
-    tx.commit().await?;
-    protection::publish_notifications(state, officers);
-    state.bus.publish(Event::message(&msg, recipients));
-    Ok(msg)
+    .await
 }
 
 /// Messages after `after` (oldest first), or the page before `before` when given.
@@ -791,9 +793,13 @@ async fn commit_update(
     mut tx: kairan_store::WriteTx,
     entry: kairan_store::audit::NewEntry,
     updated: &Message,
+    members: Option<Vec<String>>,
 ) -> Result<(), AppError> {
     audit::append(&mut tx, entry).await?;
-    let recipients = members_of(&mut tx, &updated.talk_id).await?;
+    let recipients = match members {
+        Some(known) => known,
+        None => members_of(&mut tx, &updated.talk_id).await?,
+    };
     tx.commit().await?;
     state.bus.publish(Event::updated(updated, recipients));
     Ok(())
@@ -818,12 +824,12 @@ pub async fn edit(
     // An edit never lowers a class: what was read under it stays under it.
     let class = rank(msg.class).max(verdict.implied_class);
     let mut tx = state.store.write().await?;
-    recheck(&mut tx, &p.scheme, &msg.talk_id, m.user_id, class).await?;
+    let members = recheck(&mut tx, &p.scheme, &msg.talk_id, m.user_id, class).await?;
     let updated =
         chat::edit_message(&mut tx, &msg, m.user_id, body.as_str(), i64::from(class)).await?;
     let mut e = message_entry(m, AuditAction::MessageEdited, &msg);
     let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, &verdict).await?;
-    commit_update(state, tx, e, &updated).await?;
+    commit_update(state, tx, e, &updated, Some(members)).await?;
     protection::publish_notifications(state, officers);
     Ok(updated)
 }
@@ -843,6 +849,7 @@ pub async fn delete(
         tx,
         message_entry(m, AuditAction::MessageDeleted, &msg),
         &updated,
+        None,
     )
     .await?;
     Ok(updated)
@@ -916,16 +923,6 @@ pub async fn pin(
     let updated = chat::set_pin(&mut tx, &msg, m.user_id, on).await?;
     let mut e = message_entry(m, AuditAction::MessagePinned, &msg);
     detail(&mut e, "on", on);
-    commit_update(state, tx, e, &updated).await?;
+    commit_update(state, tx, e, &updated, None).await?;
     Ok(updated)
-}
-
-pub async fn pinned(
-    state: &AppState,
-    m: &Member<'_>,
-    talk_id: &str,
-) -> Result<Vec<Message>, AppError> {
-    load(state, m, talk_id, TalkAction::Read).await?;
-    let mut conn = state.store.read().await?;
-    Ok(chat::pinned(&mut conn, talk_id).await?)
 }

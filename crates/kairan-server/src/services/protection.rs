@@ -14,25 +14,53 @@ use kairan_domain::{DomainError, OrgId, Role};
 use kairan_store::{AnyConnection, WriteTx, audit, chat, protection, users};
 use std::collections::BTreeMap;
 
-/// Reads a body's settings; a body that never set them has the defaults (seed 004 scheme).
-pub async fn load_with(conn: &mut AnyConnection, org_id: &str) -> Result<Protection, AppError> {
-    Ok(match protection::get(conn, org_id).await? {
+/// Both stored documents were validated when written; a broken one is a fault to report, not
+/// a reason to fall back to the defaults.
+fn parse<T: serde::de::DeserializeOwned>(
+    doc: &str,
+    what: &str,
+    org_id: &str,
+) -> Result<T, AppError> {
+    serde_json::from_str(doc)
+        .map_err(|e| AppError::Internal(format!("stored {what} of {org_id}: {e}")))
+}
+
+/// Reads a body's settings (for checking a text); a body that never set them has the
+/// defaults (seed 004 scheme).
+pub async fn load(state: &AppState, org_id: &str) -> Result<Protection, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(match protection::get(&mut conn, org_id).await? {
         None => Protection::defaults(Scheme::default()),
-        Some((scheme, rules)) => {
-            // Both documents were validated when written; a broken one is a fault to report,
-            // not a reason to stop checking messages with the defaults.
-            let scheme: Scheme = serde_json::from_str(&scheme)
-                .map_err(|e| AppError::Internal(format!("stored scheme of {org_id}: {e}")))?;
-            let rules: StoredRules = serde_json::from_str(&rules)
-                .map_err(|e| AppError::Internal(format!("stored DLP rules of {org_id}: {e}")))?;
-            Protection::build(scheme, &rules)
-        }
+        Some((scheme, rules)) => Protection::build(
+            parse(&scheme, "scheme", org_id)?,
+            &parse::<StoredRules>(&rules, "DLP rules", org_id)?,
+        ),
     })
 }
 
-pub async fn load(state: &AppState, org_id: &str) -> Result<Protection, AppError> {
+/// The body's classification scheme alone (for labels and talk settings), without the
+/// rules and the scanner that checking a text needs.
+pub async fn scheme_with(conn: &mut AnyConnection, org_id: &str) -> Result<Scheme, AppError> {
+    match protection::scheme(conn, org_id).await? {
+        None => Ok(Scheme::default()),
+        Some(doc) => parse(&doc, "scheme", org_id),
+    }
+}
+
+pub async fn scheme(state: &AppState, org_id: &str) -> Result<Scheme, AppError> {
     let mut conn = state.store.read().await?;
-    load_with(&mut conn, org_id).await
+    scheme_with(&mut conn, org_id).await
+}
+
+/// The findings (kind, byte positions, action) an audit record of a detection holds: under
+/// `findings` for refusals and prompts, under `dlp_confirmed` for texts sent after confirming.
+pub fn findings_of(details: &str) -> Vec<serde_json::Value> {
+    let details: serde_json::Value = serde_json::from_str(details).unwrap_or_default();
+    details
+        .get("findings")
+        .or_else(|| details.get("dlp_confirmed"))
+        .and_then(|f| f.as_array().cloned())
+        .unwrap_or_default()
 }
 
 /// A change to a body's settings; `None` keeps what is there.

@@ -64,13 +64,7 @@ async fn events_page(
     let view: Vec<Value> = rows
         .iter()
         .map(|r| {
-            let details: serde_json::Value = serde_json::from_str(&r.details).unwrap_or_default();
-            let findings = details
-                .get("findings")
-                .or_else(|| details.get("dlp_confirmed"))
-                .and_then(|f| f.as_array().cloned())
-                .unwrap_or_default();
-            let kinds: Vec<String> = findings
+            let kinds: Vec<String> = protection::findings_of(&r.details)
                 .iter()
                 .map(|f| {
                     let code = f["kind"].as_str().unwrap_or("");
