@@ -421,12 +421,16 @@ async fn backfill(
             Err(e) => return send(socket, &serde_json::json!({ "type": "error", "talk_id": talk_id, "error": e.body().error })).await,
         };
         let n = page.len();
-        for m in &page {
-            let event = Event::message(m, Vec::new());
+        for message in page {
+            from = message.seq;
+            let event = Event::new(
+                Vec::new(),
+                talk_id.to_owned(),
+                EventKind::Message { message },
+            );
             if !send(socket, &event).await {
                 return false;
             }
-            from = m.seq;
         }
         delivered.insert(talk_id.to_owned(), from);
         if n < 200 {

@@ -297,34 +297,7 @@ pub async fn messages(
         p.limit.unwrap_or(50),
     )
     .await?;
-    let (first, last) = (
-        list.first().map(|m| m.seq).unwrap_or(0),
-        list.last().map(|m| m.seq).unwrap_or(0),
-    );
-    let mut reactions = chat::reactions(&state, &talk, first, last).await?;
-    let mut mentions: std::collections::HashMap<String, Vec<String>> =
-        std::collections::HashMap::new();
-    {
-        let mut conn = state.store.read().await?;
-        for (message, user) in kairan_store::chat::mentions(&mut conn, &talk, first, last).await? {
-            mentions.entry(message).or_default().push(user);
-        }
-    }
-    Ok(Json(
-        list.iter()
-            .map(|m| {
-                let mut v = MessageView::from(m);
-                v.mentions = mentions.remove(&m.id).unwrap_or_default();
-                v.reactions = reactions
-                    .remove(&m.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(stamp, user_ids)| crate::realtime::ReactionView { stamp, user_ids })
-                    .collect();
-                v
-            })
-            .collect(),
-    ))
+    Ok(Json(list))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -3,7 +3,7 @@
 //! Each change commits with its audit record, then is published on the bus for live delivery.
 
 use crate::error::AppError;
-use crate::realtime::Event;
+use crate::realtime::{Event, MessageView, ReactionView};
 use crate::services::{audit_entry, detail, dlp, protection};
 use crate::state::AppState;
 use kairan_domain::audit::AuditAction;
@@ -14,6 +14,7 @@ use kairan_domain::{DomainError, OrgId};
 use kairan_store::audit;
 use kairan_store::chat::{self, Message, NewMessage, Talk, TalkClass, TalkSummary};
 use kairan_store::users;
+use std::collections::HashMap;
 
 /// The signed-in user acting on talks (the console operator has no talks).
 pub struct Member<'a> {
@@ -614,7 +615,9 @@ pub async fn forward(
     .await
 }
 
-/// Messages after `after` (oldest first), or the page before `before` when given.
+/// Messages after `after` (oldest first), or the page before `before` when given, as
+/// members see them: with their mentions and stamps. The JSON list and the live connection's
+/// resume both read through here, so a message looks the same however it arrives.
 pub async fn messages(
     state: &AppState,
     m: &Member<'_>,
@@ -622,14 +625,42 @@ pub async fn messages(
     after: Option<i64>,
     before: Option<i64>,
     limit: i64,
-) -> Result<Vec<Message>, AppError> {
+) -> Result<Vec<MessageView>, AppError> {
     load(state, m, talk_id, TalkAction::Read).await?;
     let limit = limit.clamp(1, 200);
     let mut conn = state.store.read().await?;
-    Ok(match before {
+    let list = match before {
         Some(b) => chat::messages_before(&mut conn, talk_id, b, limit).await?,
         None => chat::messages_after(&mut conn, talk_id, after.unwrap_or(0), limit).await?,
-    })
+    };
+    let (Some(first), Some(last)) = (list.first(), list.last()) else {
+        return Ok(Vec::new());
+    };
+    let (from, to) = (first.seq, last.seq);
+    let mut mentions: HashMap<String, Vec<String>> = HashMap::new();
+    for (message, user) in chat::mentions(&mut conn, talk_id, from, to).await? {
+        mentions.entry(message).or_default().push(user);
+    }
+    let mut reactions: HashMap<String, Vec<ReactionView>> = HashMap::new();
+    for (message, stamp, user) in chat::reactions(&mut conn, talk_id, from, to).await? {
+        let stamps = reactions.entry(message).or_default();
+        match stamps.iter_mut().find(|r| r.stamp == stamp) {
+            Some(r) => r.user_ids.push(user),
+            None => stamps.push(ReactionView {
+                stamp,
+                user_ids: vec![user],
+            }),
+        }
+    }
+    Ok(list
+        .iter()
+        .map(|msg| {
+            let mut v = MessageView::from(msg);
+            v.mentions = mentions.remove(&msg.id).unwrap_or_default();
+            v.reactions = reactions.remove(&msg.id).unwrap_or_default();
+            v
+        })
+        .collect())
 }
 
 /// Marks the talk read up to `seq` on every device of the caller.
@@ -883,26 +914,6 @@ pub async fn react(
         .bus
         .publish(Event::reaction(&msg, stamp, m.user_id, on, recipients));
     Ok(())
-}
-
-/// Reactions for messages `from..=to` of a talk: message ID → (stamp → users).
-pub async fn reactions(
-    state: &AppState,
-    talk_id: &str,
-    from: i64,
-    to: i64,
-) -> Result<std::collections::HashMap<String, Vec<(String, Vec<String>)>>, AppError> {
-    let mut conn = state.store.read().await?;
-    let mut out: std::collections::HashMap<String, Vec<(String, Vec<String>)>> =
-        std::collections::HashMap::new();
-    for (message, stamp, user) in chat::reactions(&mut conn, talk_id, from, to).await? {
-        let list = out.entry(message).or_default();
-        match list.iter_mut().find(|(s, _)| *s == stamp) {
-            Some((_, users)) => users.push(user),
-            None => list.push((stamp, vec![user])),
-        }
-    }
-    Ok(out)
 }
 
 /// Pins or unpins a message for everyone in the talk. Any member may; it is audited.

@@ -879,3 +879,47 @@ async fn suspending_a_user_closes_their_live_connection_at_once() {
     assert_eq!(closed, Ok(true), "the connection stayed open");
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_resumed_message_carries_its_mentions_and_stamps_as_the_list_does() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "確認", &[&t.ids[1]]).await;
+    let (_, me) = taro.get("/api/v1/me").await;
+    let (s, m) = hanako
+        .post(
+            &format!("/api/v1/talks/{talk}/messages"),
+            json!({ "body": format!("@{} 確認をお願いします", me["display_name"].as_str().unwrap()), "mentions": [&t.ids[1]] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    let id = m["id"].as_str().unwrap();
+    let (s, _) = taro
+        .post(
+            &format!("/api/v1/messages/{id}/reactions"),
+            json!({ "stamp": "ok" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+
+    let mut ws = connect(&t.app, &taro).await;
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    ws.send(Ws::Text(
+        json!({ "type": "resume", "talks": { &talk: 0 } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let resumed = next_json(&mut ws).await;
+    assert_eq!(resumed["type"], "message");
+    assert_eq!(resumed["message"]["mentions"], json!([&t.ids[1]]));
+    assert_eq!(
+        resumed["message"]["reactions"],
+        json!([{ "stamp": "ok", "user_ids": [&t.ids[1]] }])
+    );
+    assert_eq!(resumed["message"], list[0], "the same message either way");
+    t.app.stop().await;
+}
