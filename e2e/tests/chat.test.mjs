@@ -278,3 +278,39 @@ test('reply, stamp, edit and delete work live for both people', async () => {
   await a.context().close();
   await b.context().close();
 });
+
+test('masking through the detection panel keeps the request: an edit stays an edit, a reply stays a reply', async () => {
+  const page = await (await browser.newContext()).newPage();
+  await signIn(page, server.base, 'kato.koji');
+  await page.goto(`${server.base}/talks`);
+  await page.click('text=新しいトーク');
+  await page.fill('#people-filter', 'わたなべ');
+  await page.check('#people input[type=radio]');
+  await page.click('#new-talk button[type=submit]');
+  await page.waitForSelector('#composer:not([hidden])');
+  await page.fill('#body', '申請書を受け付けました。');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#m1');
+
+  // Editing the message into a My Number: masking saves the edit of #m1, no new message.
+  await page.hover('#m1');
+  await page.click('#m1 [data-act=edit]');
+  await page.fill('#m1 .edit-box', '申請者の個人番号は1234-5678-9018です。');
+  await page.click('#m1 .edit-form .primary');
+  await page.waitForSelector('#dlp:not([hidden])');
+  await page.click('#dlp-mask');
+  await page.waitForFunction(() => document.querySelector('#m1 .bubble')?.textContent === '申請者の個人番号は****-****-9018です。');
+  assert.equal(await messageCount(page), 1, 'the edit did not become a new message');
+
+  // A reply with a My Number, masked: it still quotes what it answers.
+  await page.hover('#m1');
+  await page.click('#m1 [data-act=reply]');
+  await page.fill('#body', '個人番号 1234 5678 9018 を確認しました。');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#dlp:not([hidden])');
+  await page.click('#dlp-mask');
+  await page.waitForSelector('#m2 [data-testid=quote]');
+  assert.match(await page.textContent('#m2 [data-testid=quote]'), /\*\*\*\*-\*\*\*\*-9018/);
+  assert.match(await page.textContent('#m2 .bubble'), /\*\*\*\* \*\*\*\* 9018/);
+  await page.context().close();
+});

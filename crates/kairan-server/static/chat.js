@@ -43,7 +43,8 @@ function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') node.className = v;
-    else if (k.startsWith('data-')) node.setAttribute(k, v);
+    // data-, aria- and role are attributes, not properties: assigning them as properties is lost.
+    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role') node.setAttribute(k, v);
     else node[k] = v;
   }
   for (const c of children) node.append(c);
@@ -404,22 +405,26 @@ function startReply(m) {
   document.getElementById('body').focus();
 }
 
-function startEdit(m) {
+// An edit goes through the same detection panel as a new message; its buttons resend the edit.
+async function saveEdit(m, text, confirm) {
+  try {
+    replaceMessage(await api('PATCH', `/api/v1/messages/${m.id}`, { body: text, confirm_dlp: confirm }));
+  } catch (err) {
+    if (!err.dlp) { window.alert(err.message); return; }
+    replaceMessage(m);
+    showDlp(err, text, { resend: (t, c) => saveEdit(m, t, c), restore: (t) => startEdit(m, t) });
+  }
+}
+
+function startEdit(m, text = m.body) {
   const node = document.getElementById(`m${m.seq}`);
-  const box = el('textarea', { class: 'edit-box', rows: 2, value: m.body });
-  box.value = m.body;
+  const box = el('textarea', { class: 'edit-box', rows: 2, value: text, 'aria-label': T.edit });
   const save = el('button', { type: 'button', class: 'primary' }, T.save);
   const cancel = el('button', { type: 'button', class: 'link' }, T.cancel);
   const form = el('div', { class: 'edit-form' }, box, el('div', { class: 'actions' }, save, cancel));
   node.querySelector('.bubble').replaceWith(form);
   guardEnter(box, () => save.click());
-  save.addEventListener('click', async () => {
-    try {
-      replaceMessage(await api('PATCH', `/api/v1/messages/${m.id}`, { body: box.value }));
-    } catch (err) {
-      if (err.dlp) { showDlp(err, box.value); replaceMessage(m); } else { window.alert(err.message); }
-    }
-  });
+  save.addEventListener('click', () => saveEdit(m, box.value, false));
   cancel.addEventListener('click', () => replaceMessage(m));
   box.focus();
 }
@@ -546,30 +551,45 @@ document.getElementById('composer').addEventListener('submit', (e) => { e.preven
 // typist never has an Enter ignored; a failed send puts its text back. A message with personal
 // data comes back with what was found, shown before anything is sent.
 let queue = Promise.resolve();
-function send(text = body.value, confirm = false) {
+function send(text = body.value) {
   if (!text.trim() || !state.talk) return;
   const talk = state.talk;
   if (text === body.value) body.value = '';
-  const reply = replyTo ? replyTo.id : undefined;
   const chosen = Number(document.getElementById('msg-class').value);
-  const cls = state.detail && chosen !== state.detail.default_class.rank ? chosen : undefined;
-  const mentions = [...mentioned].filter(([name]) => text.includes(`@${name}`) || text.includes(`＠${name}`)).map(([, id]) => id);
+  const payload = {
+    body: text,
+    reply_to: replyTo ? replyTo.id : undefined,
+    mentions: [...mentioned].filter(([name]) => text.includes(`@${name}`) || text.includes(`＠${name}`)).map(([, id]) => id),
+    class: state.detail && chosen !== state.detail.default_class.rank ? chosen : undefined,
+  };
   mentioned.clear();
   replyTo = null;
   document.getElementById('replying').hidden = true;
+  submit(talk, payload);
+}
+
+// One send, in order after the ones before it. After a detection the panel resends the same
+// request (reply, mentions and class kept) with the masked text or the sender's confirmation.
+function submit(talk, payload) {
   const error = document.getElementById('send-error');
   queue = queue.then(async () => {
     try {
-      const m = await api('POST', `/api/v1/talks/${talk}/messages`, { body: text, confirm_dlp: confirm, reply_to: reply, mentions, class: cls });
+      const m = await api('POST', `/api/v1/talks/${talk}/messages`, payload);
       error.hidden = true;
       addMessages([m]);
       const box = document.getElementById('messages');
       box.scrollTop = box.scrollHeight;
     } catch (err) {
-      if (err.dlp && state.talk === talk) { showDlp(err, text); return; }
+      if (err.dlp && state.talk === talk) {
+        showDlp(err, payload.body, {
+          resend: (text, confirm) => submit(talk, { ...payload, body: text, confirm_dlp: confirm }),
+          restore: (text) => { if (!body.value) body.value = text; body.focus(); },
+        });
+        return;
+      }
       error.textContent = `${T.send_failed} ${err.message}`;
       error.hidden = false;
-      if (!body.value && state.talk === talk) body.value = text;
+      if (!body.value && state.talk === talk) body.value = payload.body;
     }
   });
 }
@@ -580,7 +600,11 @@ function byteSlice(text, a, b) {
   return new TextDecoder().decode(bytes.slice(a, b));
 }
 
-function showDlp(err, original) {
+// What the detection panel does with the text: resend the request it came from (a new message
+// or an edit), or give the text back to where it was typed.
+let pendingDlp = null;
+function showDlp(err, original, pending) {
+  pendingDlp = pending;
   const panel = document.getElementById('dlp');
   const v = err.dlp;
   const checked = v.checked_text;
@@ -615,20 +639,16 @@ function closeDlp() {
 }
 
 document.getElementById('dlp-mask').addEventListener('click', () => {
-  const masked = document.getElementById('dlp').dataset.masked;
   closeDlp();
-  send(masked, false);
+  pendingDlp.resend(document.getElementById('dlp').dataset.masked, false);
 });
 document.getElementById('dlp-send').addEventListener('click', () => {
-  const original = document.getElementById('dlp').dataset.original;
   closeDlp();
-  send(original, true);
+  pendingDlp.resend(document.getElementById('dlp').dataset.original, true);
 });
 document.getElementById('dlp-edit').addEventListener('click', () => {
-  const original = document.getElementById('dlp').dataset.original;
   closeDlp();
-  if (!body.value) body.value = original;
-  body.focus();
+  pendingDlp.restore(document.getElementById('dlp').dataset.original);
 });
 
 // ---- live connection ----
