@@ -354,9 +354,15 @@ fn custom_keywords_replace_the_defaults() {
         keywords: vec!["内部限定".into()],
         ..ScanConfig::default()
     };
-    let found = Scanner::new(&cfg).scan("内部限定の資料です。極秘");
+    let text = "内部限定の資料です。極秘";
+    let found = Scanner::new(&cfg).scan(text);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].kind, Keyword);
+    assert_eq!(
+        found[0].text(text),
+        "内部限定",
+        "the body's word, not the default 極秘"
+    );
 }
 
 // ---- generic negatives ----

@@ -1,7 +1,7 @@
 //! Masking rules per kind, checked on real scanner output, plus the guarantee that no
 //! masked digit survives in the output.
 
-use kairan_dlp::{Kind, Scanner, mask};
+use kairan_dlp::{Scanner, mask};
 
 fn masked(input: &str) -> String {
     let scanner = Scanner::default();
@@ -82,12 +82,10 @@ fn masked_output_never_contains_the_masked_digits() {
     let found = scanner.scan(text);
     assert_eq!(found.len(), 3, "{found:?}");
     let out = mask(text, &found);
-    for f in &found {
-        let digits: String = f.text(text).chars().filter(char::is_ascii_digit).collect();
-        let hidden = match f.kind {
-            Kind::BankAccount => digits.as_str(),
-            _ => &digits[..digits.len() - 4],
-        };
-        assert!(!out.contains(hidden), "{hidden} leaked in {out}");
-    }
+    // Every digit but the last four of each number (none of an account) is starred, and the
+    // text around them is untouched.
+    assert_eq!(
+        out,
+        "個人番号 ********9018 口座 普通 ******* 基礎年金番号 ****-**8901"
+    );
 }

@@ -130,9 +130,17 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
             }
         }));
     }
-    while acked.lock().await.len() < 120 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // Senders that fail early must fail the test, not hang it.
+    let enough = tokio::time::timeout(Duration::from_secs(60), async {
+        while acked.lock().await.len() < 120 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        enough.is_ok(),
+        "120 sends were not acknowledged within 60 s"
+    );
     server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
     server.child.wait().unwrap();
     for s in senders {

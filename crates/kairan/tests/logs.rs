@@ -122,10 +122,10 @@ async fn no_detected_value_reaches_the_application_log_the_metrics_or_the_audit_
         .get(format!("{base}/api/v1/orgs/{org}/audit?limit=500"))
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    assert_eq!(audit.status().as_u16(), 200);
+    let audit = audit.text().await.unwrap();
+    assert!(audit.contains("message.posted") && audit.contains("dlp.blocked"));
     let events = officer
         .http
         .get(format!("{base}/api/v1/orgs/{org}/dlp-events"))
