@@ -47,6 +47,9 @@ pub(crate) const BIRTH_AFTER: &[&str] = &["生まれ", "生", "出生", "誕生"
 /// Words right after a date that make it a deadline or an event, never a birth date.
 pub(crate) const NOT_BIRTH_AFTER: &[&str] =
     &["まで", "締切", "〆切", "期限", "開催", "予定", "から"];
+/// Words right after a keyword that turn it into the name of a property: 機密性 is the
+/// classification axis itself, not a stamp on the text.
+pub(crate) const NOT_KEYWORD_AFTER: &[&str] = &["性"];
 pub(crate) const BANK: &[&str] = &["普通", "当座", "口座番号", "口座", "支店", "預金"];
 pub(crate) const CARD: &[&str] = &[
     "カード",

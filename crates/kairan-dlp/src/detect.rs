@@ -876,9 +876,10 @@ impl<'a> Engine<'a> {
                     continue;
                 }
             }
-            // 機密性, 秘匿性: the name of a property (the classification axis itself), not a
-            // stamp on the text.
-            if c.get(i + len) == Some(&'性') {
+            if cx::NOT_KEYWORD_AFTER
+                .iter()
+                .any(|w| cx::matches_at(c, i + len, w))
+            {
                 continue;
             }
             self.emit(Kind::Keyword, i, i + len, 0.8, false);

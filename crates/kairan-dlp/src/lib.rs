@@ -75,7 +75,8 @@ pub const DEFAULT_KEYWORDS: [&str; 8] = [
 #[serde(default)]
 pub struct ScanConfig {
     /// Confidentiality keywords. A one-character keyword (秘) only matches when it is
-    /// not part of a longer word, so 秘書 and 黙秘 do not match.
+    /// not part of a longer word, so 秘書 and 黙秘 do not match; no keyword matches as the
+    /// name of a property (機密性).
     pub keywords: Vec<String>,
     /// How many characters before a candidate are searched for context words (half as
     /// many after it).
