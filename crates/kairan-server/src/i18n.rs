@@ -17,6 +17,14 @@ impl Lang {
         }
     }
 
+    /// The text in this language, of a pair written in both.
+    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+
     pub fn from_cookie(v: Option<&str>) -> Lang {
         match v {
             Some("en") => Lang::En,

@@ -246,11 +246,6 @@ pub async fn notifications(
     Ok((list, unread))
 }
 
-pub async fn unread_notifications(state: &AppState, user_id: &str) -> Result<i64, AppError> {
-    let mut conn = state.store.read().await?;
-    Ok(protection::unread_count(&mut conn, user_id).await?)
-}
-
 pub async fn mark_notifications_read(state: &AppState, user_id: &str) -> Result<(), AppError> {
     let mut tx = state.store.write().await?;
     protection::mark_all_read(&mut tx, user_id).await?;

@@ -35,14 +35,7 @@ pub fn routes() -> Router<AppState> {
 
 fn role_label(code: &str, lang: Lang) -> String {
     Role::parse(code)
-        .map(|r| {
-            if lang == Lang::Ja {
-                r.label_ja()
-            } else {
-                r.label_en()
-            }
-            .to_owned()
-        })
+        .map(|r| lang.pick(r.label_ja(), r.label_en()).to_owned())
         .unwrap_or_else(|| code.to_owned())
 }
 

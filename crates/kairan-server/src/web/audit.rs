@@ -3,7 +3,6 @@
 use super::{PageCtx, PageError, me_value, render, when};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::services::{admin, audit as audit_service};
 use crate::state::AppState;
 use axum::Router;
@@ -64,14 +63,7 @@ async fn audit_page(
     names.insert(org.id.clone(), org.name.clone());
     let label = |code: &str| {
         AuditAction::parse(code)
-            .map(|a| {
-                if lang == Lang::Ja {
-                    a.label_ja()
-                } else {
-                    a.label_en()
-                }
-                .to_owned()
-            })
+            .map(|a| lang.pick(a.label_ja(), a.label_en()).to_owned())
             .unwrap_or_else(|| code.to_owned())
     };
     let operator = crate::i18n::strings(lang)

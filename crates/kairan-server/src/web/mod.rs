@@ -96,13 +96,7 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
     let labels: Vec<&str> = me
         .roles
         .iter()
-        .map(|r| {
-            if lang == Lang::Ja {
-                r.label_ja()
-            } else {
-                r.label_en()
-            }
-        })
+        .map(|r| lang.pick(r.label_ja(), r.label_en()))
         .collect();
     context! {
         id => me.user.id,

@@ -15,7 +15,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use kairan_dlp::Kind;
 use kairan_domain::Localized;
-use kairan_domain::audit::AuditAction;
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -31,10 +30,6 @@ pub fn routes() -> Router<AppState> {
 struct Page {
     before: Option<i64>,
     done: Option<String>,
-}
-
-fn pick(lang: Lang, ja: &str, en: &str) -> String {
-    if lang == Lang::Ja { ja } else { en }.to_owned()
 }
 
 async fn events_page(
@@ -69,21 +64,18 @@ async fn events_page(
                 .map(|f| {
                     let code = f["kind"].as_str().unwrap_or("");
                     let label = Kind::parse(code)
-                        .map(|k| pick(lang, k.label_ja(), k.label_en()))
+                        .map(|k| lang.pick(k.label_ja(), k.label_en()).to_owned())
                         .unwrap_or_else(|| code.to_owned());
                     format!("{label} ({}–{})", f["start"], f["end"])
                 })
                 .collect();
             let outcome = match r.action.as_str() {
-                "dlp.blocked" => pick(lang, "送信を止めました", "Stopped"),
-                "dlp.confirm_requested" => pick(lang, "確認を求めました", "Asked to confirm"),
-                _ => pick(lang, "確認のうえ送信", "Sent after confirming"),
+                "dlp.blocked" => lang.pick("送信を止めました", "Stopped"),
+                "dlp.confirm_requested" => lang.pick("確認を求めました", "Asked to confirm"),
+                _ => lang.pick("確認のうえ送信", "Sent after confirming"),
             };
-            let action = AuditAction::parse(&r.action)
-                .map(|a| pick(lang, a.label_ja(), a.label_en()))
-                .unwrap_or_default();
             context! {
-                seq => r.seq, when => when(Some(r.at_us), lang), code => r.action, action, outcome,
+                seq => r.seq, when => when(Some(r.at_us), lang), code => r.action, outcome,
                 stopped => r.action == "dlp.blocked",
                 actor => r.actor_id.as_ref().and_then(|a| names.get(a).cloned()), kinds,
             }
@@ -92,12 +84,11 @@ async fn events_page(
     let older = (rows.len() == 50)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
-    let can_configure = me.has(kairan_domain::Role::SecurityOfficer);
     render(
         &state,
         "protection.html",
         &ctx,
-        context! { me => me_value(&me, &org.name, lang), nav => "protection", rows => view, older, can_configure },
+        context! { me => me_value(&me, &org.name, lang), nav => "protection", rows => view, older },
     )
 }
 
@@ -130,21 +121,21 @@ async fn settings_view(
         .confidentiality
         .iter()
         .enumerate()
-        .map(|(i, l)| context! { rank => i, label => pick(lang, &l.label_ja, &l.label_en) })
+        .map(|(i, l)| context! { rank => i, label => lang.pick(&l.label_ja, &l.label_en).to_owned() })
         .collect();
     let rules: Vec<Value> = p
         .rules
         .iter()
         .map(|(k, r)| {
             context! {
-                kind => k.code(), label => pick(lang, k.label_ja(), k.label_en()),
+                kind => k.code(), label => lang.pick(k.label_ja(), k.label_en()).to_owned(),
                 action => r.action.code(), notify => r.notify, implies => r.implies.map(i64::from).unwrap_or(-1),
             }
         })
         .collect();
     let actions: Vec<Value> = Action::ALL
         .iter()
-        .map(|a| context! { code => a.code(), label => pick(lang, a.label_ja(), a.label_en()) })
+        .map(|a| context! { code => a.code(), label => lang.pick(a.label_ja(), a.label_en()).to_owned() })
         .collect();
     let custom_levels = p
         .scheme
@@ -187,9 +178,8 @@ async fn save_settings(
         let Some(action) = get(&format!("action.{code}")).and_then(|a| Action::parse(&a)) else {
             continue;
         };
-        let implies = get(&format!("implies.{code}"))
-            .and_then(|v| v.parse::<i64>().ok())
-            .and_then(|v| u8::try_from(v).ok());
+        // "-1" (none) does not parse as a rank.
+        let implies = get(&format!("implies.{code}")).and_then(|v| v.parse::<u8>().ok());
         rules.insert(
             code.to_owned(),
             Rule {
