@@ -27,6 +27,26 @@ pub struct Config {
     pub password: PasswordPolicy,
     pub argon2: Argon2Config,
     pub log: LogConfig,
+    pub chat: ChatConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatConfig {
+    /// Messages one user may send per second, sustained (all devices together, per node).
+    pub messages_per_second: u32,
+    /// Messages one user may send at once before the sustained rate applies.
+    pub message_burst: u32,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        // Far above anyone typing (or pasting a few lines quickly), far below a runaway script.
+        ChatConfig {
+            messages_per_second: 10,
+            message_burst: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +96,7 @@ impl Default for Config {
             password: PasswordPolicy::default(),
             argon2: Argon2Config::default(),
             log: LogConfig::default(),
+            chat: ChatConfig::default(),
         }
     }
 }
@@ -196,6 +217,12 @@ impl Config {
         if let Some(v) = get("KAIRAN_LOGIN_BANNER_EN") {
             self.login.banner_en = v;
         }
+        if let Some(v) = get("KAIRAN_CHAT_MESSAGES_PER_SECOND") {
+            self.chat.messages_per_second = parse("KAIRAN_CHAT_MESSAGES_PER_SECOND", v)?;
+        }
+        if let Some(v) = get("KAIRAN_CHAT_MESSAGE_BURST") {
+            self.chat.message_burst = parse("KAIRAN_CHAT_MESSAGE_BURST", v)?;
+        }
         if let Some(v) = get("KAIRAN_LOG_FORMAT") {
             self.log.format = v;
         }
@@ -232,6 +259,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "bus",
                 message: "must be local, nats://host:port or redis://host:port".into(),
+            });
+        }
+        if self.chat.messages_per_second == 0 || self.chat.message_burst == 0 {
+            return Err(ConfigError::Invalid {
+                key: "chat.messages_per_second",
+                message: "the rate and the burst must be at least 1".into(),
             });
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {

@@ -36,6 +36,9 @@ pub enum AppError {
     /// confirmation.
     #[error("personal data found")]
     Dlp(Box<crate::services::dlp::Verdict>),
+    /// Too many sends in a short time from one user; try again after this many seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_s: u64 },
     /// A class above the talk's ceiling (G1).
     #[error("class above the ceiling")]
     AboveCeiling {
@@ -80,6 +83,7 @@ impl AppError {
                 }
             },
             AppError::AboveCeiling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 }
@@ -100,6 +104,7 @@ impl Localized for AppError {
             AppError::Internal(_) => "internal_error",
             AppError::Dlp(v) => v.code(),
             AppError::AboveCeiling { .. } => "class_above_ceiling",
+            AppError::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -120,6 +125,9 @@ impl Localized for AppError {
             AppError::AboveCeiling { class_ja, ceiling_ja, .. } => format!(
                 "「{class_ja}」の情報は、上限が「{ceiling_ja}」のこのトークには送信できません。"
             ),
+            AppError::RateLimited { retry_after_s } => format!(
+                "短い間に多くのメッセージが送信されたため、受付を一時停止しています。{retry_after_s}秒ほど待ってから送信してください。"
+            ),
         }
     }
 
@@ -139,6 +147,9 @@ impl Localized for AppError {
             AppError::Dlp(v) => v.message_en(),
             AppError::AboveCeiling { class_en, ceiling_en, .. } => format!(
                 "\"{class_en}\" information cannot go into this talk, whose ceiling is \"{ceiling_en}\"."
+            ),
+            AppError::RateLimited { retry_after_s } => format!(
+                "Too many messages in a short time. Wait about {retry_after_s} s and send again."
             ),
         }
     }
@@ -215,6 +226,13 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        (self.status(), axum::Json(self.body())).into_response()
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_s } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_s),
+            );
+        }
+        response
     }
 }

@@ -16,6 +16,7 @@ pub mod hasher;
 pub mod hub;
 pub mod i18n;
 pub mod layers;
+pub mod limits;
 pub mod metrics;
 pub mod realtime;
 pub mod services;
@@ -108,7 +109,15 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Live frames are small and must leave at once: without TCP_NODELAY, Nagle's algorithm
+    // holds a frame back until the previous one is acknowledged, adding tens of milliseconds.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::services::chat::{self, Member};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kairan_store::chat::Message;
@@ -115,7 +115,11 @@ pub struct Event {
     pub kind: EventKind,
     /// The JSON frame, made once and shared by every connection that sends it.
     #[serde(skip)]
-    frame: Arc<std::sync::OnceLock<String>>,
+    frame: Arc<std::sync::OnceLock<Utf8Bytes>>,
+    /// For a new message: the `activity` frame (talk, seq, sender, no content) that
+    /// connections which have not resumed the talk get instead, also made once.
+    #[serde(skip)]
+    activity: Arc<std::sync::OnceLock<Utf8Bytes>>,
 }
 
 impl Event {
@@ -125,13 +129,34 @@ impl Event {
             talk_id,
             kind,
             frame: Arc::default(),
+            activity: Arc::default(),
         }
     }
 
-    /// The event as a WebSocket text frame.
-    pub fn frame(&self) -> &str {
+    /// The event as a WebSocket text frame; clones share one buffer.
+    pub fn frame(&self) -> Utf8Bytes {
         self.frame
-            .get_or_init(|| serde_json::to_string(self).unwrap_or_default())
+            .get_or_init(|| serde_json::to_string(self).unwrap_or_default().into())
+            .clone()
+    }
+
+    /// For a new message, its `activity` frame; shared like [`Event::frame`].
+    pub fn activity_frame(&self) -> Option<Utf8Bytes> {
+        let EventKind::Message { message } = &self.kind else {
+            return None;
+        };
+        Some(
+            self.activity
+                .get_or_init(|| {
+                    serde_json::json!({
+                        "type": "activity", "talk_id": self.talk_id, "seq": message.seq,
+                        "sender_id": message.sender_id, "created_at": message.created_at,
+                    })
+                    .to_string()
+                    .into()
+                })
+                .clone(),
+        )
     }
 
     pub fn message(m: &Message, recipients: Vec<String>) -> Event {
@@ -260,7 +285,32 @@ enum ClientFrame {
         talks: HashMap<String, i64>,
     },
     Ping,
+    /// Sends a message, as `POST /api/v1/talks/{talk}/messages` does. The answer is an `ack`
+    /// frame carrying `ref` and the committed message (it survives a crash), or an `error`
+    /// frame carrying `ref`.
+    Send(SendFrame),
 }
+
+#[derive(Debug, Deserialize)]
+struct SendFrame {
+    /// The client's own reference for this send, echoed in the answer (at most 64 characters).
+    #[serde(rename = "ref")]
+    reference: String,
+    talk_id: String,
+    body: String,
+    #[serde(default)]
+    reply_to: Option<String>,
+    #[serde(default)]
+    mentions: Vec<String>,
+    #[serde(default)]
+    class: Option<i64>,
+    #[serde(default)]
+    confirm_dlp: bool,
+}
+
+/// Sends answered but not yet written to the socket; a client that sends faster than its
+/// answers drain waits here, which the rate limit keeps short.
+const ANSWERS_IN_FLIGHT: usize = 64;
 
 /// `GET /api/v1/ws`: the live connection of one device.
 pub async fn ws(
@@ -314,8 +364,13 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
         return;
     }
     let mut session_check = tokio::time::interval(std::time::Duration::from_secs(5));
+    let (answers, mut answered) =
+        tokio::sync::mpsc::channel::<serde_json::Value>(ANSWERS_IN_FLIGHT);
     loop {
         tokio::select! {
+            Some(answer) = answered.recv() => {
+                if !send(&mut socket, &answer).await { break }
+            }
             frame = socket.recv() => {
                 let Some(Ok(frame)) = frame else { break };
                 let text = match frame {
@@ -332,6 +387,13 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                             if !backfill(&state, &member, &mut socket, &mut delivered, &talk_id, after.max(0)).await {
                                 return;
                             }
+                        }
+                    }
+                    Ok(ClientFrame::Send(frame)) => {
+                        if let Err(answer) = accept_send(&state, &me, &actor, frame, answers.clone())
+                            && !send(&mut socket, &answer).await
+                        {
+                            break;
                         }
                     }
                     Err(e) => {
@@ -363,11 +425,8 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                         // A talk this connection has not resumed: say that something arrived
                         // (for unread badges), not what. Its messages flow, in order and once
                         // each, only after the client resumes it from the seq it holds.
-                        let note = serde_json::json!({
-                            "type": "activity", "talk_id": event.talk_id, "seq": message.seq,
-                            "sender_id": message.sender_id, "created_at": message.created_at,
-                        });
-                        if !send(&mut socket, &note).await { break }
+                        let Some(note) = event.activity_frame() else { continue };
+                        if socket.send(WsMessage::Text(note)).await.is_err() { break }
                         continue;
                     };
                     if message.seq <= have {
@@ -382,7 +441,7 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                     }
                     delivered.insert(event.talk_id.clone(), message.seq);
                 }
-                if socket.send(WsMessage::Text(event.frame().to_owned().into())).await.is_err() { break }
+                if socket.send(WsMessage::Text(event.frame())).await.is_err() { break }
             }
             _ = session_check.tick() => {
                 // A backstop for ends that published nothing (idle expiry, another node's bus
@@ -395,6 +454,65 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
             }
         }
     }
+}
+
+/// Starts a send from the live connection: checked against the rate limit at once, then
+/// posted on its own task so that the connection keeps delivering while the message commits.
+/// An immediate refusal is returned as the frame to send.
+fn accept_send(
+    state: &AppState,
+    me: &CurrentUser,
+    actor: &kairan_domain::policy::Actor,
+    frame: SendFrame,
+    answers: tokio::sync::mpsc::Sender<serde_json::Value>,
+) -> Result<(), serde_json::Value> {
+    let refused = |reference: &str, e: AppError| {
+        let mut v = serde_json::to_value(e.body()).unwrap_or_default();
+        v["type"] = "error".into();
+        v["ref"] = reference.into();
+        v
+    };
+    if frame.reference.chars().count() > 64 {
+        return Err(refused(
+            "",
+            AppError::BadRequest("ref is longer than 64 characters".into()),
+        ));
+    }
+    if let Err(e) = crate::limits::throttle(state, &me.user.id) {
+        return Err(refused(&frame.reference, e));
+    }
+    let state = state.clone();
+    let actor = actor.clone();
+    let user_id = me.user.id.clone();
+    let org_id = me.user.org_id.clone();
+    tokio::spawn(async move {
+        let member = Member {
+            actor: &actor,
+            user_id: &user_id,
+            org_id: &org_id,
+        };
+        let post = chat::Post {
+            body: &frame.body,
+            reply_to: frame.reply_to.as_deref(),
+            mentions: &frame.mentions,
+            class: frame.class,
+            confirmed: frame.confirm_dlp,
+        };
+        let answer = match chat::post(&state, &member, &frame.talk_id, post).await {
+            Ok((message, mentions)) => {
+                let mut view = MessageView::from(&message);
+                view.mentions = mentions;
+                serde_json::json!({ "type": "ack", "ref": frame.reference, "message": view })
+            }
+            Err(e) => {
+                e.log();
+                refused(&frame.reference, e)
+            }
+        };
+        // The connection may have closed meanwhile; the message is committed all the same.
+        let _ = answers.send(answer).await;
+    });
+    Ok(())
 }
 
 async fn session_alive(state: &AppState, session_id: &str) -> bool {

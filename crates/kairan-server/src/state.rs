@@ -19,6 +19,9 @@ pub struct Inner {
     pub secure_cookies: bool,
     pub bus: Arc<dyn crate::realtime::Bus>,
     pub hub: Arc<crate::hub::Hub>,
+    pub protection_cache: crate::services::protection::Cache,
+    pub writer: crate::services::group_commit::Writer,
+    pub send_limiter: crate::limits::SendLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -36,18 +39,26 @@ impl AppState {
         bus: Arc<dyn crate::realtime::Bus>,
     ) -> AppState {
         let secure_cookies = config.secure_cookies();
+        let send_limiter = crate::limits::SendLimiter::new(
+            config.chat.messages_per_second,
+            config.chat.message_burst,
+        );
         let hub = Arc::new(crate::hub::Hub::default());
         // Must be called inside the runtime: the hub's router runs for the life of the node.
         tokio::spawn(hub.clone().run(bus.subscribe()));
+        let writer = crate::services::group_commit::Writer::start(store.clone(), bus.clone());
         AppState(Arc::new(Inner {
             store,
-            config,
             hasher,
             templates: crate::web::templates(),
             metrics: Metrics::default(),
             secure_cookies,
             bus,
             hub,
+            protection_cache: Default::default(),
+            writer,
+            send_limiter,
+            config,
         }))
     }
 }

@@ -68,50 +68,76 @@ pub(crate) const COLUMNS: &str =
 
 /// Appends one record in the caller's transaction and returns its sequence number.
 pub async fn append(tx: &mut WriteTx, entry: NewEntry) -> Result<i64> {
+    let seqs = append_many(tx, vec![entry]).await?;
+    Ok(seqs[0])
+}
+
+/// Rows per INSERT: 11 columns each keeps a statement far below both engines' bind limits.
+const ROWS_PER_INSERT: usize = 64;
+
+/// Appends records in order in the caller's transaction and returns their sequence numbers.
+/// The head is locked and read once and written once, so a batch of N records costs about
+/// what one does: this is what lets group commit (many messages, one transaction) stay cheap.
+pub async fn append_many(tx: &mut WriteTx, entries: Vec<NewEntry>) -> Result<Vec<i64>> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     let head_sql = match tx.engine() {
         // Row lock: a second appender waits here and then reads the head the first one wrote.
         Engine::Postgres => "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
         // BEGIN IMMEDIATE already holds the database write lock.
         Engine::Sqlite => "SELECT seq, hash FROM audit_head WHERE id = 1",
     };
-    let (head_seq, head_hash): (i64, String) =
+    let (mut seq, mut prev_hash): (i64, String) =
         sqlx::query_as(head_sql).fetch_one(tx.conn()).await?;
-    let record = AuditRecord {
-        seq: head_seq + 1,
-        id: crate::new_id(),
-        at_us: crate::now_us(),
-        org_id: entry.org_id,
-        actor_id: entry.actor_id,
-        action: entry.action.code().to_owned(),
-        target_id: entry.target_id,
-        ip: entry.ip,
-        details: entry.details.to_string(),
-        prev_hash: head_hash,
-    };
-    let hash = record.compute_hash();
-    sqlx::query(
-        "INSERT INTO audit_log (seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(record.seq)
-    .bind(&record.id)
-    .bind(record.at_us)
-    .bind(&record.org_id)
-    .bind(&record.actor_id)
-    .bind(&record.action)
-    .bind(&record.target_id)
-    .bind(&record.ip)
-    .bind(&record.details)
-    .bind(&record.prev_hash)
-    .bind(&hash)
-    .execute(tx.conn())
-    .await?;
+    let at_us = crate::now_us();
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let record = AuditRecord {
+            seq,
+            id: crate::new_id(),
+            at_us,
+            org_id: entry.org_id,
+            actor_id: entry.actor_id,
+            action: entry.action.code().to_owned(),
+            target_id: entry.target_id,
+            ip: entry.ip,
+            details: entry.details.to_string(),
+            prev_hash,
+        };
+        let hash = record.compute_hash();
+        prev_hash = hash.clone();
+        rows.push((record, hash));
+    }
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO audit_log (seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash) VALUES {}",
+            crate::placeholders(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(&sql);
+        for (r, hash) in chunk {
+            q = q
+                .bind(r.seq)
+                .bind(&r.id)
+                .bind(r.at_us)
+                .bind(&r.org_id)
+                .bind(&r.actor_id)
+                .bind(&r.action)
+                .bind(&r.target_id)
+                .bind(&r.ip)
+                .bind(&r.details)
+                .bind(&r.prev_hash)
+                .bind(hash);
+        }
+        q.execute(tx.conn()).await?;
+    }
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(record.seq)
-        .bind(&hash)
+        .bind(seq)
+        .bind(&prev_hash)
         .execute(tx.conn())
         .await?;
-    Ok(record.seq)
+    Ok(rows.iter().map(|(r, _)| r.seq).collect())
 }
 
 /// Filters for reading the log of one body, newest first.

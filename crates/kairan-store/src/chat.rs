@@ -2,7 +2,7 @@
 //! row inside the insert transaction, so numbers are dense per talk and a client can resume with
 //! "everything after N" and miss nothing.
 
-use crate::{AnyConnection, Result, WriteTx};
+use crate::{AnyConnection, Result, StoreError, WriteTx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Talk {
@@ -154,6 +154,33 @@ pub async fn remove_member(tx: &mut WriteTx, talk_id: &str, user_id: &str) -> Re
     Ok(done.rows_affected() == 1)
 }
 
+#[derive(sqlx::FromRow)]
+struct TalkWithMembership {
+    #[sqlx(flatten)]
+    talk: Talk,
+    member: i64,
+}
+
+/// A talk and whether `user_id` is a current member of it, in one query: the check before
+/// every read of or post to a talk.
+pub async fn talk_for_user(
+    conn: &mut AnyConnection,
+    talk_id: &str,
+    user_id: &str,
+) -> Result<Option<(Talk, bool)>> {
+    let sql = format!(
+        "SELECT {TALK_COLUMNS},
+            (SELECT COUNT(*) FROM talk_members m WHERE m.talk_id = t.id AND m.user_id = $2 AND m.left_at IS NULL) AS member
+         FROM talks t WHERE t.id = $1"
+    );
+    let row: Option<TalkWithMembership> = sqlx::query_as(&sql)
+        .bind(talk_id)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|r| (r.talk, r.member > 0)))
+}
+
 pub async fn is_member(conn: &mut AnyConnection, talk_id: &str, user_id: &str) -> Result<bool> {
     let n: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM talk_members WHERE talk_id = $1 AND user_id = $2 AND left_at IS NULL",
@@ -234,63 +261,164 @@ pub struct NewMessage<'a> {
 /// Appends a message and returns it with its sequence number. The talk's `max_class` rises
 /// with it.
 pub async fn insert_message(tx: &mut WriteTx, new: NewMessage<'_>) -> Result<Message> {
-    let NewMessage {
-        talk_id,
-        sender_id,
-        body,
-        reply_to,
-        class,
-        forwarded_from,
-    } = new;
+    Ok(insert_messages(tx, &[new]).await?.remove(0))
+}
+
+/// Rows per INSERT of messages (9 values each).
+const MESSAGES_PER_INSERT: usize = 64;
+
+/// `$from,$from+1,…` for an IN list of `n` values.
+fn in_list(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// ` FOR UPDATE` on PostgreSQL, where rows read for a write must stay locked until commit;
+/// nothing on SQLite, where the transaction already holds the database's write lock.
+fn for_update(tx: &WriteTx) -> &'static str {
+    match tx.engine() {
+        crate::Engine::Postgres => " FOR UPDATE",
+        crate::Engine::Sqlite => "",
+    }
+}
+
+/// Appends messages (of one talk or many) and returns them in the order given, each with its
+/// sequence number. However many messages and talks, this is a fixed handful of statements:
+/// the counters are read (and locked) once, moved once, the rows go in multi-row INSERTs and
+/// the senders' read marks in one UPDATE. That is what makes group commit pay.
+pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Result<Vec<Message>> {
     let now = crate::now_us();
-    // The talk row is the per-talk counter: on PostgreSQL the UPDATE locks it until commit, on
-    // SQLite the transaction already holds the write lock.
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE talks SET last_seq = last_seq + 1, last_message_at = $2,
-            max_class = CASE WHEN max_class < $3 THEN $3 ELSE max_class END
-         WHERE id = $1 RETURNING last_seq",
-    )
-    .bind(talk_id)
-    .bind(now)
-    .bind(class)
-    .fetch_one(tx.conn())
-    .await?;
-    let m = Message {
-        id: crate::new_id(),
-        talk_id: talk_id.to_owned(),
-        seq,
-        sender_id: sender_id.to_owned(),
-        body: body.to_owned(),
-        reply_to: reply_to.map(str::to_owned),
-        created_at: now,
-        edited_at: None,
-        deleted_at: None,
-        pinned_at: None,
-        class,
-        forwarded_from: forwarded_from.map(str::to_owned),
-    };
-    sqlx::query(
-        "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&m.id)
-    .bind(&m.talk_id)
-    .bind(m.seq)
-    .bind(&m.sender_id)
-    .bind(&m.body)
-    .bind(&m.reply_to)
-    .bind(m.created_at)
-    .bind(m.class)
-    .bind(&m.forwarded_from)
-    .execute(tx.conn())
-    .await?;
+    // Talks in id order: the same lock order on every node, so two batches cannot deadlock.
+    let mut talk_ids: Vec<&str> = news.iter().map(|n| n.talk_id).collect();
+    talk_ids.sort_unstable();
+    talk_ids.dedup();
+    let sql = format!(
+        "SELECT id, last_seq, max_class FROM talks WHERE id IN ({}) ORDER BY id{}",
+        in_list(1, talk_ids.len()),
+        for_update(tx)
+    );
+    let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+    for id in &talk_ids {
+        q = q.bind(*id);
+    }
+    // talk → (last seq so far, highest class)
+    let mut counters: std::collections::BTreeMap<String, (i64, i64)> = q
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|(id, seq, class)| (id, (seq, class)))
+        .collect();
+    if counters.len() != talk_ids.len() {
+        return Err(StoreError::NotFound);
+    }
+    let mut read_marks: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+    let mut messages = Vec::with_capacity(news.len());
+    for n in news {
+        let counter = counters.get_mut(n.talk_id).ok_or(StoreError::NotFound)?;
+        counter.0 += 1;
+        counter.1 = counter.1.max(n.class);
+        read_marks.insert((n.talk_id, n.sender_id), counter.0);
+        messages.push(Message {
+            id: crate::new_id(),
+            talk_id: n.talk_id.to_owned(),
+            seq: counter.0,
+            sender_id: n.sender_id.to_owned(),
+            body: n.body.to_owned(),
+            reply_to: n.reply_to.map(str::to_owned),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+            pinned_at: None,
+            class: n.class,
+            forwarded_from: n.forwarded_from.map(str::to_owned),
+        });
+    }
+    // The talk row is the per-talk counter; one UPDATE moves every talk of the batch.
+    let sql = format!(
+        "WITH v(id, last_seq, max_class) AS (VALUES {})
+         UPDATE talks SET last_seq = v.last_seq, max_class = v.max_class, last_message_at = ${}
+         FROM v WHERE talks.id = v.id",
+        crate::placeholders(counters.len(), 3),
+        counters.len() * 3 + 1
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, (seq, class)) in &counters {
+        q = q.bind(id).bind(*seq).bind(*class);
+    }
+    q.bind(now).execute(tx.conn()).await?;
+    for chunk in messages.chunks(MESSAGES_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from) VALUES {}",
+            crate::placeholders(chunk.len(), 9)
+        );
+        let mut q = sqlx::query(&sql);
+        for m in chunk {
+            q = q
+                .bind(&m.id)
+                .bind(&m.talk_id)
+                .bind(m.seq)
+                .bind(&m.sender_id)
+                .bind(&m.body)
+                .bind(&m.reply_to)
+                .bind(m.created_at)
+                .bind(m.class)
+                .bind(&m.forwarded_from);
+        }
+        q.execute(tx.conn()).await?;
+    }
     // The sender has read their own message.
-    sqlx::query("UPDATE talk_members SET last_read_seq = $3 WHERE talk_id = $1 AND user_id = $2 AND last_read_seq < $3")
-        .bind(talk_id)
-        .bind(sender_id)
-        .bind(seq)
-        .execute(tx.conn())
-        .await?;
-    Ok(m)
+    let sql = format!(
+        "WITH v(talk_id, user_id, seq) AS (VALUES {})
+         UPDATE talk_members SET last_read_seq = v.seq
+         FROM v WHERE talk_members.talk_id = v.talk_id AND talk_members.user_id = v.user_id
+           AND talk_members.last_read_seq < v.seq",
+        crate::placeholders(read_marks.len(), 3)
+    );
+    let mut q = sqlx::query(&sql);
+    for ((talk_id, user_id), seq) in &read_marks {
+        q = q.bind(*talk_id).bind(*user_id).bind(*seq);
+    }
+    q.execute(tx.conn()).await?;
+    Ok(messages)
+}
+
+/// Talks read for a write that depends on them (messages against their ceilings), in id
+/// order, locked until commit on PostgreSQL so nobody lowers a ceiling in between.
+pub async fn talks_for_write(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<Talk>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {TALK_COLUMNS} FROM talks t WHERE t.id IN ({}) ORDER BY t.id{}",
+        in_list(1, ids.len()),
+        for_update(tx)
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(tx.conn()).await?)
+}
+
+/// Current members of several talks, as (talk, user).
+pub async fn members_of_talks(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT talk_id, user_id FROM talk_members WHERE talk_id IN ({}) AND left_at IS NULL ORDER BY talk_id, joined_at",
+        in_list(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// Messages with `after < seq`, oldest first, at most `limit`.

@@ -45,7 +45,13 @@ impl Engine {
 /// The database: a pool and the engine behind it.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// Connections for reads.
     pool: AnyPool,
+    /// Connections for write transactions, apart so that a writer never queues behind a crowd
+    /// of readers. On SQLite just one: the database has one writer at a time anyway, and
+    /// waiting in this pool's queue is first come, first served, where waiting on SQLite's
+    /// busy handler means sleeping and retrying.
+    writes: AnyPool,
     engine: Engine,
     url: String,
 }
@@ -93,25 +99,41 @@ impl Store {
             }
             _ => url.to_owned(),
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if engine == Engine::Sqlite {
-                        // WAL lets readers run beside the one writer; synchronous=FULL makes
-                        // every acknowledged commit survive a power cut, not only a crash.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    }
-                    Ok(())
+        let options = move |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                // A SQLite connection is a file handle in this process: pinging it before
+                // each use is a round trip to its worker thread for nothing. A PostgreSQL
+                // connection may have been cut by a restart, so it is checked.
+                .test_before_acquire(engine == Engine::Postgres)
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if engine == Engine::Sqlite {
+                            // WAL lets readers run beside the one writer; synchronous=FULL
+                            // makes every acknowledged commit survive a power cut, not only a
+                            // crash.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect(&url)
-            .await?;
-        let store = Store { pool, engine, url };
+        };
+        let pool = options(max_connections).connect(&url).await?;
+        let writers = match engine {
+            Engine::Sqlite => 1,
+            Engine::Postgres => max_connections.div_ceil(2),
+        };
+        let writes = options(writers).connect(&url).await?;
+        let store = Store {
+            pool,
+            writes,
+            engine,
+            url,
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -142,8 +164,8 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once.
     pub async fn write(&self) -> Result<WriteTx> {
         let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+            Engine::Sqlite => self.writes.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.writes.begin().await?,
         };
         Ok(WriteTx {
             tx,
@@ -159,6 +181,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.writes.close().await;
         self.pool.close().await;
     }
 }
@@ -171,6 +194,23 @@ pub fn now_us() -> i64 {
 /// A new UUIDv7 (time-ordered) as text.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// `($1,$2,…),($n+1,…)…` for a multi-row INSERT of `rows` rows of `cols` values.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 1..=cols {
+            if c > 1 {
+                sql.push(',');
+            }
+            sql.push('$');
+            sql.push_str(&(r * cols + c).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 pub(crate) fn flag(b: bool) -> i64 {

@@ -35,6 +35,9 @@ async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
         .arg(data)
         .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
         .env("KAIRAN_LOG_LEVEL", "error")
+        // The test streams sends as fast as it can; the per-user limit is tested elsewhere.
+        .env("KAIRAN_CHAT_MESSAGES_PER_SECOND", "100000")
+        .env("KAIRAN_CHAT_MESSAGE_BURST", "100000")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -319,15 +319,18 @@ pub struct NewMessage {
     pub class: Option<i64>,
 }
 
-/// Sends a message. The 201 answer means it is committed: it survives a crash.
+/// Sends a message. The 201 answer means it is committed: it survives a crash. A user who
+/// sends faster than the configured rate gets 429 `rate_limited` with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/talks/{talk}/messages", params(("talk" = String, Path)), request_body = NewMessage,
-    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
 pub async fn post(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(talk): Path<String>,
     ApiJson(req): ApiJson<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    crate::limits::throttle(&state, &me.user.id)?;
     let actor = me.actor();
     let m = chat::post(
         &state,
@@ -528,13 +531,15 @@ pub struct Forward {
 /// Forwards a message into another of the caller's talks. The copy keeps its class and is
 /// refused (422 `class_above_ceiling`) where that class is above the target's ceiling.
 #[utoipa::path(post, path = "/api/v1/messages/{message}/forward", params(("message" = String, Path)), request_body = Forward,
-    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = MessageView), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
 pub async fn forward(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(message): Path<String>,
     ApiJson(req): ApiJson<Forward>,
 ) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    crate::limits::throttle(&state, &me.user.id)?;
     let actor = me.actor();
     let m = chat::forward(
         &state,

@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::realtime::{Event, MessageView, ReactionView};
+use crate::services::group_commit::{self, Pending};
 use crate::services::{audit_entry, detail, dlp, protection};
 use crate::state::AppState;
 use kairan_domain::audit::AuditAction;
@@ -12,7 +13,7 @@ use kairan_domain::input::{MessageBody, parse_talk_name};
 use kairan_domain::policy::{Actor, TalkAction, TalkRef, check_talk};
 use kairan_domain::{DomainError, OrgId};
 use kairan_store::audit;
-use kairan_store::chat::{self, Message, NewMessage, Talk, TalkClass, TalkSummary};
+use kairan_store::chat::{self, Message, Talk, TalkClass, TalkSummary};
 use kairan_store::users;
 use std::collections::HashMap;
 
@@ -30,10 +31,9 @@ async fn load(
     action: TalkAction,
 ) -> Result<Talk, AppError> {
     let mut conn = state.store.read().await?;
-    let talk = chat::talk(&mut conn, talk_id)
+    let (talk, member) = chat::talk_for_user(&mut conn, talk_id, m.user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let member = chat::is_member(&mut conn, talk_id, m.user_id).await?;
     let org = OrgId(talk.org_id.clone());
     check_talk(m.actor, action, &TalkRef { org: &org, member }).map_err(|_| AppError::NotFound)?;
     Ok(talk)
@@ -219,11 +219,11 @@ pub fn may_allow_top(m: &Member<'_>, talk: &Talk) -> bool {
 }
 
 /// A stored rank as a rank (stored values were checked when written).
-fn rank(v: i64) -> u8 {
+pub(crate) fn rank(v: i64) -> u8 {
     u8::try_from(v.clamp(0, 255)).unwrap_or(0)
 }
 
-fn class_refused(scheme: &Scheme, r: ClassRefusal) -> AppError {
+pub(crate) fn class_refused(scheme: &Scheme, r: ClassRefusal) -> AppError {
     let (class, ceiling) = match r {
         ClassRefusal::AboveCeiling { class, ceiling } => (class, ceiling),
         ClassRefusal::ContentAboveCeiling { implied, ceiling } => (implied, ceiling),
@@ -367,38 +367,6 @@ async fn recheck(
     Ok(members)
 }
 
-/// Appends a screened message with its audit record (and its mentions), commits, then tells
-/// the officers (when confirmed findings ask for it) and the members.
-#[allow(clippy::too_many_arguments)]
-async fn commit_message(
-    state: &AppState,
-    m: &Member<'_>,
-    mut tx: kairan_store::WriteTx,
-    new: NewMessage<'_>,
-    action: AuditAction,
-    mentions: Vec<String>,
-    verdict: &dlp::Verdict,
-    recipients: Vec<String>,
-) -> Result<Message, AppError> {
-    let msg = chat::insert_message(&mut tx, new).await?;
-    chat::add_mentions(&mut tx, &msg.id, &mentions).await?;
-    let mut e = message_entry(m, action, &msg);
-    detail(&mut e, "class", msg.class);
-    if let Some(from) = &msg.forwarded_from {
-        detail(&mut e, "from", from.as_str());
-    }
-    let officers = confirmed_findings(&mut tx, m, &mut e, &msg.id, verdict).await?;
-    audit::append(&mut tx, e).await?;
-    tx.commit().await?;
-    protection::publish_notifications(state, officers);
-    let mut event = Event::message(&msg, recipients);
-    if let crate::realtime::EventKind::Message { message } = &mut event.kind {
-        message.mentions = mentions;
-    }
-    state.bus.publish(event);
-    Ok(msg)
-}
-
 /// What a member sends.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Post<'a> {
@@ -409,6 +377,35 @@ pub struct Post<'a> {
     pub class: Option<i64>,
     /// The sender's "send anyway" for findings that only ask for confirmation.
     pub confirmed: bool,
+}
+
+/// The refusal of a mention that does not name a current member as @name.
+pub(crate) fn mention_refused() -> AppError {
+    DomainError::invalid(
+        "mentions",
+        "メンション",
+        "このトークのメンバーを「@氏名」の形で指定してください。",
+        "mention members of this talk as @name in the text.",
+    )
+    .into()
+}
+
+/// Hands a screened message to the node's writer (group commit) and waits for its commit.
+/// The audit entry records the class, the source of a forward and any confirmed findings.
+async fn submit(
+    state: &AppState,
+    mut p: Pending,
+    verdict: dlp::Verdict,
+) -> Result<group_commit::Committed, AppError> {
+    detail(&mut p.entry, "class", p.class);
+    if let Some(from) = &p.forwarded_from {
+        detail(&mut p.entry, "from", from.as_str());
+    }
+    if !verdict.findings.is_empty() {
+        detail(&mut p.entry, "dlp_confirmed", verdict.audit_details());
+        p.confirmed = Some(verdict);
+    }
+    state.writer.submit(p).await
 }
 
 /// Posts a message after the classification and personal-data checks; refused findings are
@@ -460,50 +457,44 @@ pub async fn post(
         verdict.implied_class,
     )
     .map_err(|r| class_refused(&p.scheme, r))?;
-    let mut tx = state.store.write().await?;
-    let members = recheck(&mut tx, &p.scheme, talk_id, m.user_id, class).await?;
-    // A mention names a current member, and the text shows it as @name (or ＠name).
+    // A mention names a user by @name (or ＠name) in the text; that they are still members
+    // is checked again under the write lock.
     let mut mentioned: Vec<String> = Vec::new();
-    for id in mentions {
-        if mentioned.contains(id) {
-            continue;
-        }
-        let named = match users::by_id(tx.conn(), id).await? {
-            Some(u) => {
+    {
+        let mut conn = state.store.read().await?;
+        for id in mentions {
+            if mentioned.contains(id) {
+                continue;
+            }
+            let named = users::by_id(&mut conn, id).await?.is_some_and(|u| {
                 body.as_str().contains(&format!("@{}", u.display_name))
                     || body.as_str().contains(&format!("＠{}", u.display_name))
+            });
+            if !named {
+                return Err(mention_refused());
             }
-            None => false,
-        };
-        if !members.contains(id) || !named {
-            return Err(DomainError::invalid(
-                "mentions",
-                "メンション",
-                "このトークのメンバーを「@氏名」の形で指定してください。",
-                "mention members of this talk as @name in the text.",
-            )
-            .into());
+            mentioned.push(id.clone());
         }
-        mentioned.push(id.clone());
     }
-    let msg = commit_message(
+    let done = submit(
         state,
-        m,
-        tx,
-        NewMessage {
-            talk_id,
-            sender_id: m.user_id,
-            body: body.as_str(),
-            reply_to,
-            class: i64::from(class),
+        Pending {
+            org_id: m.org_id.to_owned(),
+            talk_id: talk_id.to_owned(),
+            sender_id: m.user_id.to_owned(),
+            body: body.as_str().to_owned(),
+            reply_to: reply_to.map(str::to_owned),
             forwarded_from: None,
+            class,
+            mentions: mentioned.clone(),
+            scheme: p.scheme.clone(),
+            confirmed: None,
+            entry: audit_entry(m.actor, AuditAction::MessagePosted),
         },
-        AuditAction::MessagePosted,
-        mentioned.clone(),
-        &verdict,
-        members,
+        verdict,
     )
     .await?;
+    let msg = done.message;
     Ok((msg, mentioned))
 }
 
@@ -593,26 +584,25 @@ pub async fn forward(
         .map_err(|r| class_refused(&p.scheme, r))?;
     let verdict = screen(state, m, &p, ceiling, &source.body, target_talk, confirmed).await?;
     let class = kept.max(verdict.implied_class);
-    let mut tx = state.store.write().await?;
-    let members = recheck(&mut tx, &p.scheme, target_talk, m.user_id, class).await?;
-    commit_message(
+    let done = submit(
         state,
-        m,
-        tx,
-        NewMessage {
-            talk_id: target_talk,
-            sender_id: m.user_id,
-            body: &source.body,
+        Pending {
+            org_id: m.org_id.to_owned(),
+            talk_id: target_talk.to_owned(),
+            sender_id: m.user_id.to_owned(),
+            body: source.body.clone(),
             reply_to: None,
-            class: i64::from(class),
-            forwarded_from: Some(&source.id),
+            forwarded_from: Some(source.id.clone()),
+            class,
+            mentions: Vec::new(),
+            scheme: p.scheme.clone(),
+            confirmed: None,
+            entry: audit_entry(m.actor, AuditAction::MessageForwarded),
         },
-        AuditAction::MessageForwarded,
-        Vec::new(),
-        &verdict,
-        members,
+        verdict,
     )
-    .await
+    .await?;
+    Ok(done.message)
 }
 
 /// Messages after `after` (oldest first), or the page before `before` when given, as
@@ -810,11 +800,7 @@ fn message_entry(
     action: AuditAction,
     msg: &Message,
 ) -> kairan_store::audit::NewEntry {
-    let mut e = audit_entry(m.actor, action);
-    e.target_id = Some(msg.id.clone());
-    detail(&mut e, "talk", msg.talk_id.as_str());
-    detail(&mut e, "seq", msg.seq);
-    e
+    group_commit::for_message(audit_entry(m.actor, action), msg)
 }
 
 /// Records a change to a message with its audit entry, commits, then shows the message as it

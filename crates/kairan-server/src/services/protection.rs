@@ -12,7 +12,8 @@ use kairan_domain::classification::Scheme;
 use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::{DomainError, OrgId, Role};
 use kairan_store::{AnyConnection, WriteTx, audit, chat, protection, users};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 /// Both stored documents were validated when written; a broken one is a fault to report, not
 /// a reason to fall back to the defaults.
@@ -25,17 +26,46 @@ fn parse<T: serde::de::DeserializeOwned>(
         .map_err(|e| AppError::Internal(format!("stored {what} of {org_id}: {e}")))
 }
 
+/// Built settings per body, kept while the stored documents stay the same. The documents are
+/// still read for every check, so a change made on any node applies at once; what is saved is
+/// parsing them and building the scanner, which would otherwise be done for every message.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<String, Cached>>);
+
+type Cached = (Option<(String, String)>, Arc<Protection>);
+
+impl Cache {
+    /// A panic elsewhere while holding the lock leaves nothing half-written worth refusing
+    /// service over: the entries are whole values.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Reads a body's settings (for checking a text); a body that never set them has the
 /// defaults (seed 004 scheme).
-pub async fn load(state: &AppState, org_id: &str) -> Result<Protection, AppError> {
-    let mut conn = state.store.read().await?;
-    Ok(match protection::get(&mut conn, org_id).await? {
+pub async fn load(state: &AppState, org_id: &str) -> Result<Arc<Protection>, AppError> {
+    let docs = {
+        let mut conn = state.store.read().await?;
+        protection::get(&mut conn, org_id).await?
+    };
+    if let Some((seen, p)) = state.protection_cache.lock().get(org_id)
+        && *seen == docs
+    {
+        return Ok(p.clone());
+    }
+    let built = Arc::new(match &docs {
         None => Protection::defaults(Scheme::default()),
         Some((scheme, rules)) => Protection::build(
-            parse(&scheme, "scheme", org_id)?,
-            &parse::<StoredRules>(&rules, "DLP rules", org_id)?,
+            parse(scheme, "scheme", org_id)?,
+            &parse::<StoredRules>(rules, "DLP rules", org_id)?,
         ),
-    })
+    });
+    state
+        .protection_cache
+        .lock()
+        .insert(org_id.to_owned(), (docs, built.clone()));
+    Ok(built)
 }
 
 /// The body's classification scheme alone (for labels and talk settings), without the
@@ -179,7 +209,11 @@ pub async fn update(
 }
 
 /// The settings as the security officer sees them (and the policy lets them read).
-pub async fn view(state: &AppState, actor: &Actor, org_id: &str) -> Result<Protection, AppError> {
+pub async fn view(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+) -> Result<Arc<Protection>, AppError> {
     let org = OrgId(org_id.to_owned());
     policy::check(actor, Action::ConfigureProtection, &Resource::Org(&org))?;
     load(state, org_id).await

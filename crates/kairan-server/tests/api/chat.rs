@@ -15,13 +15,23 @@ struct Town {
 }
 
 async fn town() -> Town {
-    let app = TestApp::spawn().await;
+    town_with(|_| {}).await
+}
+
+async fn town_with(tweak: impl FnOnce(&mut kairan_server::config::Config)) -> Town {
+    let app = TestApp::spawn_with(tweak).await;
     let org = app.create_org("test-town", "試験町").await;
     let mut ids = Vec::new();
     for login in ["hanako.sato", "taro.suzuki", "jiro.tanaka"] {
         ids.push(app.create_user(&org, login, &["staff"]).await);
     }
     Town { app, org, ids }
+}
+
+/// No practical send limit, for tests that stream messages.
+fn unlimited(c: &mut kairan_server::config::Config) {
+    c.chat.messages_per_second = 100_000;
+    c.chat.message_burst = 100_000;
 }
 
 async fn group(c: &Client, name: &str, members: &[&String]) -> String {
@@ -327,7 +337,9 @@ async fn a_cross_site_websocket_is_refused() {
 
 #[tokio::test]
 async fn live_messages_reach_every_member_and_a_resume_misses_nothing_and_repeats_nothing() {
-    let t = town().await;
+    // This test hammers the resume window with a stream of sends; the per-user send limit has
+    // its own test.
+    let t = town_with(unlimited).await;
     let hanako = std::sync::Arc::new(t.app.signed_in("hanako.sato").await);
     let taro = std::sync::Arc::new(t.app.signed_in("taro.suzuki").await);
     let talk = group(&hanako, "災害対策本部", &[&t.ids[1]]).await;
@@ -1006,5 +1018,239 @@ async fn a_resumed_message_carries_its_mentions_and_stamps_as_the_list_does() {
         json!([{ "stamp": "ok", "user_ids": [&t.ids[1]] }])
     );
     assert_eq!(resumed["message"], list[0], "the same message either way");
+    t.app.stop().await;
+}
+
+/// Reads frames until one of `kind` arrives (skipping activity and live messages).
+async fn next_of(
+    ws: &mut (impl StreamExt<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin),
+    kind: &str,
+) -> Value {
+    loop {
+        let v = next_json(ws).await;
+        if v["type"] == kind {
+            return v;
+        }
+    }
+}
+
+async fn ws_send(
+    ws: &mut (impl SinkExt<Ws, Error = tokio_tungstenite::tungstenite::Error> + Unpin),
+    frame: Value,
+) {
+    ws.send(Ws::Text(frame.to_string().into())).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_sent_on_the_live_connection_is_acknowledged_after_commit_and_delivered() {
+    let t = town().await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "窓口", &[&t.ids[1]]).await;
+    let mut sender = connect(&t.app, &hanako).await;
+    next_json(&mut sender).await;
+    let mut receiver = connect(&t.app, &taro).await;
+    next_json(&mut receiver).await;
+    ws_send(
+        &mut receiver,
+        json!({ "type": "resume", "talks": { &talk: 0 } }),
+    )
+    .await;
+    assert_eq!(next_json(&mut receiver).await["type"], "caught_up");
+
+    ws_send(
+        &mut sender,
+        json!({ "type": "send", "ref": "c-1", "talk_id": talk, "body": "受付は9時からです\n窓口2番へ" }),
+    )
+    .await;
+    let ack = next_of(&mut sender, "ack").await;
+    assert_eq!(ack["ref"], "c-1");
+    assert_eq!(ack["message"]["seq"], 1);
+    assert_eq!(ack["message"]["body"], "受付は9時からです\n窓口2番へ");
+    let live = next_of(&mut receiver, "message").await;
+    assert_eq!(live["message"]["id"], ack["message"]["id"]);
+    // Acknowledged means stored: the list over HTTP has it.
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(list[0]["id"], ack["message"]["id"]);
+
+    // Refusals name the send they answer, and the connection carries on.
+    ws_send(
+        &mut sender,
+        json!({ "type": "send", "ref": "c-2", "talk_id": "no-such-talk", "body": "届かない" }),
+    )
+    .await;
+    let e = next_of(&mut sender, "error").await;
+    assert_eq!(
+        (e["ref"].as_str(), e["error"]["code"].as_str()),
+        (Some("c-2"), Some("not_found"))
+    );
+    ws_send(
+        &mut sender,
+        json!({ "type": "send", "ref": "c-3", "talk_id": talk, "body": "  " }),
+    )
+    .await;
+    let e = next_of(&mut sender, "error").await;
+    assert_eq!(e["ref"], "c-3");
+    assert_eq!(e["error"]["code"], "invalid_field");
+    assert!(!e["error"]["message_ja"].as_str().unwrap().is_empty());
+    ws_send(
+        &mut sender,
+        json!({ "type": "send", "ref": "c-4", "talk_id": talk, "body": "マイナンバーは123456789018です" }),
+    )
+    .await;
+    let e = next_of(&mut sender, "error").await;
+    assert_eq!(e["ref"], "c-4");
+    assert_eq!(e["error"]["code"], "dlp_mask_required");
+    assert_eq!(e["dlp"]["masked_text"], "マイナンバーは********9018です");
+    ws_send(&mut sender, json!({ "type": "ping" })).await;
+    assert_eq!(next_of(&mut sender, "pong").await["type"], "pong");
+    let (_, list) = taro.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "nothing refused was stored"
+    );
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_from_one_user_is_refused_with_a_clear_error_and_others_are_not_held_up() {
+    let t = town_with(|c| {
+        c.chat.messages_per_second = 1;
+        c.chat.message_burst = 5;
+    })
+    .await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let taro = t.app.signed_in("taro.suzuki").await;
+    let talk = group(&hanako, "連絡", &[&t.ids[1]]).await;
+    let path = format!("/api/v1/talks/{talk}/messages");
+    for i in 0..5 {
+        let (s, v) = hanako
+            .post(&path, json!({ "body": format!("連絡 {i}") }))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let r = hanako
+        .http
+        .post(t.app.url(&path))
+        .header("x-csrf-token", &hanako.csrf)
+        .json(&json!({ "body": "6通目" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "rate_limited");
+    assert!(
+        v["error"]["message_ja"]
+            .as_str()
+            .unwrap()
+            .contains("秒ほど待って")
+    );
+    // The same limit holds on the live connection, which stays open.
+    let mut ws = connect(&t.app, &hanako).await;
+    next_json(&mut ws).await;
+    ws_send(
+        &mut ws,
+        json!({ "type": "send", "ref": "x", "talk_id": talk, "body": "7通目" }),
+    )
+    .await;
+    let e = next_of(&mut ws, "error").await;
+    assert_eq!(
+        (e["ref"].as_str(), e["error"]["code"].as_str()),
+        (Some("x"), Some("rate_limited"))
+    );
+    ws_send(&mut ws, json!({ "type": "ping" })).await;
+    assert_eq!(next_of(&mut ws, "pong").await["type"], "pong");
+    // Someone else in the same talk sends as usual.
+    let (s, _) = taro.post(&path, json!({ "body": "了解しました" })).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, list) = taro.get(&path).await;
+    assert_eq!(list.as_array().unwrap().len(), 6, "five of hers and his");
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn concurrent_senders_in_several_talks_get_gapless_numbers_and_one_audit_record_each() {
+    let t = town_with(unlimited).await;
+    let clients = [
+        std::sync::Arc::new(t.app.signed_in("hanako.sato").await),
+        std::sync::Arc::new(t.app.signed_in("taro.suzuki").await),
+        std::sync::Arc::new(t.app.signed_in("jiro.tanaka").await),
+    ];
+    let all = [&t.ids[1], &t.ids[2]];
+    let mut talks = Vec::new();
+    for name in ["総務", "防災", "福祉"] {
+        talks.push(group(&clients[0], name, &all).await);
+    }
+    // 3 people × 3 talks × 20 messages, all at once: the writer takes them in batches.
+    let mut tasks = Vec::new();
+    for (ci, c) in clients.iter().enumerate() {
+        for talk in &talks {
+            for i in 0..20 {
+                let (c, talk) = (c.clone(), talk.clone());
+                tasks.push(tokio::spawn(async move {
+                    let (s, v) = c
+                        .post(
+                            &format!("/api/v1/talks/{talk}/messages"),
+                            json!({ "body": format!("{ci}-{i}") }),
+                        )
+                        .await;
+                    assert_eq!(s, StatusCode::CREATED, "{v}");
+                    v["id"].as_str().unwrap().to_owned()
+                }));
+            }
+        }
+    }
+    let mut acked = BTreeSet::new();
+    for task in tasks {
+        acked.insert(task.await.unwrap());
+    }
+    assert_eq!(acked.len(), 180);
+    let mut stored = BTreeSet::new();
+    for talk in &talks {
+        let (_, list) = clients[0]
+            .get(&format!("/api/v1/talks/{talk}/messages?limit=100"))
+            .await;
+        let seqs: Vec<i64> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=60).collect::<Vec<_>>(), "talk {talk}");
+        stored.extend(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(stored, acked);
+    // Each sender has read their own messages: no unread count of one's own posts.
+    let (_, mine) = clients[2].get("/api/v1/talks").await;
+    for talk in mine.as_array().unwrap() {
+        assert!(talk["last_read_seq"].as_i64().unwrap() >= 41, "{talk}");
+    }
+    let mut conn = t.app.state().store.read().await.unwrap();
+    let audited: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'message.posted'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    assert_eq!(audited, 180);
+    drop(conn);
+    assert!(matches!(
+        kairan_store::audit::verify(&t.app.state().store)
+            .await
+            .unwrap(),
+        kairan_store::audit::Verdict::Intact { .. }
+    ));
     t.app.stop().await;
 }
