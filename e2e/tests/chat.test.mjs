@@ -314,3 +314,19 @@ test('masking through the detection panel keeps the request: an edit stays an ed
   assert.match(await page.textContent('#m2 .bubble'), /\*\*\*\* \*\*\*\* 9018/);
   await page.context().close();
 });
+
+test('a chat page whose session is ended elsewhere goes to the sign-in page instead of reconnecting', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, server.base, 'suzuki.shota');
+  await page.goto(`${server.base}/talks`);
+  await page.waitForSelector('#talks a');
+  // Sign out with the same session from outside the page (as another tab would).
+  const csrf = await page.getAttribute('meta[name=csrf-token]', 'content');
+  const r = await ctx.request.delete(`${server.base}/api/v1/session`, { headers: { 'x-csrf-token': csrf } });
+  assert.equal(r.status(), 204);
+  // The server closes the live connection at once; the page asks, finds itself signed out
+  // and leaves for the sign-in page.
+  await page.waitForURL(/\/login/, { timeout: 10000 });
+  await ctx.close();
+});

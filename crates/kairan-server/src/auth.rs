@@ -190,6 +190,15 @@ impl Authenticated {
     }
 }
 
+/// Whether a session has passed its idle or absolute limit at `now` (microseconds). The one
+/// test for requests and for live connections alike.
+pub fn session_expired(state: &AppState, session: &sessions::Session, now: i64) -> bool {
+    let idle_us = i64::try_from(state.config.session.idle_minutes * 60_000_000).unwrap_or(i64::MAX);
+    let absolute_us =
+        i64::try_from(state.config.session.absolute_hours * 3_600_000_000).unwrap_or(i64::MAX);
+    now - session.last_seen_at > idle_us || now - session.created_at > absolute_us
+}
+
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
@@ -204,11 +213,7 @@ impl FromRequestParts<AppState> for Authenticated {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let now = kairan_store::now_us();
-        let idle_us =
-            i64::try_from(state.config.session.idle_minutes * 60_000_000).unwrap_or(i64::MAX);
-        let absolute_us =
-            i64::try_from(state.config.session.absolute_hours * 3_600_000_000).unwrap_or(i64::MAX);
-        if now - session.last_seen_at > idle_us || now - session.created_at > absolute_us {
+        if session_expired(state, &session, now) {
             drop(conn);
             expire(state, &session, &client).await?;
             return Err(AppError::Unauthenticated);

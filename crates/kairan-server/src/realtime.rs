@@ -308,6 +308,9 @@ struct SendFrame {
     confirm_dlp: bool,
 }
 
+/// How often a live connection re-reads its session when no event has prompted it.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Sends answered but not yet written to the socket; a client that sends faster than its
 /// answers drain waits here, which the rate limit keeps short.
 const ANSWERS_IN_FLIGHT: usize = 64;
@@ -363,7 +366,14 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
     {
         return;
     }
-    let mut session_check = tokio::time::interval(std::time::Duration::from_secs(5));
+    // Ends that publish an event (suspension, sign-out, password reset) close the connection
+    // at once; this slower check is the backstop for the rest (idle or absolute expiry, a
+    // node that missed the event). Spread over the period so that 20,000 connections do not
+    // all ask at the same moment.
+    let offset =
+        std::time::Duration::from_millis(rand::random::<u64>() % SESSION_CHECK.as_millis() as u64);
+    let mut session_check =
+        tokio::time::interval_at(tokio::time::Instant::now() + offset, SESSION_CHECK);
     let (answers, mut answered) =
         tokio::sync::mpsc::channel::<serde_json::Value>(ANSWERS_IN_FLIGHT);
     loop {
@@ -515,11 +525,19 @@ fn accept_send(
     Ok(())
 }
 
+/// The session behind a live connection is still good: not ended, not past its idle or
+/// absolute limit. A database hiccup keeps the connection (the next check decides).
 async fn session_alive(state: &AppState, session_id: &str) -> bool {
     let Ok(mut conn) = state.store.read().await else {
         return true;
     };
-    matches!(kairan_store::sessions::by_id(&mut conn, session_id).await, Ok(Some(s)) if s.ended_at.is_none())
+    match kairan_store::sessions::by_id(&mut conn, session_id).await {
+        Ok(Some(s)) => {
+            s.ended_at.is_none() && !crate::auth::session_expired(state, &s, kairan_store::now_us())
+        }
+        Ok(None) => false,
+        Err(_) => true,
+    }
 }
 
 /// Sends every message of `talk_id` after `after` that this connection has not sent yet.

@@ -703,7 +703,16 @@ function connect(delay = 500) {
       document.dispatchEvent(new CustomEvent('kairan:notification'));
     }
   });
-  ws.addEventListener('close', () => { setTimeout(() => connect(Math.min(delay * 2, 10000)), delay); });
+  ws.addEventListener('close', () => {
+    // A connection closed because the session ended (sign-out elsewhere, expiry, suspension)
+    // must not keep reconnecting: ask whether we are still signed in first. api() takes a
+    // signed-out page to the sign-in page; a server that is down is retried with back-off.
+    setTimeout(() => {
+      api('GET', '/api/v1/me')
+        .then(() => connect(Math.min(delay * 2, 10000)))
+        .catch((err) => { if (err.message !== 'signed out') connect(Math.min(delay * 2, 10000)); });
+    }, delay);
+  });
 }
 
 // ---- new talk ----

@@ -72,9 +72,6 @@ pub async fn append(tx: &mut WriteTx, entry: NewEntry) -> Result<i64> {
     Ok(seqs[0])
 }
 
-/// Rows per INSERT: 11 columns each keeps a statement far below both engines' bind limits.
-const ROWS_PER_INSERT: usize = 64;
-
 /// Appends records in order in the caller's transaction and returns their sequence numbers.
 /// The head is locked and read once and written once, so a batch of N records costs about
 /// what one does: this is what lets group commit (many messages, one transaction) stay cheap.
@@ -110,7 +107,7 @@ pub async fn append_many(tx: &mut WriteTx, entries: Vec<NewEntry>) -> Result<Vec
         prev_hash = hash.clone();
         rows.push((record, hash));
     }
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in crate::fixed_slices(&rows) {
         let sql = format!(
             "INSERT INTO audit_log (seq, id, at_us, org_id, actor_id, action, target_id, ip, details, prev_hash, hash) VALUES {}",
             crate::placeholders(chunk.len(), 11)

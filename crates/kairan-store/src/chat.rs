@@ -181,17 +181,6 @@ pub async fn talk_for_user(
     Ok(row.map(|r| (r.talk, r.member > 0)))
 }
 
-pub async fn is_member(conn: &mut AnyConnection, talk_id: &str, user_id: &str) -> Result<bool> {
-    let n: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM talk_members WHERE talk_id = $1 AND user_id = $2 AND left_at IS NULL",
-    )
-    .bind(talk_id)
-    .bind(user_id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(n.is_some())
-}
-
 /// A current member with a name to show.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {
@@ -264,9 +253,6 @@ pub async fn insert_message(tx: &mut WriteTx, new: NewMessage<'_>) -> Result<Mes
     Ok(insert_messages(tx, &[new]).await?.remove(0))
 }
 
-/// Rows per INSERT of messages (9 values each).
-const MESSAGES_PER_INSERT: usize = 64;
-
 /// `$from,$from+1,…` for an IN list of `n` values.
 fn in_list(from: usize, n: usize) -> String {
     (from..from + n)
@@ -294,22 +280,22 @@ pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Resul
     let mut talk_ids: Vec<&str> = news.iter().map(|n| n.talk_id).collect();
     talk_ids.sort_unstable();
     talk_ids.dedup();
-    let sql = format!(
-        "SELECT id, last_seq, max_class FROM talks WHERE id IN ({}) ORDER BY id{}",
-        in_list(1, talk_ids.len()),
-        for_update(tx)
-    );
-    let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-    for id in &talk_ids {
-        q = q.bind(*id);
+    let mut counters: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for ids in crate::fixed_slices(&talk_ids) {
+        let sql = format!(
+            "SELECT id, last_seq, max_class FROM talks WHERE id IN ({}) ORDER BY id{}",
+            in_list(1, ids.len()),
+            for_update(tx)
+        );
+        let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        // talk → (last seq so far, highest class)
+        for (id, seq, class) in q.fetch_all(tx.conn()).await? {
+            counters.insert(id, (seq, class));
+        }
     }
-    // talk → (last seq so far, highest class)
-    let mut counters: std::collections::BTreeMap<String, (i64, i64)> = q
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|(id, seq, class)| (id, (seq, class)))
-        .collect();
     if counters.len() != talk_ids.len() {
         return Err(StoreError::NotFound);
     }
@@ -335,20 +321,23 @@ pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Resul
             forwarded_from: n.forwarded_from.map(str::to_owned),
         });
     }
-    // The talk row is the per-talk counter; one UPDATE moves every talk of the batch.
-    let sql = format!(
-        "WITH v(id, last_seq, max_class) AS (VALUES {})
-         UPDATE talks SET last_seq = v.last_seq, max_class = v.max_class, last_message_at = ${}
-         FROM v WHERE talks.id = v.id",
-        crate::placeholders(counters.len(), 3),
-        counters.len() * 3 + 1
-    );
-    let mut q = sqlx::query(&sql);
-    for (id, (seq, class)) in &counters {
-        q = q.bind(id).bind(*seq).bind(*class);
+    // The talk row is the per-talk counter; one UPDATE moves many talks at once.
+    let counters: Vec<(String, (i64, i64))> = counters.into_iter().collect();
+    for chunk in crate::fixed_slices(&counters) {
+        let sql = format!(
+            "WITH v(id, last_seq, max_class) AS (VALUES {})
+             UPDATE talks SET last_seq = v.last_seq, max_class = v.max_class, last_message_at = ${}
+             FROM v WHERE talks.id = v.id",
+            crate::placeholders(chunk.len(), 3),
+            chunk.len() * 3 + 1
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, (seq, class)) in chunk {
+            q = q.bind(id).bind(*seq).bind(*class);
+        }
+        q.bind(now).execute(tx.conn()).await?;
     }
-    q.bind(now).execute(tx.conn()).await?;
-    for chunk in messages.chunks(MESSAGES_PER_INSERT) {
+    for chunk in crate::fixed_slices(&messages) {
         let sql = format!(
             "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from) VALUES {}",
             crate::placeholders(chunk.len(), 9)
@@ -369,37 +358,41 @@ pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Resul
         q.execute(tx.conn()).await?;
     }
     // The sender has read their own message.
-    let sql = format!(
-        "WITH v(talk_id, user_id, seq) AS (VALUES {})
-         UPDATE talk_members SET last_read_seq = v.seq
-         FROM v WHERE talk_members.talk_id = v.talk_id AND talk_members.user_id = v.user_id
-           AND talk_members.last_read_seq < v.seq",
-        crate::placeholders(read_marks.len(), 3)
-    );
-    let mut q = sqlx::query(&sql);
-    for ((talk_id, user_id), seq) in &read_marks {
-        q = q.bind(*talk_id).bind(*user_id).bind(*seq);
+    let read_marks: Vec<((&str, &str), i64)> = read_marks.into_iter().collect();
+    for chunk in crate::fixed_slices(&read_marks) {
+        let sql = format!(
+            "WITH v(talk_id, user_id, seq) AS (VALUES {})
+             UPDATE talk_members SET last_read_seq = v.seq
+             FROM v WHERE talk_members.talk_id = v.talk_id AND talk_members.user_id = v.user_id
+               AND talk_members.last_read_seq < v.seq",
+            crate::placeholders(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((talk_id, user_id), seq) in chunk {
+            q = q.bind(*talk_id).bind(*user_id).bind(*seq);
+        }
+        q.execute(tx.conn()).await?;
     }
-    q.execute(tx.conn()).await?;
     Ok(messages)
 }
 
 /// Talks read for a write that depends on them (messages against their ceilings), in id
 /// order, locked until commit on PostgreSQL so nobody lowers a ceiling in between.
 pub async fn talks_for_write(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<Talk>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut talks = Vec::with_capacity(ids.len());
+    for chunk in crate::fixed_slices(ids) {
+        let sql = format!(
+            "SELECT {TALK_COLUMNS} FROM talks t WHERE t.id IN ({}) ORDER BY t.id{}",
+            in_list(1, chunk.len()),
+            for_update(tx)
+        );
+        let mut q = sqlx::query_as(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        talks.extend(q.fetch_all(tx.conn()).await?);
     }
-    let sql = format!(
-        "SELECT {TALK_COLUMNS} FROM talks t WHERE t.id IN ({}) ORDER BY t.id{}",
-        in_list(1, ids.len()),
-        for_update(tx)
-    );
-    let mut q = sqlx::query_as(&sql);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    Ok(q.fetch_all(tx.conn()).await?)
+    Ok(talks)
 }
 
 /// Current members of several talks, as (talk, user).
@@ -407,18 +400,19 @@ pub async fn members_of_talks(
     conn: &mut AnyConnection,
     ids: &[&str],
 ) -> Result<Vec<(String, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    let mut rows = Vec::new();
+    for chunk in crate::fixed_slices(ids) {
+        let sql = format!(
+            "SELECT talk_id, user_id FROM talk_members WHERE talk_id IN ({}) AND left_at IS NULL ORDER BY talk_id, joined_at",
+            in_list(1, chunk.len())
+        );
+        let mut q = sqlx::query_as(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        rows.extend(q.fetch_all(&mut *conn).await?);
     }
-    let sql = format!(
-        "SELECT talk_id, user_id FROM talk_members WHERE talk_id IN ({}) AND left_at IS NULL ORDER BY talk_id, joined_at",
-        in_list(1, ids.len())
-    );
-    let mut q = sqlx::query_as(&sql);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    Ok(q.fetch_all(conn).await?)
+    Ok(rows)
 }
 
 /// Messages with `after < seq`, oldest first, at most `limit`.

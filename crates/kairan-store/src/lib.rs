@@ -196,6 +196,20 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// Splits a batch into slices of a few fixed sizes (64, 16, 4, 1). A multi-row statement then
+/// takes one of four shapes, each prepared once per connection and kept in its statement
+/// cache, instead of a new statement for every batch size (on PostgreSQL each new one costs a
+/// round trip to prepare, and hundreds of them would churn the cache).
+pub(crate) fn fixed_slices<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
+    let mut rest = items;
+    std::iter::from_fn(move || {
+        let n = [64, 16, 4, 1].into_iter().find(|&k| rest.len() >= k)?;
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Some(head)
+    })
+}
+
 /// `($1,$2,…),($n+1,…)…` for a multi-row INSERT of `rows` rows of `cols` values.
 pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
     let mut sql = String::with_capacity(rows * cols * 5);
@@ -215,4 +229,18 @@ pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
 
 pub(crate) fn flag(b: bool) -> i64 {
     i64::from(b)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fixed_slices_cover_everything_in_order_with_four_shapes() {
+        for n in 0..300 {
+            let items: Vec<usize> = (0..n).collect();
+            let slices: Vec<&[usize]> = super::fixed_slices(&items).collect();
+            assert_eq!(slices.concat(), items);
+            assert!(slices.iter().all(|s| [64, 16, 4, 1].contains(&s.len())));
+            assert!(slices.len() <= n / 64 + 9, "{n}: {} slices", slices.len());
+        }
+    }
 }
