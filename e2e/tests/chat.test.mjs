@@ -330,3 +330,47 @@ test('a chat page whose session is ended elsewhere goes to the sign-in page inst
   await page.waitForURL(/\/login/, { timeout: 10000 });
   await ctx.close();
 });
+
+test('scrolling up loads older messages by itself, without moving what is on screen', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, server.base, 'sato.hanako');
+  await page.goto(`${server.base}/talks`);
+  // A group talk with 70 messages, posted through the API as another device would.
+  const csrf = await page.getAttribute('meta[name=csrf-token]', 'content');
+  const headers = { 'x-csrf-token': csrf };
+  const me = await (await ctx.request.get(`${server.base}/api/v1/me`)).json();
+  const people = await (await ctx.request.get(`${server.base}/api/v1/orgs/${me.org_id}/directory`)).json();
+  const other = people.find((p) => p.id !== me.id);
+  const talk = await (await ctx.request.post(`${server.base}/api/v1/talks`, {
+    headers, data: { kind: 'group', name: '過去ログ確認', members: [other.id] },
+  })).json();
+  for (let i = 1; i <= 70; i++) {
+    for (;;) {
+      const r = await ctx.request.post(`${server.base}/api/v1/talks/${talk.id}/messages`, { headers, data: { body: `記録 ${i}` } });
+      if (r.status() === 201) break;
+      // The per-user send limit applies to scripts too: wait as told.
+      assert.equal(r.status(), 429);
+      await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers()['retry-after'] || 1)));
+    }
+  }
+  await page.goto(`${server.base}/talks`);
+  await page.click('#talks a:has-text("過去ログ確認")');
+  await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 50);
+  // The reader scrolls up with the wheel; nobody clicks "load older".
+  // One fling to the top, then hands off: what the page does next is its own doing.
+  await page.hover('#messages');
+  await page.mouse.wheel(0, -20000);
+  await page.waitForFunction(() => document.querySelectorAll('#messages article.msg').length === 70);
+  assert.equal(await page.textContent('#messages article.msg .bubble'), '記録 1');
+  // What was on screen stays on screen: the oldest message of the first page is still in view.
+  const inView = await page.evaluate(() => {
+    const box = document.getElementById('messages').getBoundingClientRect();
+    const m = [...document.querySelectorAll('#messages article.msg')].find((a) => a.querySelector('.bubble').textContent === '記録 21');
+    const r = m.getBoundingClientRect();
+    return r.bottom > box.top && r.top < box.bottom;
+  });
+  assert.ok(inView, 'the reader was not thrown to the top of the older page');
+  await shot(page, 'chat-scrollback');
+  await ctx.close();
+});

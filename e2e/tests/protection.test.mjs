@@ -19,6 +19,8 @@ test('a section head clears a talk for the top class; a forward keeps its class'
   await page.click('#talks a:has-text("個人情報の照会")');
   await page.waitForSelector('#composer:not([hidden])');
   assert.equal(await page.textContent('[data-testid="talk-class"]'), '上限 機密性 第1種');
+  // The messages arrive after the talk's header: wait for them as a reader would.
+  await page.waitForSelector('#messages article.msg');
   assert.ok(await page.locator('[data-testid="class"]:has-text("機密性 第1種")').count() >= 1, 'the birth date message is marked');
   await shot(page, 'protection-cleared-talk');
 

@@ -44,10 +44,12 @@ pub enum AuditAction {
     ProtectionChanged,
     TalkClassChanged,
     MessageForwarded,
+    /// A talk's content read for audit, with a recorded reason (G7).
+    ContentReviewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 31] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -78,6 +80,7 @@ impl AuditAction {
         AuditAction::ProtectionChanged,
         AuditAction::TalkClassChanged,
         AuditAction::MessageForwarded,
+        AuditAction::ContentReviewed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -112,6 +115,7 @@ impl AuditAction {
             AuditAction::ProtectionChanged => "protection.changed",
             AuditAction::TalkClassChanged => "talk.class_changed",
             AuditAction::MessageForwarded => "message.forwarded",
+            AuditAction::ContentReviewed => "content.reviewed",
         }
     }
 
@@ -151,6 +155,7 @@ impl AuditAction {
             AuditAction::ProtectionChanged => "情報保護設定の変更",
             AuditAction::TalkClassChanged => "トークの区分変更",
             AuditAction::MessageForwarded => "メッセージ転送",
+            AuditAction::ContentReviewed => "監査のためのトーク閲覧",
         }
     }
 
@@ -186,6 +191,7 @@ impl AuditAction {
             AuditAction::ProtectionChanged => "Protection settings changed",
             AuditAction::TalkClassChanged => "Talk classification changed",
             AuditAction::MessageForwarded => "Message forwarded",
+            AuditAction::ContentReviewed => "Talk read for audit",
         }
     }
 }

@@ -51,10 +51,13 @@ pub enum Action {
     ConfigureProtection,
     /// See the personal-data detections of the body (who, where, what kind; never the value).
     ViewDlpEvents,
+    /// Read talks one is not a member of, every version included, for audit or an incident:
+    /// only with a stated reason, and each reading is recorded and shown to auditors (G7).
+    ReviewContent,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -68,6 +71,7 @@ impl Action {
         Action::ListPrivileged,
         Action::ConfigureProtection,
         Action::ViewDlpEvents,
+        Action::ReviewContent,
     ];
 
     pub fn code(self) -> &'static str {
@@ -85,6 +89,7 @@ impl Action {
             Action::ListPrivileged => "list_privileged",
             Action::ConfigureProtection => "configure_protection",
             Action::ViewDlpEvents => "view_dlp_events",
+            Action::ReviewContent => "review_content",
         }
     }
 
@@ -112,6 +117,9 @@ impl Action {
             // not, so nobody both operates and polices the same control.
             Action::ConfigureProtection => &[SecurityOfficer],
             Action::ViewDlpEvents => &[SecurityOfficer, Csirt, Auditor],
+            // Auditors audit; the officer and CSIRT investigate incidents. The administrator,
+            // who runs the system, does not read what people wrote (seed 003 §9).
+            Action::ReviewContent => &[SecurityOfficer, Csirt, Auditor],
         }
     }
 
@@ -131,7 +139,8 @@ impl Action {
             | Action::ReadAuditLog
             | Action::ListPrivileged
             | Action::ConfigureProtection
-            | Action::ViewDlpEvents => false,
+            | Action::ViewDlpEvents
+            | Action::ReviewContent => false,
         }
     }
 }

@@ -382,7 +382,7 @@ async fn conversations(
         body: &str,
         class: Option<i64>,
         confirmed: bool,
-    ) -> Result<(), AppError> {
+    ) -> Result<String, AppError> {
         chat::post(
             state,
             &m,
@@ -395,7 +395,7 @@ async fn conversations(
             },
         )
         .await
-        .map(|_| ())
+        .map(|(msg, _)| msg.id)
     }
 
     let liaison = chat::create_group(
@@ -415,12 +415,21 @@ async fn conversations(
         false,
     )
     .await?;
-    say(
+    let reply = say(
         state,
         member(&kobayashi, org_id),
         &liaison,
         "承知しました。鈴木さんと私で調整します。\n時間帯は9時〜12時でよろしいですか。",
         None,
+        false,
+    )
+    .await?;
+    // A corrected message: members see "edited"; auditors reading the talk see both versions.
+    chat::edit(
+        state,
+        &member(&kobayashi, org_id),
+        &reply,
+        "承知しました。鈴木さんと私で調整します。\n時間帯は9時〜12時と13時〜15時の2回でよろしいですか。",
         false,
     )
     .await?;

@@ -221,17 +221,33 @@ async function openTalk(id, push) {
   document.getElementById('body').focus();
 }
 
+// The way back through history. Scrolling near the top loads the previous page by itself
+// (infinite scroll); the button stays for keyboards and screen readers.
 function olderButton() {
   const b = el('button', { type: 'button', class: 'secondary older' }, T.load_older);
-  b.addEventListener('click', async () => {
+  const talk = state.talk;
+  let loading = false;
+  const load = async () => {
+    if (loading || !b.isConnected) return;
+    loading = true;
     const box = document.getElementById('messages');
-    const before = box.scrollHeight;
-    const page = await api('GET', `/api/v1/talks/${state.talk}/messages?before=${state.oldest}&limit=50`);
+    const page = await api('GET', `/api/v1/talks/${talk}/messages?before=${state.oldest}&limit=50`);
+    if (state.talk !== talk || !b.isConnected) return;
+    // Keep what the reader is looking at where it is: no jump as older messages go in above.
+    const top = box.scrollTop;
+    const height = box.scrollHeight;
     b.remove();
     addMessages(page);
     if (page.length === 50) box.prepend(olderButton());
-    box.scrollTop = box.scrollHeight - before; // keep the reader's place: no jump
-  });
+    box.scrollTop = top + (box.scrollHeight - height);
+  };
+  b.addEventListener('click', load);
+  if ('IntersectionObserver' in window) {
+    const seen = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { seen.disconnect(); load(); }
+    }, { root: document.getElementById('messages'), rootMargin: '400px 0px 0px 0px' });
+    seen.observe(b);
+  }
   return b;
 }
 

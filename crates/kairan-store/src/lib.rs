@@ -15,6 +15,7 @@ mod error;
 mod migrate;
 pub mod orgs;
 pub mod protection;
+pub mod review;
 pub mod sessions;
 pub mod users;
 

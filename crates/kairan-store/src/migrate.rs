@@ -40,6 +40,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_protection.sql"),
         postgres: include_str!("../migrations/postgres/0006_protection.sql"),
     },
+    Migration {
+        version: 7,
+        sqlite: include_str!("../migrations/sqlite/0007_content_reviews.sql"),
+        postgres: include_str!("../migrations/postgres/0007_content_reviews.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -6,6 +6,7 @@ mod admin;
 pub(crate) mod chat;
 mod me;
 mod protection;
+pub(crate) mod review;
 pub(crate) mod session;
 
 use crate::error::{AppError, ErrorBody};
@@ -83,6 +84,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         protection::dlp_events,
         protection::notifications,
         protection::notifications_read,
+        review::talks,
+        review::review,
+        review::reviews,
     ),
     components(schemas(ErrorBody))
 )]
@@ -166,5 +170,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/me/notifications/read",
             post(protection::notifications_read),
         )
+        .route("/api/v1/orgs/{org}/talks", get(review::talks))
+        .route("/api/v1/talks/{talk}/review", post(review::review))
+        .route("/api/v1/orgs/{org}/content-reviews", get(review::reviews))
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

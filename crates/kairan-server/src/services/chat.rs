@@ -31,12 +31,36 @@ async fn load(
     action: TalkAction,
 ) -> Result<Talk, AppError> {
     let mut conn = state.store.read().await?;
-    let (talk, member) = chat::talk_for_user(&mut conn, talk_id, m.user_id)
+    load_on(&mut conn, m, talk_id, action).await
+}
+
+/// The talk if the member may do `action` in it; "not found" otherwise, so a talk's existence
+/// is never revealed.
+async fn load_on(
+    conn: &mut kairan_store::AnyConnection,
+    m: &Member<'_>,
+    talk_id: &str,
+    action: TalkAction,
+) -> Result<Talk, AppError> {
+    let (talk, member) = chat::talk_for_user(conn, talk_id, m.user_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let org = OrgId(talk.org_id.clone());
     check_talk(m.actor, action, &TalkRef { org: &org, member }).map_err(|_| AppError::NotFound)?;
     Ok(talk)
+}
+
+/// The talk to write into and the body's protection settings, on one connection: every send
+/// needs both, and each connection taken from the pool costs (on PostgreSQL) a round trip.
+async fn load_for_send(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+) -> Result<(Talk, std::sync::Arc<dlp::Protection>), AppError> {
+    let mut conn = state.store.read().await?;
+    let talk = load_on(&mut conn, m, talk_id, TalkAction::Post).await?;
+    let p = protection::load_on(state, &mut conn, m.org_id).await?;
+    Ok((talk, p))
 }
 
 /// Checks that every user is an active member of the caller's body.
@@ -424,8 +448,7 @@ pub async fn post(
         confirmed,
     } = req;
     let body = MessageBody::parse(body)?;
-    let talk = load(state, m, talk_id, TalkAction::Post).await?;
-    let p = protection::load(state, m.org_id).await?;
+    let (talk, p) = load_for_send(state, m, talk_id).await?;
     let ceiling = rank(talk.ceiling);
     let chosen = chosen
         .map(|c| p.scheme.confidentiality_rank(c))
@@ -460,7 +483,7 @@ pub async fn post(
     // A mention names a user by @name (or ＠name) in the text; that they are still members
     // is checked again under the write lock.
     let mut mentioned: Vec<String> = Vec::new();
-    {
+    if !mentions.is_empty() {
         let mut conn = state.store.read().await?;
         for id in mentions {
             if mentioned.contains(id) {
@@ -577,8 +600,7 @@ pub async fn forward(
     if source.deleted_at.is_some() {
         return Err(AppError::Conflict("message_deleted"));
     }
-    let target = load(state, m, target_talk, TalkAction::Post).await?;
-    let p = protection::load(state, m.org_id).await?;
+    let (target, p) = load_for_send(state, m, target_talk).await?;
     let ceiling = rank(target.ceiling);
     let kept = classification::forward_class(rank(source.class), ceiling)
         .map_err(|r| class_refused(&p.scheme, r))?;
@@ -834,8 +856,7 @@ pub async fn edit(
     let body = MessageBody::parse(body)?;
     let msg = own_message(state, m, message_id, TalkAction::Post).await?;
     only_own(&msg, m)?;
-    let talk = load(state, m, &msg.talk_id, TalkAction::Post).await?;
-    let p = protection::load(state, m.org_id).await?;
+    let (talk, p) = load_for_send(state, m, &msg.talk_id).await?;
     let ceiling = rank(talk.ceiling);
     let verdict = screen(state, m, &p, ceiling, body.as_str(), &msg.id, confirmed).await?;
     // An edit never lowers a class: what was read under it stays under it.

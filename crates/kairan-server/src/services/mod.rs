@@ -9,6 +9,7 @@ pub mod dlp;
 pub mod group_commit;
 pub mod identity;
 pub mod protection;
+pub mod review;
 
 use kairan_domain::policy::Actor;
 use kairan_store::audit::NewEntry;

@@ -45,10 +45,17 @@ impl Cache {
 /// Reads a body's settings (for checking a text); a body that never set them has the
 /// defaults (seed 004 scheme).
 pub async fn load(state: &AppState, org_id: &str) -> Result<Arc<Protection>, AppError> {
-    let docs = {
-        let mut conn = state.store.read().await?;
-        protection::get(&mut conn, org_id).await?
-    };
+    let mut conn = state.store.read().await?;
+    load_on(state, &mut conn, org_id).await
+}
+
+/// [`load`] on a connection the caller already holds.
+pub async fn load_on(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    org_id: &str,
+) -> Result<Arc<Protection>, AppError> {
+    let docs = protection::get(conn, org_id).await?;
     if let Some((seen, p)) = state.protection_cache.lock().get(org_id)
         && *seen == docs
     {

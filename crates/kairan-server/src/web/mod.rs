@@ -8,6 +8,7 @@ mod admin;
 mod audit;
 mod chat;
 mod protection;
+mod review;
 
 use crate::auth::{Authenticated, CSRF_COOKIE, cookie};
 use crate::error::AppError;
@@ -19,7 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use kairan_domain::{Localized, Role};
+use kairan_domain::Localized;
 use minijinja::{Environment, Value, context};
 
 pub fn templates() -> Environment<'static> {
@@ -53,6 +54,7 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/privileged.html"),
         ),
         ("audit.html", include_str!("../../templates/audit.html")),
+        ("review.html", include_str!("../../templates/review.html")),
         (
             "protection.html",
             include_str!("../../templates/protection.html"),
@@ -98,17 +100,27 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         .iter()
         .map(|r| lang.pick(r.label_ja(), r.label_en()))
         .collect();
+    // The menu shows what the policy allows on one's own body: the same decision the
+    // services make, so a link never leads to a refusal and no allowed page is hidden.
+    let actor = me.actor();
+    let org = kairan_domain::OrgId(me.user.org_id.clone());
+    let may = |action| {
+        kairan_domain::policy::check(&actor, action, &kairan_domain::policy::Resource::Org(&org))
+            .is_ok()
+    };
+    use kairan_domain::policy::Action as A;
     context! {
         id => me.user.id,
         name => me.user.display_name,
         org_id => me.user.org_id,
         org_name => org_name,
         roles => labels,
-        is_admin => me.has(Role::Admin),
-        can_audit => me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
-        can_list_privileged => me.has(Role::Admin) || me.has(Role::Auditor) || me.has(Role::SecurityOfficer),
-        can_view_dlp => me.has(Role::SecurityOfficer) || me.has(Role::Csirt) || me.has(Role::Auditor),
-        can_configure_protection => me.has(Role::SecurityOfficer),
+        is_admin => may(A::ViewUsers),
+        can_audit => may(A::ReadAuditLog),
+        can_list_privileged => may(A::ListPrivileged),
+        can_view_dlp => may(A::ViewDlpEvents),
+        can_configure_protection => may(A::ConfigureProtection),
+        can_review => may(A::ReviewContent),
     }
 }
 
@@ -268,6 +280,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(audit::routes())
+        .merge(review::routes())
         .merge(chat::routes())
         .merge(protection::routes())
 }

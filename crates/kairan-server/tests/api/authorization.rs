@@ -97,6 +97,7 @@ fn request(
             Some(json!({ "keywords": ["秘", format!("取扱注意{n}")] })),
         ),
         Action::ViewDlpEvents => (M::GET, format!("/api/v1/orgs/{org}/dlp-events"), None),
+        Action::ReviewContent => (M::GET, format!("/api/v1/orgs/{org}/talks"), None),
     }
 }
 

@@ -13,3 +13,4 @@ mod helpers;
 mod identity;
 mod ops;
 mod protection;
+mod review;
