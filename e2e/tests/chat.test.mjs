@@ -374,3 +374,31 @@ test('scrolling up loads older messages by itself, without moving what is on scr
   await shot(page, 'chat-scrollback');
   await ctx.close();
 });
+
+test('an edit in progress survives the other person reading the talk', async () => {
+  const a = await (await browser.newContext()).newPage();
+  const b = await (await browser.newContext()).newPage();
+  await signIn(a, server.base, 'takahashi.kenichi');
+  await signIn(b, server.base, 'kobayashi.sakura');
+  await a.goto(`${server.base}/talks`);
+  await a.click('text=新しいトーク');
+  await a.fill('#people-filter', 'こばやし');
+  await a.check('#people input[type=radio]');
+  await a.click('#new-talk button[type=submit]');
+  await a.waitForSelector('#composer:not([hidden])');
+  await a.fill('#body', '会議室は第3会議室です。');
+  await a.keyboard.press('Enter');
+  await a.waitForSelector('#m1');
+  // A starts correcting the message and is half-way through typing.
+  await a.hover('#m1');
+  await a.click('#m1 [data-act=edit]');
+  await a.fill('#m1 .edit-box', '会議室は第5会議');
+  // B opens the talk: A's page learns that B has read #1.
+  await b.goto(`${server.base}/talks`);
+  await b.click('#talks a:has-text("高橋")');
+  await a.waitForSelector('#m1 [data-testid=read]');
+  // The half-typed correction is still there, where A left it.
+  assert.equal(await a.inputValue('#m1 .edit-box'), '会議室は第5会議');
+  await a.context().close();
+  await b.context().close();
+});

@@ -298,13 +298,8 @@ function messageNode(m) {
   if (m.class > 0 && !m.deleted) meta.append(el('span', { class: `class-tag c${m.class}`, 'data-testid': 'class' }, label(classOf(m.class)) || String(m.class)));
   if (m.edited && !m.deleted) meta.append(el('span', { class: 'edited' }, T.edited));
   if (mine && !m.deleted) {
-    const others = state.detail ? state.detail.members.length - 1 : 0;
-    const n = readCount(m.seq, m.sender_id);
-    if (n > 0) {
-      const read = el('button', { type: 'button', class: 'read', 'data-testid': 'read', 'aria-haspopup': 'dialog' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`);
-      read.addEventListener('click', () => showReaders(m, read));
-      meta.append(read);
-    }
+    const read = readMark(m);
+    if (read) meta.append(read);
   }
   node.append(meta);
   if (!m.deleted) node.append(actions(m, mine));
@@ -478,11 +473,29 @@ function addMessages(list) {
   }
 }
 
+// "既読 N" under one of my messages, or null while nobody has read it.
+function readMark(m) {
+  const others = state.detail ? state.detail.members.length - 1 : 0;
+  const n = readCount(m.seq, m.sender_id);
+  if (n === 0) return null;
+  const read = el('button', { type: 'button', class: 'read', 'data-testid': 'read', 'aria-haspopup': 'dialog' }, others > 1 && n === others ? T.read_all : `${T.read} ${n}`);
+  read.addEventListener('click', () => showReaders(m, read));
+  return read;
+}
+
+// Only the read marks change: an edit box, an open stamp picker or a focused button under
+// the same message stay as they are.
 function refreshReadMarks() {
   for (const m of state.messages.values()) {
-    if (m.sender_id !== me) continue;
-    const old = document.getElementById(`m${m.seq}`);
-    if (old) old.replaceWith(messageNode(m));
+    if (m.sender_id !== me || m.deleted) continue;
+    const meta = document.querySelector(`#m${m.seq} > .meta`);
+    if (!meta) continue;
+    const now = readMark(m);
+    const old = meta.querySelector('.read');
+    if (old && now && old.textContent === now.textContent) continue;
+    if (old && now) old.replaceWith(now);
+    else if (old) old.remove();
+    else if (now) meta.append(now);
   }
 }
 

@@ -174,6 +174,34 @@ async fn run(bus: &str) {
         }
     }
     assert_eq!(seqs, vec![6, 7, 8]);
+
+    // Shota signs out on node A; his live connection on node B closes at once (the event
+    // crosses the broker), not at node B's next periodic session check 30 s later.
+    let mut on_b = connect(&b.base, &shota).await;
+    let r = reqwest::Client::new()
+        .delete(format!("{}/api/v1/session", a.base))
+        .header("x-csrf-token", &shota.csrf)
+        .header(
+            "cookie",
+            format!(
+                "kairan_session={}; kairan_csrf={}",
+                shota.session, shota.csrf
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let closed = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match on_b.next().await {
+                None | Some(Err(_)) | Some(Ok(Ws::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "node B kept the connection open via {bus}");
     drop((a, b));
     db.drop_all().await;
 }
