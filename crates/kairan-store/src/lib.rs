@@ -104,10 +104,19 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
-                // A SQLite connection is a file handle in this process: pinging it before
-                // each use is a round trip to its worker thread for nothing. A PostgreSQL
-                // connection may have been cut by a restart, so it is checked.
-                .test_before_acquire(engine == Engine::Postgres)
+                // Checking a connection before every use costs a round trip per request (on
+                // SQLite a hop to its worker thread, for a file handle that cannot go away).
+                // A PostgreSQL connection that sat idle may have been cut (a restart, a
+                // firewall), so only those are checked; one in steady use proves itself.
+                .test_before_acquire(false)
+                .before_acquire(move |conn, meta| {
+                    Box::pin(async move {
+                        if engine == Engine::Postgres && meta.idle_for > Duration::from_secs(10) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if engine == Engine::Sqlite {
