@@ -28,6 +28,8 @@ ensure_packages() {
   command -v psql >/dev/null || missing+=(postgresql postgresql-contrib)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v nats-server >/dev/null || missing+=(nats-server)
+  # The malware-scanner tests start their own clamd (signatures written by the test).
+  [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     apt_install "${missing[@]}"

@@ -19,6 +19,7 @@ pub mod layers;
 pub mod limits;
 pub mod metrics;
 pub mod realtime;
+pub mod scanner;
 pub mod services;
 pub mod state;
 pub mod token;

@@ -14,3 +14,4 @@ mod identity;
 mod ops;
 mod protection;
 mod review;
+mod scanner;
