@@ -46,10 +46,14 @@ pub enum AuditAction {
     MessageForwarded,
     /// A talk's content read for audit, with a recorded reason (G7).
     ContentReviewed,
+    FileUploaded,
+    /// The scanner found malware; the file is quarantined (G9).
+    FileInfected,
+    FileDownloaded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 34] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -81,6 +85,9 @@ impl AuditAction {
         AuditAction::TalkClassChanged,
         AuditAction::MessageForwarded,
         AuditAction::ContentReviewed,
+        AuditAction::FileUploaded,
+        AuditAction::FileInfected,
+        AuditAction::FileDownloaded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -116,6 +123,9 @@ impl AuditAction {
             AuditAction::TalkClassChanged => "talk.class_changed",
             AuditAction::MessageForwarded => "message.forwarded",
             AuditAction::ContentReviewed => "content.reviewed",
+            AuditAction::FileUploaded => "file.uploaded",
+            AuditAction::FileInfected => "file.infected",
+            AuditAction::FileDownloaded => "file.downloaded",
         }
     }
 
@@ -156,6 +166,9 @@ impl AuditAction {
             AuditAction::TalkClassChanged => "トークの区分変更",
             AuditAction::MessageForwarded => "メッセージ転送",
             AuditAction::ContentReviewed => "監査のためのトーク閲覧",
+            AuditAction::FileUploaded => "ファイルのアップロード",
+            AuditAction::FileInfected => "マルウェアの検出（隔離）",
+            AuditAction::FileDownloaded => "ファイルのダウンロード",
         }
     }
 
@@ -192,6 +205,9 @@ impl AuditAction {
             AuditAction::TalkClassChanged => "Talk classification changed",
             AuditAction::MessageForwarded => "Message forwarded",
             AuditAction::ContentReviewed => "Talk read for audit",
+            AuditAction::FileUploaded => "File uploaded",
+            AuditAction::FileInfected => "Malware found (quarantined)",
+            AuditAction::FileDownloaded => "File downloaded",
         }
     }
 }

@@ -248,6 +248,35 @@ pub fn parse_stamp(raw: &str) -> Result<&'static str, DomainError> {
 }
 
 /// A group talk's name.
+/// A file's name as uploaded: shown to people and sent back in `Content-Disposition`, so it has
+/// no path, no control characters and no bidirectional overrides (which make `evil\u{202E}gpj.exe`
+/// read as `evil exe.jpg`).
+pub fn parse_file_name(raw: &str) -> Result<String, DomainError> {
+    let v = raw.trim();
+    let refuse =
+        |ja: &'static str, en: &'static str| DomainError::invalid("name", "ファイル名", ja, en);
+    if v.is_empty() || v == "." || v == ".." {
+        return Err(refuse("ファイル名を指定してください。", "is required."));
+    }
+    if v.chars().count() > 200 {
+        return Err(refuse(
+            "ファイル名は200文字以内にしてください。",
+            "must be at most 200 characters.",
+        ));
+    }
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if v.chars().any(|c| c == '/' || c == '\\' || hidden(c)) {
+        return Err(refuse(
+            "ファイル名に、区切り文字（/ \\）、制御文字、文字の向きを変える文字は使えません。",
+            "must not contain / or \\, control characters or text-direction overrides.",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
 pub fn parse_talk_name(raw: &str) -> Result<String, DomainError> {
     text("name", "トーク名", raw, 50)
 }
@@ -258,6 +287,31 @@ pub fn parse_title(raw: &str) -> Result<Option<String>, DomainError> {
         return Ok(None);
     }
     text("title", "職名", raw, 40).map(Some)
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::parse_file_name;
+
+    #[test]
+    fn file_names_are_plain_names() {
+        assert_eq!(
+            parse_file_name(" 窓口当番表.xlsx ").unwrap(),
+            "窓口当番表.xlsx"
+        );
+        for bad in [
+            "",
+            "..",
+            "../../etc/passwd",
+            "a\\b.txt",
+            "請求書\u{202E}fdp.exe",
+            "line\nbreak.txt",
+            "nul\0.txt",
+        ] {
+            assert!(parse_file_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_file_name(&"あ".repeat(201)).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,29 @@ pub struct Config {
     pub argon2: Argon2Config,
     pub log: LogConfig,
     pub chat: ChatConfig,
+    pub files: FilesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilesConfig {
+    /// Where clamd listens: `unix:/run/clamav/clamd.ctl` or `tcp:host:3310`. Uploads fail
+    /// closed when it does not answer.
+    pub clamd: String,
+    /// The largest file accepted, in MiB.
+    pub max_mib: u64,
+    /// How long one scan may take before the upload is refused.
+    pub scan_timeout_seconds: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            clamd: "unix:/run/clamav/clamd.ctl".into(),
+            max_mib: 20,
+            scan_timeout_seconds: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -97,6 +120,7 @@ impl Default for Config {
             argon2: Argon2Config::default(),
             log: LogConfig::default(),
             chat: ChatConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -223,6 +247,12 @@ impl Config {
         if let Some(v) = get("KAIRAN_CHAT_MESSAGE_BURST") {
             self.chat.message_burst = parse("KAIRAN_CHAT_MESSAGE_BURST", v)?;
         }
+        if let Some(v) = get("KAIRAN_FILES_CLAMD") {
+            self.files.clamd = v;
+        }
+        if let Some(v) = get("KAIRAN_FILES_MAX_MIB") {
+            self.files.max_mib = parse("KAIRAN_FILES_MAX_MIB", v)?;
+        }
         if let Some(v) = get("KAIRAN_LOG_FORMAT") {
             self.log.format = v;
         }
@@ -265,6 +295,18 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "chat.messages_per_second",
                 message: "the rate and the burst must be at least 1".into(),
+            });
+        }
+        if let Err(e) = crate::scanner::Endpoint::parse(&self.files.clamd) {
+            return Err(ConfigError::Invalid {
+                key: "files.clamd",
+                message: e,
+            });
+        }
+        if self.files.max_mib == 0 || self.files.max_mib > 1024 {
+            return Err(ConfigError::Invalid {
+                key: "files.max_mib",
+                message: "must be between 1 and 1024".into(),
             });
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {

@@ -39,6 +39,13 @@ pub enum AppError {
     /// Too many sends in a short time from one user; try again after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_s: u64 },
+    /// An upload refused for what it is: `file_empty`, `file_type_not_allowed`,
+    /// `file_infected`, `file_too_large`.
+    #[error("file refused: {0}")]
+    FileRefused(&'static str),
+    /// The malware scanner did not answer: uploads fail closed (G9).
+    #[error("scanner unavailable")]
+    ScannerUnavailable,
     /// A class above the talk's ceiling (G1).
     #[error("class above the ceiling")]
     AboveCeiling {
@@ -84,6 +91,9 @@ impl AppError {
             },
             AppError::AboveCeiling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::FileRefused("file_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::FileRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -105,6 +115,8 @@ impl Localized for AppError {
             AppError::Dlp(v) => v.code(),
             AppError::AboveCeiling { .. } => "class_above_ceiling",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::FileRefused(code) => code,
+            AppError::ScannerUnavailable => "scanner_unavailable",
         }
     }
 
@@ -125,6 +137,8 @@ impl Localized for AppError {
             AppError::AboveCeiling { class_ja, ceiling_ja, .. } => format!(
                 "「{class_ja}」の情報は、上限が「{ceiling_ja}」のこのトークには送信できません。"
             ),
+            AppError::FileRefused(code) => file_ja(code).into(),
+            AppError::ScannerUnavailable => "ウイルス検査が一時的に利用できないため、ファイルを受け付けられません。時間をおいて再度お試しください。".into(),
             AppError::RateLimited { retry_after_s } => format!(
                 "短い間に多くのメッセージが送信されたため、受付を一時停止しています。{retry_after_s}秒ほど待ってから送信してください。"
             ),
@@ -148,9 +162,37 @@ impl Localized for AppError {
             AppError::AboveCeiling { class_en, ceiling_en, .. } => format!(
                 "\"{class_en}\" information cannot go into this talk, whose ceiling is \"{ceiling_en}\"."
             ),
+            AppError::FileRefused(code) => file_en(code).into(),
+            AppError::ScannerUnavailable => "The malware scanner is not available, so no file can be accepted now. Please try again later.".into(),
             AppError::RateLimited { retry_after_s } => format!(
                 "Too many messages in a short time. Wait about {retry_after_s} s and send again."
             ),
+        }
+    }
+}
+
+fn file_ja(code: &str) -> &'static str {
+    match code {
+        "file_empty" => "空のファイルは送信できません。",
+        "file_too_large" => "ファイルが大きすぎます。上限を超えないファイルを選んでください。",
+        "file_infected" => {
+            "このファイルからマルウェアが検出されたため、受け付けませんでした。ファイルは隔離され、情報セキュリティ担当者に通知されました。"
+        }
+        _ => {
+            "この種類のファイルは送信できません。画像（PNG、JPEG、GIF）、PDF、Word・Excel・PowerPoint（マクロなし）、テキストに限ります。"
+        }
+    }
+}
+
+fn file_en(code: &str) -> &'static str {
+    match code {
+        "file_empty" => "An empty file cannot be sent.",
+        "file_too_large" => "The file is too large.",
+        "file_infected" => {
+            "Malware was found in this file, so it was not accepted. It has been quarantined and the security officer has been told."
+        }
+        _ => {
+            "This kind of file cannot be sent. Images (PNG, JPEG, GIF), PDF, Word, Excel and PowerPoint without macros, and text are accepted."
         }
     }
 }

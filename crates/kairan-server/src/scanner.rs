@@ -94,25 +94,35 @@ impl Scanner {
     async fn exchange(&self, command: &[u8], data: Option<&[u8]>) -> Result<String, ScanError> {
         let io = |e: std::io::Error| ScanError::Unavailable(e.to_string());
         let work = async {
-            let mut s = self.connect().await?;
-            s.write_all(command).await.map_err(io)?;
-            if let Some(data) = data {
-                for chunk in data.chunks(CHUNK) {
-                    // Lengths are 32-bit big-endian; a chunk is at most CHUNK bytes.
-                    let len = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
-                    s.write_all(&len.to_be_bytes()).await.map_err(io)?;
-                    if s.write_all(chunk).await.is_err() {
-                        // clamd closes the stream when it passes its size limit; its answer
-                        // is still there to read.
-                        break;
+            let s = self.connect().await?;
+            let (mut rx, mut tx) = tokio::io::split(s);
+            // Read while writing: clamd answers and closes as soon as a stream passes its
+            // size limit, and an answer left unread when the connection resets is lost.
+            let send = async {
+                tx.write_all(command).await?;
+                if let Some(data) = data {
+                    for chunk in data.chunks(CHUNK) {
+                        // Lengths are 32-bit big-endian; a chunk is at most CHUNK bytes.
+                        let len = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+                        tx.write_all(&len.to_be_bytes()).await?;
+                        tx.write_all(chunk).await?;
                     }
+                    tx.write_all(&0u32.to_be_bytes()).await?;
                 }
-                let _ = s.write_all(&0u32.to_be_bytes()).await;
+                tx.flush().await
+            };
+            let receive = async {
+                let mut reply = Vec::new();
+                let read = rx.read_to_end(&mut reply).await;
+                (reply, read)
+            };
+            let (sent, (reply, read)) = tokio::join!(send, receive);
+            if !reply.is_empty() {
+                return Ok(String::from_utf8_lossy(&reply).into_owned());
             }
-            s.flush().await.map_err(io)?;
-            let mut reply = Vec::new();
-            s.read_to_end(&mut reply).await.map_err(io)?;
-            Ok::<String, ScanError>(String::from_utf8_lossy(&reply).into_owned())
+            sent.map_err(io)?;
+            read.map_err(io)?;
+            Ok::<String, ScanError>(String::new())
         };
         tokio::time::timeout(self.timeout, work)
             .await

@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod chat;
 mod error;
+pub mod files;
 mod migrate;
 pub mod orgs;
 pub mod protection;

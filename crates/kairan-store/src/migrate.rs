@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_content_reviews.sql"),
         postgres: include_str!("../migrations/postgres/0007_content_reviews.sql"),
     },
+    Migration {
+        version: 8,
+        sqlite: include_str!("../migrations/sqlite/0008_files.sql"),
+        postgres: include_str!("../migrations/postgres/0008_files.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -4,6 +4,7 @@
 
 mod admin;
 pub(crate) mod chat;
+mod files;
 mod me;
 mod protection;
 pub(crate) mod review;
@@ -87,6 +88,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         review::talks,
         review::review,
         review::reviews,
+        files::upload,
+        files::list,
+        files::download,
     ),
     components(schemas(ErrorBody))
 )]
@@ -173,5 +177,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/orgs/{org}/talks", get(review::talks))
         .route("/api/v1/talks/{talk}/review", post(review::review))
         .route("/api/v1/orgs/{org}/content-reviews", get(review::reviews))
+        .route(
+            "/api/v1/talks/{talk}/files",
+            get(files::list)
+                .post(files::upload)
+                // The upload handler reads the body itself, up to the configured file size.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/files/{file}", get(files::download))
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

@@ -290,3 +290,90 @@ pub fn assert_error(r: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert!(!ja.is_empty() && !ja.is_ascii(), "Japanese message: {ja}");
     assert!(!en.is_empty(), "English message");
 }
+
+// ---- a private clamd for the malware-scanning tests (G9) ----
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The EICAR test file: harmless, and recognised as "malware" by every scanner.
+pub const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+pub struct Clamd {
+    child: Child,
+    dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Drop for Clamd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Clamd {
+    /// Starts clamd on a unix socket in a fresh directory, with streams limited to `max`.
+    pub async fn start(max: &str) -> Clamd {
+        let dir = std::env::temp_dir().join(format!("kairan-clamd-{}", uuid::Uuid::now_v7()));
+        let db = dir.join("db");
+        std::fs::create_dir_all(&db).unwrap();
+        // A body signature (NAME:TARGET:OFFSET:HEX) finds the string anywhere in a stream.
+        let hex: String = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE"
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        std::fs::write(
+            db.join("kairan-test.ndb"),
+            format!("Kairan.Test.EICAR:0:*:{hex}\n"),
+        )
+        .unwrap();
+        let socket = dir.join("clamd.sock");
+        let conf = dir.join("clamd.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "DatabaseDirectory {}\nLocalSocket {}\nForeground yes\nStreamMaxLength {max}\nSelfCheck 0\nLogFile {}\n",
+                db.display(),
+                socket.display(),
+                dir.join("clamd.log").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(clamd_path())
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("clamd starts (scripts/test-all installs clamav-daemon)");
+        let c = Clamd { child, dir, socket };
+        let s = c.scanner(Duration::from_secs(2));
+        for _ in 0..100 {
+            if s.ping().await.is_ok() {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = std::fs::read_to_string(c.dir.join("clamd.log")).unwrap_or_default();
+        panic!("clamd did not answer within 5 s:\n{log}");
+    }
+
+    pub fn scanner(&self, timeout: Duration) -> kairan_server::scanner::Scanner {
+        kairan_server::scanner::Scanner::new(
+            kairan_server::scanner::Endpoint::Unix(self.socket.clone()),
+            timeout,
+        )
+    }
+
+    /// The `files.clamd` setting that reaches this instance.
+    pub fn endpoint(&self) -> String {
+        format!("unix:{}", self.socket.display())
+    }
+}
+
+fn clamd_path() -> &'static Path {
+    Path::new("/usr/sbin/clamd")
+}

@@ -9,6 +9,7 @@
 mod audit;
 mod authorization;
 mod chat;
+mod files;
 mod helpers;
 mod identity;
 mod ops;

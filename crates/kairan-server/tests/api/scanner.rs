@@ -1,83 +1,9 @@
 //! The ClamAV client (G9) against a real, private `clamd` started for each test with its own
 //! signature for the EICAR test string (this machine cannot download ClamAV's databases).
 
+use crate::helpers::{Clamd, EICAR};
 use kairan_server::scanner::{Endpoint, ScanError, Scanner, Verdict};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// The EICAR test file: harmless, and recognised as "malware" by every scanner.
-const EICAR: &str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-
-struct Clamd {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-}
-
-impl Drop for Clamd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Clamd {
-    /// Starts clamd on a unix socket in a fresh directory, with streams limited to `max`.
-    async fn start(max: &str) -> Clamd {
-        let dir = std::env::temp_dir().join(format!("kairan-clamd-{}", uuid::Uuid::now_v7()));
-        let db = dir.join("db");
-        std::fs::create_dir_all(&db).unwrap();
-        // A body signature (NAME:TARGET:OFFSET:HEX) finds the string anywhere in a stream.
-        let hex: String = "EICAR-STANDARD-ANTIVIRUS-TEST-FILE"
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        std::fs::write(
-            db.join("kairan-test.ndb"),
-            format!("Kairan.Test.EICAR:0:*:{hex}\n"),
-        )
-        .unwrap();
-        let socket = dir.join("clamd.sock");
-        let conf = dir.join("clamd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "DatabaseDirectory {}\nLocalSocket {}\nForeground yes\nStreamMaxLength {max}\nSelfCheck 0\nLogFile {}\n",
-                db.display(),
-                socket.display(),
-                dir.join("clamd.log").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(clamd_path())
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("clamd starts (scripts/test-all installs clamav-daemon)");
-        let c = Clamd { child, dir, socket };
-        let s = c.scanner(Duration::from_secs(2));
-        for _ in 0..100 {
-            if s.ping().await.is_ok() {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let log = std::fs::read_to_string(c.dir.join("clamd.log")).unwrap_or_default();
-        panic!("clamd did not answer within 5 s:\n{log}");
-    }
-
-    fn scanner(&self, timeout: Duration) -> Scanner {
-        Scanner::new(Endpoint::Unix(self.socket.clone()), timeout)
-    }
-}
-
-fn clamd_path() -> &'static Path {
-    Path::new("/usr/sbin/clamd")
-}
 
 #[tokio::test]
 async fn the_eicar_string_is_found_anywhere_and_ordinary_files_are_clean() {

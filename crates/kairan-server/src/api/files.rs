@@ -1,0 +1,170 @@
+//! Files over JSON and plain bytes (C4, G9): upload into a talk, list a talk's files, and
+//! download one, always as an attachment.
+
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::services::chat::Member;
+use crate::services::files;
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct FileView {
+    pub id: String,
+    pub talk_id: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub size: i64,
+    /// Decided from the content, not from the name or the uploader's Content-Type.
+    pub content_type: String,
+    pub sha256: String,
+    /// `clean`: scanned by clamd and stored.
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl From<kairan_store::files::File> for FileView {
+    fn from(f: kairan_store::files::File) -> Self {
+        FileView {
+            id: f.id,
+            talk_id: f.talk_id,
+            uploader_id: f.uploader_id,
+            name: f.name,
+            size: f.size,
+            content_type: f.content_type,
+            sha256: f.sha256,
+            status: f.status,
+            created_at: f.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UploadQuery {
+    /// The file's name as the user sees it.
+    pub name: String,
+}
+
+/// Uploads a file into a talk: the request body is the file's bytes. It is scanned for
+/// malware before it is stored; 422 `file_infected` when malware is found (the file is
+/// quarantined), 503 `scanner_unavailable` when the scanner does not answer.
+#[utoipa::path(post, path = "/api/v1/talks/{talk}/files", params(("talk" = String, Path), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = FileView), (status = 404, body = crate::error::ErrorBody),
+        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 503, body = crate::error::ErrorBody)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+    Query(q): Query<UploadQuery>,
+    req: Request,
+) -> Result<(StatusCode, Json<FileView>), AppError> {
+    crate::limits::throttle(&state, &me.user.id)?;
+    let limit = usize::try_from(state.config.files.max_mib * 1024 * 1024).unwrap_or(usize::MAX);
+    // Read at most one byte over the limit: a larger body is refused without holding it.
+    let bytes = axum::body::to_bytes(req.into_body(), limit.saturating_add(1))
+        .await
+        .map_err(|_| AppError::FileRefused("file_too_large"))?;
+    let actor = me.actor();
+    let m = Member {
+        actor: &actor,
+        user_id: &me.user.id,
+        org_id: &me.user.org_id,
+    };
+    let file = files::upload(&state, &m, &talk, &q.name, bytes.to_vec()).await?;
+    Ok((StatusCode::CREATED, Json(FileView::from(file))))
+}
+
+/// The clean files of a talk, newest first.
+#[utoipa::path(get, path = "/api/v1/talks/{talk}/files", params(("talk" = String, Path)),
+    responses((status = 200, body = Vec<FileView>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(talk): Path<String>,
+) -> Result<Json<Vec<FileView>>, AppError> {
+    let actor = me.actor();
+    let m = Member {
+        actor: &actor,
+        user_id: &me.user.id,
+        org_id: &me.user.org_id,
+    };
+    let list = files::of_talk(&state, &m, &talk).await?;
+    Ok(Json(list.into_iter().map(FileView::from).collect()))
+}
+
+/// `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 5987).
+fn disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(b) {
+            encoded.push(char::from(*b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Downloads a file: always as an attachment, never shown inline by the browser.
+#[utoipa::path(get, path = "/api/v1/files/{file}", params(("file" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn download(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(file): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = me.actor();
+    let m = Member {
+        actor: &actor,
+        user_id: &me.user.id,
+        org_id: &me.user.org_id,
+    };
+    let (file, bytes) = files::download(&state, &m, &file).await?;
+    let mut r = Body::from(bytes).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition(&file.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_name_is_sent_safely_in_both_forms() {
+        assert_eq!(
+            super::disposition("当番表 \"v2\".xlsx"),
+            "attachment; filename=\"___ _v2_.xlsx\"; filename*=UTF-8''%E5%BD%93%E7%95%AA%E8%A1%A8%20%22v2%22.xlsx"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! Files in talks (C4, G9; issue 9's first part): scanned by a real clamd before they are
+//! stored, typed from their bytes, downloaded only by members and only as attachments;
+//! infected files quarantined and reported; uploads fail closed without a scanner.
+
+use crate::helpers::{Clamd, Client, EICAR, TestApp, assert_error};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Setup {
+    app: TestApp,
+    talk: String,
+    hanako: Client,
+    taro: Client,
+    jiro: Client,
+    officer: Client,
+}
+
+async fn setup(clamd: &str, max_mib: u64) -> Setup {
+    let clamd = clamd.to_owned();
+    let app = TestApp::spawn_with(move |c| {
+        c.files.clamd = clamd;
+        c.files.max_mib = max_mib;
+    })
+    .await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "hanako.sato", &["staff"]).await;
+    let taro = app.create_user(&org, "taro.suzuki", &["staff"]).await;
+    app.create_user(&org, "jiro.tanaka", &["staff"]).await;
+    app.create_user(&org, "anzen.kakari", &["security_officer"])
+        .await;
+    let hanako = app.signed_in("hanako.sato").await;
+    let (_, talk) = hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "group", "name": "資料共有", "members": [taro] }),
+        )
+        .await;
+    Setup {
+        talk: talk["id"].as_str().unwrap().to_owned(),
+        taro: app.signed_in("taro.suzuki").await,
+        jiro: app.signed_in("jiro.tanaka").await,
+        officer: app.signed_in("anzen.kakari").await,
+        hanako,
+        app,
+    }
+}
+
+async fn upload(c: &Client, talk: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let r = c
+        .http
+        .post(format!("{}/api/v1/talks/{talk}/files", c.base))
+        .query(&[("name", name)])
+        .header("x-csrf-token", &c.csrf)
+        .header("content-type", "image/png") // what a client claims counts for nothing
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_clean_file_is_stored_and_only_members_download_it_as_an_attachment() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let text = "令和8年度 窓口当番表\n月曜,佐藤\n火曜,鈴木\n".repeat(100);
+    let (st, f) = upload(
+        &s.hanako,
+        &s.talk,
+        "窓口当番表.csv",
+        text.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    assert_eq!(f["content_type"], "text/csv");
+    assert_eq!(f["status"], "clean");
+    assert_eq!(f["size"], text.len());
+    let id = f["id"].as_str().unwrap();
+
+    let r = s
+        .taro
+        .http
+        .get(format!("{}/api/v1/files/{id}", s.taro.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/octet-stream");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    let disposition = h["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''%E7%AA%93"),
+        "{disposition}"
+    );
+    assert_eq!(r.bytes().await.unwrap(), text.as_bytes());
+
+    // Someone outside the talk learns nothing.
+    assert_error(
+        &s.jiro.get(&format!("/api/v1/files/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list[0]["name"], "窓口当番表.csv");
+    // Both the upload and the download are on record.
+    let (_, me) = s.officer.get("/api/v1/me").await;
+    let org = me["org_id"].as_str().unwrap();
+    for action in ["file.uploaded", "file.downloaded"] {
+        let (_, log) = s
+            .officer
+            .get(&format!("/api/v1/orgs/{org}/audit?action={action}"))
+            .await;
+        assert_eq!(log[0]["target_id"], id, "{action}");
+    }
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_infected_file_is_quarantined_reported_and_never_served() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let body = format!("添付の手順書です。\n{EICAR}\n");
+    let (st, e) = upload(&s.hanako, &s.talk, "手順書.txt", body.into_bytes()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "file_infected");
+    assert!(e["error"]["message_ja"].as_str().unwrap().contains("隔離"));
+    // Nothing to list or fetch; the officer is told; the audit log names the signature.
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list, json!([]));
+    let (_, notes) = s.officer.get("/api/v1/me/notifications").await;
+    assert!(notes.to_string().contains("malware"), "{notes}");
+    let (_, me) = s.officer.get("/api/v1/me").await;
+    let org = me["org_id"].as_str().unwrap();
+    let (_, log) = s
+        .officer
+        .get(&format!("/api/v1/orgs/{org}/audit?action=file.infected"))
+        .await;
+    assert!(
+        log[0]["details"]["signature"]
+            .as_str()
+            .unwrap()
+            .contains("Kairan.Test.EICAR")
+    );
+    let file_id = log[0]["target_id"].as_str().unwrap();
+    assert_error(
+        &s.hanako.get(&format!("/api/v1/files/{file_id}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let data = s.app.state().config.data_dir.clone();
+    assert!(data.join("quarantine").exists());
+    assert!(
+        !data.join("blobs").exists(),
+        "nothing infected among servable blobs"
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_names_types_and_sizes_get_clear_errors() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 1).await;
+    let t = &s.talk;
+    let refused = |r: &(StatusCode, Value), status: StatusCode, code: &str| {
+        assert_eq!(r.0, status, "{}", r.1);
+        assert_eq!(r.1["error"]["code"], code, "{}", r.1);
+    };
+    refused(
+        &upload(&s.hanako, t, "空.txt", Vec::new()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "file_empty",
+    );
+    // An executable renamed as a photo; a PNG named as a PDF; HTML.
+    refused(
+        &upload(&s.hanako, t, "photo.png", b"MZ\x90\x00\x03\x00".to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "file_type_not_allowed",
+    );
+    refused(
+        &upload(&s.hanako, t, "資料.pdf", b"\x89PNG\r\n\x1a\n0000".to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "file_type_not_allowed",
+    );
+    refused(
+        &upload(
+            &s.hanako,
+            t,
+            "page.html",
+            b"<script>alert(1)</script>".to_vec(),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "file_type_not_allowed",
+    );
+    for name in ["../../etc/passwd.txt", "請求書\u{202E}txt.exe", "a\nb.txt"] {
+        refused(
+            &upload(&s.hanako, t, name, b"hello".to_vec()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        );
+    }
+    refused(
+        &upload(&s.hanako, t, "大きい.txt", vec![b'a'; 1024 * 1024 + 1]).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "file_too_large",
+    );
+    // Not a member of the talk.
+    refused(
+        &upload(&s.jiro, t, "メモ.txt", b"hello".to_vec()).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{t}/files")).await;
+    assert_eq!(list, json!([]));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_scanner_uploads_fail_closed_and_nothing_is_stored() {
+    let gone = std::env::temp_dir().join(format!("kairan-no-clamd-{}.sock", uuid::Uuid::now_v7()));
+    let s = setup(&format!("unix:{}", gone.display()), 20).await;
+    let (st, e) = upload(&s.hanako, &s.talk, "メモ.txt", b"hello".to_vec()).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{e}");
+    assert_eq!(e["error"]["code"], "scanner_unavailable");
+    assert!(!e["error"]["message_ja"].as_str().unwrap().is_empty());
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list, json!([]));
+    assert!(!s.app.state().config.data_dir.join("blobs").exists());
+    s.app.stop().await;
+}
