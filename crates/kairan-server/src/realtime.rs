@@ -376,6 +376,12 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
         tokio::time::interval_at(tokio::time::Instant::now() + offset, SESSION_CHECK);
     let (answers, mut answered) =
         tokio::sync::mpsc::channel::<serde_json::Value>(ANSWERS_IN_FLIGHT);
+    let sender = Sender {
+        actor: actor.clone(),
+        user_id: me.user.id.clone(),
+        org_id: me.user.org_id.clone(),
+    };
+    let mut send_queue = None;
     loop {
         tokio::select! {
             Some(answer) = answered.recv() => {
@@ -400,7 +406,7 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
                         }
                     }
                     Ok(ClientFrame::Send(frame)) => {
-                        if let Err(answer) = accept_send(&state, &me, &actor, frame, answers.clone())
+                        if let Err(answer) = accept_send(&state, &sender, &mut send_queue, frame, &answers)
                             && !send(&mut socket, &answer).await
                         {
                             break;
@@ -466,40 +472,73 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
     }
 }
 
-/// Starts a send from the live connection: checked against the rate limit at once, then
-/// posted on its own task so that the connection keeps delivering while the message commits.
-/// An immediate refusal is returned as the frame to send.
+fn refusal(reference: &str, e: AppError) -> serde_json::Value {
+    let mut v = serde_json::to_value(e.body()).unwrap_or_default();
+    v["type"] = "error".into();
+    v["ref"] = reference.into();
+    v
+}
+
+/// Sends waiting for this connection's sender task; beyond this (far past the rate limit's
+/// burst) a send is refused rather than blocking deliveries.
+const SENDS_QUEUED: usize = 32;
+
+/// Who is sending on a connection, owned so the sender task can keep it.
+#[derive(Clone)]
+struct Sender {
+    actor: kairan_domain::policy::Actor,
+    user_id: String,
+    org_id: String,
+}
+
+/// Starts a send from the live connection: checked against the rate limit at once, then queued
+/// for the connection's one sender task, which posts its sends one after another so that they
+/// are stored in the order the client sent them, while the connection keeps delivering. An
+/// immediate refusal is returned as the frame to send.
 fn accept_send(
     state: &AppState,
-    me: &CurrentUser,
-    actor: &kairan_domain::policy::Actor,
+    who: &Sender,
+    queue: &mut Option<tokio::sync::mpsc::Sender<SendFrame>>,
     frame: SendFrame,
-    answers: tokio::sync::mpsc::Sender<serde_json::Value>,
+    answers: &tokio::sync::mpsc::Sender<serde_json::Value>,
 ) -> Result<(), serde_json::Value> {
-    let refused = |reference: &str, e: AppError| {
-        let mut v = serde_json::to_value(e.body()).unwrap_or_default();
-        v["type"] = "error".into();
-        v["ref"] = reference.into();
-        v
-    };
     if frame.reference.chars().count() > 64 {
-        return Err(refused(
+        return Err(refusal(
             "",
             AppError::BadRequest("ref is longer than 64 characters".into()),
         ));
     }
-    if let Err(e) = crate::limits::throttle(state, &me.user.id) {
-        return Err(refused(&frame.reference, e));
+    if let Err(e) = crate::limits::throttle(state, &who.user_id) {
+        return Err(refusal(&frame.reference, e));
     }
-    let state = state.clone();
-    let actor = actor.clone();
-    let user_id = me.user.id.clone();
-    let org_id = me.user.org_id.clone();
-    tokio::spawn(async move {
+    // The task starts with the first send: an idle connection costs no task.
+    let q = queue.get_or_insert_with(|| {
+        let (tx, rx) = tokio::sync::mpsc::channel(SENDS_QUEUED);
+        tokio::spawn(sender_task(state.clone(), who.clone(), rx, answers.clone()));
+        tx
+    });
+    q.try_send(frame).map_err(|e| {
+        let reference = match &e {
+            tokio::sync::mpsc::error::TrySendError::Full(f)
+            | tokio::sync::mpsc::error::TrySendError::Closed(f) => f.reference.clone(),
+        };
+        refusal(&reference, AppError::RateLimited { retry_after_s: 1 })
+    })
+}
+
+/// Posts one connection's sends in order until the connection closes. Answers go back through
+/// the connection; if it has closed meanwhile, the messages are committed all the same.
+async fn sender_task(
+    state: AppState,
+    who: Sender,
+    mut frames: tokio::sync::mpsc::Receiver<SendFrame>,
+    answers: tokio::sync::mpsc::Sender<serde_json::Value>,
+) {
+    while let Some(frame) = frames.recv().await {
         let member = Member {
-            actor: &actor,
-            user_id: &user_id,
-            org_id: &org_id,
+            actor: &who.actor,
+            user_id: &who.user_id,
+            org_id: &who.org_id,
         };
         let post = chat::Post {
             body: &frame.body,
@@ -516,13 +555,11 @@ fn accept_send(
             }
             Err(e) => {
                 e.log();
-                refused(&frame.reference, e)
+                refusal(&frame.reference, e)
             }
         };
-        // The connection may have closed meanwhile; the message is committed all the same.
         let _ = answers.send(answer).await;
-    });
-    Ok(())
+    }
 }
 
 /// The session behind a live connection is still good: not ended, not past its idle or

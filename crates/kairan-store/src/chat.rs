@@ -261,11 +261,13 @@ fn in_list(from: usize, n: usize) -> String {
         .join(",")
 }
 
-/// ` FOR UPDATE` on PostgreSQL, where rows read for a write must stay locked until commit;
-/// nothing on SQLite, where the transaction already holds the database's write lock.
+/// A row lock on PostgreSQL, where rows read for a write must stay locked until commit;
+/// nothing on SQLite, where the transaction already holds the database's write lock. `NO KEY`:
+/// the key never changes, so rows that merely refer to the talk (files, readings, members)
+/// can still be inserted meanwhile.
 fn for_update(tx: &WriteTx) -> &'static str {
     match tx.engine() {
-        crate::Engine::Postgres => " FOR UPDATE",
+        crate::Engine::Postgres => " FOR NO KEY UPDATE",
         crate::Engine::Sqlite => "",
     }
 }

@@ -84,3 +84,17 @@ pub async fn of_talk(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<File
     .fetch_all(conn)
     .await?)
 }
+
+/// Marks every file with these bytes infected: the same content uploaded earlier, when the
+/// scanner did not yet know it, must stop being served too. Returns how many earlier rows
+/// changed.
+pub async fn quarantine_content(tx: &mut WriteTx, sha256: &str, signature: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE files SET status = 'infected', signature = $2 WHERE sha256 = $1 AND status <> 'infected'",
+    )
+    .bind(sha256)
+    .bind(signature)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}

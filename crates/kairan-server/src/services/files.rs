@@ -101,15 +101,27 @@ fn store_blob(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
         return Ok(());
     }
     let parent = target.parent().unwrap_or(dir);
-    std::fs::create_dir_all(parent)?;
+    if !parent.exists() {
+        std::fs::create_dir_all(parent)?;
+        // A new directory's own entry must reach the disk too.
+        std::fs::File::open(dir)?.sync_all()?;
+        if let Some(up) = dir.parent() {
+            std::fs::File::open(up)?.sync_all()?;
+        }
+    }
     let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::now_v7()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, &target)?;
-    std::fs::File::open(parent)?.sync_all()?;
-    Ok(())
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &target)?;
+        std::fs::File::open(parent)?.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 async fn write_blob(
@@ -207,6 +219,11 @@ pub async fn upload(
     detail(&mut e, "size", size);
     if let Some(sig) = signature {
         detail(&mut e, "signature", sig);
+        // The same bytes may have been stored as clean before the scanner knew them.
+        let earlier = files::quarantine_content(&mut tx, &sha, sig).await?;
+        if earlier > 0 {
+            detail(&mut e, "earlier_copies_quarantined", earlier);
+        }
     }
     audit::append(&mut tx, e).await?;
     let officers = if signature.is_some() {
@@ -228,6 +245,15 @@ pub async fn upload(
         Vec::new()
     };
     tx.commit().await?;
+    if signature.is_some() {
+        // No servable copy may remain: rows now say "infected" and the blob goes too.
+        let stale = blob_path(&blob_dir(state), &sha);
+        if let Err(e) = tokio::fs::remove_file(&stale).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::error!(error = %e, "could not remove a blob found infected");
+        }
+    }
     crate::services::protection::publish_notifications(state, officers);
     match file.status.as_str() {
         "clean" => Ok(file),

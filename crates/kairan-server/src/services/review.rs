@@ -16,6 +16,7 @@ use kairan_domain::{DomainError, OrgId};
 use kairan_store::chat::{self, Message, Talk, Version};
 use kairan_store::review::{self, NewReview, OrgTalk, Review};
 use kairan_store::{audit, users};
+use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
 
 /// A stated reason: enough words to mean something, short enough to be a reason.
@@ -136,6 +137,13 @@ pub async fn review(
     let mut e = audit_entry(actor, AuditAction::ContentReviewed);
     e.target_id = Some(talk_id.to_owned());
     detail(&mut e, "review", review_id.as_str());
+    // The reason itself stays out of the log, but its hash is in the chain: a reason edited
+    // in the database afterwards no longer matches.
+    detail(
+        &mut e,
+        "reason_sha256",
+        hex::encode(sha2::Sha256::digest(reason.0.as_bytes())),
+    );
     if let Some(b) = before {
         detail(&mut e, "before", b);
     }

@@ -1254,3 +1254,51 @@ async fn concurrent_senders_in_several_talks_get_gapless_numbers_and_one_audit_r
     ));
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn sends_on_one_connection_are_stored_in_the_order_they_were_sent() {
+    let t = town_with(unlimited).await;
+    let hanako = t.app.signed_in("hanako.sato").await;
+    let talk = group(&hanako, "順序", &[&t.ids[1]]).await;
+    let mut ws = connect(&t.app, &hanako).await;
+    next_json(&mut ws).await;
+    // Alternate heavier sends (a personal-data finding to confirm, a reply) with plain ones,
+    // all at once: each must still get the next number in the order sent.
+    ws_send(
+        &mut ws,
+        json!({ "type": "send", "ref": "0", "talk_id": talk, "body": "最初の連絡です" }),
+    )
+    .await;
+    let first = next_of(&mut ws, "ack").await;
+    let first_id = first["message"]["id"].as_str().unwrap().to_owned();
+    for i in 1..30 {
+        let frame = match i % 3 {
+            0 => {
+                json!({ "type": "send", "ref": i.to_string(), "talk_id": talk, "body": format!("{i}: 返信です"), "reply_to": first_id })
+            }
+            1 => {
+                json!({ "type": "send", "ref": i.to_string(), "talk_id": talk, "body": format!("{i}: 電話は03-1234-5678です"), "confirm_dlp": true })
+            }
+            _ => {
+                json!({ "type": "send", "ref": i.to_string(), "talk_id": talk, "body": format!("{i}: 了解") })
+            }
+        };
+        ws_send(&mut ws, frame).await;
+    }
+    let mut got = Vec::new();
+    while got.len() < 29 {
+        let v = next_json(&mut ws).await;
+        match v["type"].as_str() {
+            Some("ack") => got.push((
+                v["ref"].as_str().unwrap().parse::<i64>().unwrap(),
+                v["message"]["seq"].as_i64().unwrap(),
+            )),
+            Some("error") => panic!("{v}"),
+            _ => {}
+        }
+    }
+    for (reference, seq) in got {
+        assert_eq!(seq, reference + 1, "send {reference} stored as #{seq}");
+    }
+    t.app.stop().await;
+}

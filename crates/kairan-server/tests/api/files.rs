@@ -231,3 +231,29 @@ async fn without_a_scanner_uploads_fail_closed_and_nothing_is_stored() {
     assert!(!s.app.state().config.data_dir.join("blobs").exists());
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn bytes_found_infected_later_are_no_longer_served_from_an_earlier_clean_copy() {
+    // Day 0: the scanner has no signature yet, so the file is stored as clean.
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let unknown = b"PRETEND-NEW-MALWARE-NOT-YET-IN-SIGNATURES\n".to_vec();
+    let (st, first) = upload(&s.hanako, &s.talk, "tool.txt", unknown.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    let first = first["id"].as_str().unwrap().to_owned();
+    // Day 1: the signature arrives; someone uploads the same bytes again.
+    clamd
+        .add_signature("Kairan.Test.Later", "PRETEND-NEW-MALWARE")
+        .await;
+    let (st, e) = upload(&s.taro, &s.talk, "tool-copy.txt", unknown).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // The day-0 copy is no longer served to anyone.
+    assert_error(
+        &s.taro.get(&format!("/api/v1/files/{first}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list, json!([]));
+    s.app.stop().await;
+}

@@ -335,7 +335,7 @@ impl Clamd {
         std::fs::write(
             &conf,
             format!(
-                "DatabaseDirectory {}\nLocalSocket {}\nForeground yes\nStreamMaxLength {max}\nSelfCheck 0\nLogFile {}\n",
+                "DatabaseDirectory {}\nLocalSocket {}\nForeground yes\nStreamMaxLength {max}\nSelfCheck 0\nLogFile {}\nAlertExceedsMax yes\nAlertEncrypted yes\n",
                 db.display(),
                 socket.display(),
                 dir.join("clamd.log").display()
@@ -366,6 +366,34 @@ impl Clamd {
             kairan_server::scanner::Endpoint::Unix(self.socket.clone()),
             timeout,
         )
+    }
+
+    /// Adds a body signature for `text` and has clamd reload its databases, as a signature
+    /// update would.
+    pub async fn add_signature(&self, name: &str, text: &str) {
+        let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(
+            self.dir.join("db").join(format!("{name}.ndb")),
+            format!("{name}:0:*:{hex}\n"),
+        )
+        .unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::UnixStream::connect(&self.socket).await.unwrap();
+        s.write_all(b"zRELOAD\0").await.unwrap();
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply).await;
+        // The reload happens in the background: wait until the new signature answers.
+        let scanner = self.scanner(Duration::from_secs(2));
+        for _ in 0..100 {
+            if matches!(
+                scanner.scan(text.as_bytes()).await,
+                Ok(kairan_server::scanner::Verdict::Infected(_))
+            ) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clamd did not load the new signature");
     }
 
     /// The `files.clamd` setting that reaches this instance.
