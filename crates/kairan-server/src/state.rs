@@ -22,6 +22,8 @@ pub struct Inner {
     pub protection_cache: crate::services::protection::Cache,
     pub writer: crate::services::group_commit::Writer,
     pub send_limiter: crate::limits::SendLimiter,
+    /// Uploads held in memory at once on this node.
+    pub upload_slots: tokio::sync::Semaphore,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,6 +60,7 @@ impl AppState {
             protection_cache: Default::default(),
             writer,
             send_limiter,
+            upload_slots: tokio::sync::Semaphore::new(4),
             config,
         }))
     }

@@ -67,18 +67,26 @@ pub async fn upload(
     req: Request,
 ) -> Result<(StatusCode, Json<FileView>), AppError> {
     crate::limits::throttle(&state, &me.user.id)?;
-    let limit = usize::try_from(state.config.files.max_mib * 1024 * 1024).unwrap_or(usize::MAX);
-    // Read at most one byte over the limit: a larger body is refused without holding it.
-    let bytes = axum::body::to_bytes(req.into_body(), limit.saturating_add(1))
-        .await
-        .map_err(|_| AppError::FileRefused("file_too_large"))?;
     let actor = me.actor();
     let m = Member {
         actor: &actor,
         user_id: &me.user.id,
         org_id: &me.user.org_id,
     };
-    let file = files::upload(&state, &m, &talk, &q.name, bytes.to_vec()).await?;
+    // Who may upload here is known before a byte of the body is read.
+    files::may_post(&state, &m, &talk, kairan_domain::policy::TalkAction::Post).await?;
+    // A few uploads at a time per node: memory stays bounded by slots × the size limit.
+    let _slot = state
+        .upload_slots
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal("upload slots closed".into()))?;
+    let limit = usize::try_from(state.config.files.max_mib * 1024 * 1024).unwrap_or(usize::MAX);
+    // Read at most one byte over the limit: a larger body is refused without holding it.
+    let bytes = axum::body::to_bytes(req.into_body(), limit.saturating_add(1))
+        .await
+        .map_err(|_| AppError::FileRefused("file_too_large"))?;
+    let file = files::upload(&state, &m, &talk, &q.name, bytes).await?;
     Ok((StatusCode::CREATED, Json(FileView::from(file))))
 }
 

@@ -124,11 +124,7 @@ fn store_blob(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
-async fn write_blob(
-    dir: PathBuf,
-    sha: String,
-    bytes: std::sync::Arc<Vec<u8>>,
-) -> Result<(), AppError> {
+async fn write_blob(dir: PathBuf, sha: String, bytes: axum::body::Bytes) -> Result<(), AppError> {
     tokio::task::spawn_blocking(move || store_blob(&dir, &sha, &bytes))
         .await
         .map_err(|e| AppError::Internal(format!("blob task: {e}")))?
@@ -143,7 +139,8 @@ fn scanner(state: &AppState) -> Result<Scanner, AppError> {
     ))
 }
 
-async fn may_post(
+/// The talk, if the member may do `action` in it ("not found" otherwise).
+pub async fn may_post(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,
@@ -164,7 +161,7 @@ pub async fn upload(
     m: &Member<'_>,
     talk_id: &str,
     name: &str,
-    bytes: Vec<u8>,
+    bytes: axum::body::Bytes,
 ) -> Result<File, AppError> {
     let talk = may_post(state, m, talk_id, TalkAction::Post).await?;
     let name = parse_file_name(name)?;
@@ -186,7 +183,6 @@ pub async fn upload(
     };
     let sha = hex::encode(Sha256::digest(&bytes));
     let size = bytes.len() as i64;
-    let bytes = std::sync::Arc::new(bytes);
     let (status, signature, dir) = match &verdict {
         Verdict::Clean => ("clean", None, blob_dir(state)),
         Verdict::Infected(sig) => ("infected", Some(sig.as_str()), quarantine_dir(state)),

@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::realtime::{Bus, Event, EventKind};
 use crate::services::chat::{class_refused, rank};
 use crate::services::{detail, dlp, protection};
+use futures::FutureExt;
 use kairan_domain::classification::{self, Scheme};
 use kairan_store::audit::{self, NewEntry};
 use kairan_store::chat::{self, Message, NewMessage, Talk};
@@ -93,7 +94,19 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<(Pending, R
         let taken = std::mem::take(&mut batch);
         let n = taken.len();
         let started = std::time::Instant::now();
-        match write(&store, taken).await {
+        // A bug that panics inside one batch must not stop every later send on this node:
+        // the batch's senders get an error (their answer channels drop) and the loop goes on.
+        let outcome = std::panic::AssertUnwindSafe(write(&store, taken))
+            .catch_unwind()
+            .await;
+        let Ok(outcome) = outcome else {
+            tracing::error!(
+                messages = n,
+                "message batch panicked; its senders get an error"
+            );
+            continue;
+        };
+        match outcome {
             Ok(done) => {
                 tracing::debug!(
                     messages = n,
