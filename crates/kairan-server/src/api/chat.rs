@@ -15,7 +15,7 @@ use kairan_domain::policy::Actor;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-fn member<'a>(me: &'a CurrentUser, actor: &'a Actor) -> Member<'a> {
+pub(crate) fn member<'a>(me: &'a CurrentUser, actor: &'a Actor) -> Member<'a> {
     Member {
         actor,
         user_id: &me.user.id,

@@ -3,7 +3,6 @@
 
 use crate::auth::CurrentUser;
 use crate::error::AppError;
-use crate::services::chat::Member;
 use crate::services::files;
 use crate::state::AppState;
 use axum::Json;
@@ -68,11 +67,7 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<FileView>), AppError> {
     crate::limits::throttle(&state, &me.user.id)?;
     let actor = me.actor();
-    let m = Member {
-        actor: &actor,
-        user_id: &me.user.id,
-        org_id: &me.user.org_id,
-    };
+    let m = super::chat::member(&me, &actor);
     // Who may upload here is known before a byte of the body is read.
     files::may_post(&state, &m, &talk, kairan_domain::policy::TalkAction::Post).await?;
     // A few uploads at a time per node: memory stays bounded by slots × the size limit.
@@ -99,11 +94,7 @@ pub async fn list(
     Path(talk): Path<String>,
 ) -> Result<Json<Vec<FileView>>, AppError> {
     let actor = me.actor();
-    let m = Member {
-        actor: &actor,
-        user_id: &me.user.id,
-        org_id: &me.user.org_id,
-    };
+    let m = super::chat::member(&me, &actor);
     let list = files::of_talk(&state, &m, &talk).await?;
     Ok(Json(list.into_iter().map(FileView::from).collect()))
 }
@@ -140,11 +131,7 @@ pub async fn download(
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
     let actor = me.actor();
-    let m = Member {
-        actor: &actor,
-        user_id: &me.user.id,
-        org_id: &me.user.org_id,
-    };
+    let m = super::chat::member(&me, &actor);
     let (file, bytes) = files::download(&state, &m, &file).await?;
     let mut r = Body::from(bytes).into_response();
     let h = r.headers_mut();

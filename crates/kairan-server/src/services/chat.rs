@@ -24,7 +24,8 @@ pub struct Member<'a> {
     pub org_id: &'a str,
 }
 
-async fn load(
+/// The talk if the member may do `action` in it; "not found" otherwise.
+pub(crate) async fn load(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,

@@ -14,11 +14,10 @@ use crate::scanner::{Endpoint, ScanError, Scanner, Verdict};
 use crate::services::chat::Member;
 use crate::services::{audit_entry, detail};
 use crate::state::AppState;
-use kairan_domain::OrgId;
 use kairan_domain::Role;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::input::parse_file_name;
-use kairan_domain::policy::{TalkAction, TalkRef, check_talk};
+use kairan_domain::policy::TalkAction;
 use kairan_store::files::{self, File, NewFile};
 use kairan_store::{audit, chat, protection, users};
 use sha2::{Digest, Sha256};
@@ -139,20 +138,15 @@ fn scanner(state: &AppState) -> Result<Scanner, AppError> {
     ))
 }
 
-/// The talk, if the member may do `action` in it ("not found" otherwise).
+/// The talk, if the member may do `action` in it ("not found" otherwise): the same check as
+/// every chat action.
 pub async fn may_post(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,
     action: TalkAction,
 ) -> Result<chat::Talk, AppError> {
-    let mut conn = state.store.read().await?;
-    let (talk, member) = chat::talk_for_user(&mut conn, talk_id, m.user_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let org = OrgId(talk.org_id.clone());
-    check_talk(m.actor, action, &TalkRef { org: &org, member }).map_err(|_| AppError::NotFound)?;
-    Ok(talk)
+    crate::services::chat::load(state, m, talk_id, action).await
 }
 
 /// Uploads a file into a talk. Returns the stored file (clean), or the reason it was refused.
