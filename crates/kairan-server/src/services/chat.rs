@@ -559,10 +559,9 @@ pub async fn set_class(
         return Ok(());
     }
     let mut tx = state.store.write().await?;
-    // Read again under the lock: a message may have raised the talk's class meanwhile.
-    let now = chat::talk(tx.conn(), talk_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // Read again under the lock (the talk row itself on PostgreSQL, which a message batch
+    // also takes): a message may have raised the talk's class meanwhile.
+    let now = lock_talk(&mut tx, talk_id).await?;
     classification::talk_class(
         rank(class.ceiling),
         rank(class.default_class),
@@ -715,6 +714,7 @@ pub async fn invite(
     }
     colleagues(state, m.org_id, users_to_add).await?;
     let mut tx = state.store.write().await?;
+    lock_talk(&mut tx, talk_id).await?;
     for u in users_to_add {
         if chat::add_member(&mut tx, talk_id, u).await? {
             let mut e = audit_entry(m.actor, AuditAction::TalkMemberAdded);
@@ -732,6 +732,8 @@ pub async fn invite(
 pub async fn leave(state: &AppState, m: &Member<'_>, talk_id: &str) -> Result<(), AppError> {
     load(state, m, talk_id, TalkAction::Manage).await?;
     let mut tx = state.store.write().await?;
+    // After this, no batch still holding the talk can post in the member's name.
+    lock_talk(&mut tx, talk_id).await?;
     chat::remove_member(&mut tx, talk_id, m.user_id).await?;
     let mut e = audit_entry(m.actor, AuditAction::TalkMemberLeft);
     e.target_id = Some(m.user_id.to_owned());
@@ -802,6 +804,17 @@ fn only_own(msg: &Message, m: &Member<'_>) -> Result<(), AppError> {
         return Err(AppError::Conflict("message_deleted"));
     }
     Ok(())
+}
+
+/// Takes the talk row for this transaction (on PostgreSQL a row lock, the same one a message
+/// batch takes; on SQLite the write lock is already held), so membership and class changes and
+/// message batches on any node happen one after the other, never interleaved.
+async fn lock_talk(tx: &mut kairan_store::WriteTx, talk_id: &str) -> Result<Talk, AppError> {
+    chat::talks_for_write(tx, &[talk_id])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)
 }
 
 /// The talk's current members, read inside the write transaction: exactly who the event of
