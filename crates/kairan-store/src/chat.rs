@@ -247,12 +247,6 @@ pub struct NewMessage<'a> {
     pub forwarded_from: Option<&'a str>,
 }
 
-/// Appends a message and returns it with its sequence number. The talk's `max_class` rises
-/// with it.
-pub async fn insert_message(tx: &mut WriteTx, new: NewMessage<'_>) -> Result<Message> {
-    Ok(insert_messages(tx, &[new]).await?.remove(0))
-}
-
 /// `$from,$from+1,…` for an IN list of `n` values.
 fn in_list(from: usize, n: usize) -> String {
     (from..from + n)
@@ -273,38 +267,32 @@ fn for_update(tx: &WriteTx) -> &'static str {
 }
 
 /// Appends messages (of one talk or many) and returns them in the order given, each with its
-/// sequence number. However many messages and talks, this is a fixed handful of statements:
-/// the counters are read (and locked) once, moved once, the rows go in multi-row INSERTs and
-/// the senders' read marks in one UPDATE. That is what makes group commit pay.
-pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Result<Vec<Message>> {
+/// sequence number. `talks` are their talks as [`talks_for_write`] read (and on PostgreSQL
+/// locked) them in this same transaction: their counters are taken from there, not read again.
+/// However many messages and talks, this is a fixed handful of statements: each talk's counter
+/// moves once, the rows go in multi-row INSERTs and the senders' read marks in one UPDATE.
+/// That is what makes group commit pay.
+pub async fn insert_messages(
+    tx: &mut WriteTx,
+    talks: &[&Talk],
+    news: &[NewMessage<'_>],
+) -> Result<Vec<Message>> {
     let now = crate::now_us();
-    // Talks in id order: the same lock order on every node, so two batches cannot deadlock.
-    let mut talk_ids: Vec<&str> = news.iter().map(|n| n.talk_id).collect();
-    talk_ids.sort_unstable();
-    talk_ids.dedup();
-    let mut counters: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for ids in crate::fixed_slices(&talk_ids) {
-        let sql = format!(
-            "SELECT id, last_seq, max_class FROM talks WHERE id IN ({}) ORDER BY id{}",
-            in_list(1, ids.len()),
-            for_update(tx)
-        );
-        let mut q = sqlx::query_as::<_, (String, i64, i64)>(&sql);
-        for id in ids {
-            q = q.bind(*id);
-        }
-        // talk → (last seq so far, highest class)
-        for (id, seq, class) in q.fetch_all(tx.conn()).await? {
-            counters.insert(id, (seq, class));
-        }
-    }
-    if counters.len() != talk_ids.len() {
-        return Err(StoreError::NotFound);
-    }
+    // talk → (last seq so far, highest class), in id order; only talks that get a message.
+    let mut counters: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
     let mut read_marks: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
     let mut messages = Vec::with_capacity(news.len());
     for n in news {
-        let counter = counters.get_mut(n.talk_id).ok_or(StoreError::NotFound)?;
+        let counter = match counters.entry(n.talk_id) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let t = talks
+                    .iter()
+                    .find(|t| t.id == n.talk_id)
+                    .ok_or(StoreError::NotFound)?;
+                e.insert((t.last_seq, t.max_class))
+            }
+        };
         counter.0 += 1;
         counter.1 = counter.1.max(n.class);
         read_marks.insert((n.talk_id, n.sender_id), counter.0);
@@ -324,7 +312,7 @@ pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Resul
         });
     }
     // The talk row is the per-talk counter; one UPDATE moves many talks at once.
-    let counters: Vec<(String, (i64, i64))> = counters.into_iter().collect();
+    let counters: Vec<(&str, (i64, i64))> = counters.into_iter().collect();
     for chunk in crate::fixed_slices(&counters) {
         let sql = format!(
             "WITH v(id, last_seq, max_class) AS (VALUES {})
@@ -335,7 +323,7 @@ pub async fn insert_messages(tx: &mut WriteTx, news: &[NewMessage<'_>]) -> Resul
         );
         let mut q = sqlx::query(&sql);
         for (id, (seq, class)) in chunk {
-            q = q.bind(id).bind(*seq).bind(*class);
+            q = q.bind(*id).bind(*seq).bind(*class);
         }
         q.bind(now).execute(tx.conn()).await?;
     }

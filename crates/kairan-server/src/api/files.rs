@@ -69,7 +69,7 @@ pub async fn upload(
     let actor = me.actor();
     let m = super::chat::member(&me, &actor);
     // Who may upload here is known before a byte of the body is read.
-    files::may_post(&state, &m, &talk, kairan_domain::policy::TalkAction::Post).await?;
+    let target = files::upload_target(&state, &m, &talk).await?;
     // A few uploads at a time per node: memory stays bounded by slots × the size limit.
     let _slot = state
         .upload_slots
@@ -81,7 +81,7 @@ pub async fn upload(
     let bytes = axum::body::to_bytes(req.into_body(), limit.saturating_add(1))
         .await
         .map_err(|_| AppError::FileRefused("file_too_large"))?;
-    let file = files::upload(&state, &m, &talk, &q.name, bytes).await?;
+    let file = files::upload(&state, &m, &target, &q.name, bytes).await?;
     Ok((StatusCode::CREATED, Json(FileView::from(file))))
 }
 

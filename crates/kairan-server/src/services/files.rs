@@ -11,7 +11,7 @@
 
 use crate::error::AppError;
 use crate::scanner::{Endpoint, ScanError, Scanner, Verdict};
-use crate::services::chat::Member;
+use crate::services::chat::{Member, load as chat_access};
 use crate::services::{audit_entry, detail};
 use crate::state::AppState;
 use kairan_domain::Role;
@@ -138,26 +138,31 @@ fn scanner(state: &AppState) -> Result<Scanner, AppError> {
     ))
 }
 
-/// The talk, if the member may do `action` in it ("not found" otherwise): the same check as
-/// every chat action.
-pub async fn may_post(
+/// Where an upload goes: the talk, if the member may post in it ("not found" otherwise), the
+/// same check as every chat action. Asked before the body is read, and handed to [`upload`].
+pub async fn upload_target(
     state: &AppState,
     m: &Member<'_>,
     talk_id: &str,
-    action: TalkAction,
-) -> Result<chat::Talk, AppError> {
-    crate::services::chat::load(state, m, talk_id, action).await
+) -> Result<UploadTarget, AppError> {
+    Ok(UploadTarget(
+        chat_access(state, m, talk_id, TalkAction::Post).await?,
+    ))
 }
+
+/// A talk the member was found allowed to post in; only [`upload_target`] makes one.
+pub struct UploadTarget(chat::Talk);
 
 /// Uploads a file into a talk. Returns the stored file (clean), or the reason it was refused.
 pub async fn upload(
     state: &AppState,
     m: &Member<'_>,
-    talk_id: &str,
+    target: &UploadTarget,
     name: &str,
     bytes: axum::body::Bytes,
 ) -> Result<File, AppError> {
-    let talk = may_post(state, m, talk_id, TalkAction::Post).await?;
+    let talk = &target.0;
+    let talk_id = talk.id.as_str();
     let name = parse_file_name(name)?;
     if bytes.is_empty() {
         return Err(AppError::FileRefused("file_empty"));
@@ -262,7 +267,7 @@ pub async fn download(
         files::by_id(&mut conn, file_id).await?
     }
     .ok_or(AppError::NotFound)?;
-    may_post(state, m, &file.talk_id, TalkAction::Read).await?;
+    chat_access(state, m, &file.talk_id, TalkAction::Read).await?;
     if file.status != "clean" {
         // Quarantined content is never served, not even to its uploader.
         return Err(AppError::NotFound);
@@ -286,7 +291,7 @@ pub async fn of_talk(
     m: &Member<'_>,
     talk_id: &str,
 ) -> Result<Vec<File>, AppError> {
-    may_post(state, m, talk_id, TalkAction::Read).await?;
+    chat_access(state, m, talk_id, TalkAction::Read).await?;
     let mut conn = state.store.read().await?;
     Ok(files::of_talk(&mut conn, talk_id).await?)
 }

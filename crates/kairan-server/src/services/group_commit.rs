@@ -164,7 +164,7 @@ async fn write(store: &Store, batch: Vec<(Pending, Reply)>) -> Result<Done, Fail
     if accepted.is_empty() {
         return Ok(Vec::new());
     }
-    match append(&mut tx, &accepted).await {
+    match append(&mut tx, &talks, &accepted).await {
         Ok((messages, officers)) => match tx.commit().await {
             Ok(()) => Ok(accepted
                 .into_iter()
@@ -221,6 +221,7 @@ fn admit(p: &Pending, talk: Option<&(Talk, Vec<String>)>) -> Result<Vec<String>,
 /// audit record each.
 async fn append(
     tx: &mut WriteTx,
+    talks: &BTreeMap<String, (Talk, Vec<String>)>,
     accepted: &[(Pending, Reply, Vec<String>)],
 ) -> Result<(Vec<Message>, Vec<Vec<String>>), AppError> {
     let news: Vec<NewMessage<'_>> = accepted
@@ -234,7 +235,9 @@ async fn append(
             forwarded_from: p.forwarded_from.as_deref(),
         })
         .collect();
-    let messages = chat::insert_messages(tx, &news).await?;
+    // The rows read under the lock at the start of the batch: their counters are current.
+    let locked: Vec<&Talk> = talks.values().map(|(t, _)| t).collect();
+    let messages = chat::insert_messages(tx, &locked, &news).await?;
     let mut entries = Vec::with_capacity(messages.len());
     let mut officers = Vec::with_capacity(messages.len());
     for ((p, _, _), msg) in accepted.iter().zip(&messages) {
