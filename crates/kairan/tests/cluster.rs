@@ -8,10 +8,10 @@
 
 mod common;
 
-use common::{TestDb, User, free_port, sign_in, wait_ready};
+use common::{TestDb, User, free_port, serve, sign_in, wait_ready};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -32,25 +32,10 @@ impl Drop for Node {
 
 async fn node(dir: &std::path::Path, db: &str, bus: &str, demo: bool) -> Node {
     let port = free_port();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kairan"));
-    cmd.args([
-        "serve",
-        "--bind",
-        &format!("127.0.0.1:{port}"),
-        "--database-url",
-        db,
-        "--data",
-    ])
-    .arg(dir);
-    if demo {
-        cmd.arg("--demo");
-    }
-    let child = cmd
+    // Only the first node fills in the demo; both sign its users in with the same password.
+    let child = serve(dir, db, port, demo.then_some(PASSWORD))
         .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
         .env("KAIRAN_BUS", bus)
-        .env("KAIRAN_LOG_LEVEL", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let node = Node {

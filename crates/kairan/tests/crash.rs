@@ -8,10 +8,10 @@
 
 mod common;
 
-use common::{TestDb, free_port, sign_in, wait_ready};
+use common::{TestDb, free_port, serve, sign_in, wait_ready};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 const PASSWORD: &str = "crash test demo password 2026";
@@ -22,24 +22,10 @@ struct Server {
 }
 
 async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_kairan"))
-        .args([
-            "serve",
-            "--demo",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            db_url,
-            "--data",
-        ])
-        .arg(data)
-        .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
-        .env("KAIRAN_LOG_LEVEL", "error")
+    let child = serve(data, db_url, port, Some(PASSWORD))
         // The test streams sends as fast as it can; the per-user limit is tested elsewhere.
         .env("KAIRAN_CHAT_MESSAGES_PER_SECOND", "100000")
         .env("KAIRAN_CHAT_MESSAGE_BURST", "100000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");

@@ -7,9 +7,9 @@
 
 mod common;
 
-use common::{TestDb, free_port, sign_in, wait_ready};
+use common::{TestDb, free_port, serve, sign_in, wait_ready};
 use serde_json::{Value, json};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 const PASSWORD: &str = "log test demo password 2026";
 
@@ -38,18 +38,7 @@ async fn no_detected_value_reaches_the_application_log_the_metrics_or_the_audit_
     let port = free_port();
     let log_path = db.dir.join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kairan"))
-        .args([
-            "serve",
-            "--demo",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            &db.url,
-            "--data",
-        ])
-        .arg(&db.dir)
-        .env("KAIRAN_DEMO_PASSWORD", PASSWORD)
+    let mut child = serve(&db.dir, &db.url, port, Some(PASSWORD))
         // As talkative as an operator would ever make it.
         .env("KAIRAN_LOG_LEVEL", "debug")
         .stdout(Stdio::from(log.try_clone().unwrap()))

@@ -131,7 +131,10 @@ async fn an_infected_file_is_quarantined_reported_and_never_served() {
     let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
     assert_eq!(list, json!([]));
     let (_, notes) = s.officer.get("/api/v1/me/notifications").await;
-    assert!(notes.to_string().contains("malware"), "{notes}");
+    let alert = &notes["items"][0];
+    assert_eq!(alert["kind"], "malware", "{notes}");
+    assert_eq!(alert["target_id"], s.talk.as_str());
+    assert_eq!(alert["details"]["outcome"], "quarantined");
     let (_, me) = s.officer.get("/api/v1/me").await;
     let org = me["org_id"].as_str().unwrap();
     let (_, log) = s

@@ -1,12 +1,41 @@
 //! What the binary's test suites share: a fresh database per test (SQLite in a temporary
 //! directory, or a new PostgreSQL database when `KAIRAN_TEST_POSTGRES_URL` is set), free ports,
-//! and signing in over HTTP like a client.
+//! the `kairan serve` command, and signing in over HTTP like a client.
 
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
 use sqlx::Connection;
+use std::process::{Command, Stdio};
 use std::time::Duration;
+
+/// `kairan serve` on `127.0.0.1:port` against `db_url`, with the demo (its users signing in
+/// with `demo_password`) when one is given. Quiet: errors only, output discarded; callers
+/// change the environment or the output where their test needs it, then spawn.
+pub fn serve(
+    data: &std::path::Path,
+    db_url: &str,
+    port: u16,
+    demo_password: Option<&str>,
+) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kairan"));
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--database-url",
+        db_url,
+        "--data",
+    ])
+    .arg(data)
+    .env("KAIRAN_LOG_LEVEL", "error")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if let Some(password) = demo_password {
+        cmd.arg("--demo").env("KAIRAN_DEMO_PASSWORD", password);
+    }
+    cmd
+}
 
 /// A fresh database and data directory, removed by [`TestDb::drop_all`].
 pub struct TestDb {
