@@ -53,6 +53,16 @@ pub struct ReactionView {
     pub user_ids: Vec<String>,
 }
 
+impl MessageView {
+    /// A message as just sent: the view, and whom it mentions.
+    pub fn with_mentions(m: &Message, mentions: Vec<String>) -> MessageView {
+        MessageView {
+            mentions,
+            ..MessageView::from(m)
+        }
+    }
+}
+
 impl From<&Message> for MessageView {
     fn from(m: &Message) -> Self {
         MessageView {
@@ -159,11 +169,14 @@ impl Event {
         )
     }
 
-    pub fn message(m: &Message, recipients: Vec<String>) -> Event {
+    /// A new message, with the members it mentions.
+    pub fn message(m: &Message, mentions: Vec<String>, recipients: Vec<String>) -> Event {
         Event::new(
             recipients,
             m.talk_id.clone(),
-            EventKind::Message { message: m.into() },
+            EventKind::Message {
+                message: MessageView::with_mentions(m, mentions),
+            },
         )
     }
 
@@ -548,11 +561,10 @@ async fn sender_task(
             confirmed: frame.confirm_dlp,
         };
         let answer = match chat::post(&state, &member, &frame.talk_id, post).await {
-            Ok((message, mentions)) => {
-                let mut view = MessageView::from(&message);
-                view.mentions = mentions;
-                serde_json::json!({ "type": "ack", "ref": frame.reference, "message": view })
-            }
+            Ok((message, mentions)) => serde_json::json!({
+                "type": "ack", "ref": frame.reference,
+                "message": MessageView::with_mentions(&message, mentions),
+            }),
             Err(e) => {
                 e.log();
                 refusal(&frame.reference, e)

@@ -345,9 +345,10 @@ pub async fn post(
         },
     )
     .await?;
-    let mut view = MessageView::from(&m.0);
-    view.mentions = m.1;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((
+        StatusCode::CREATED,
+        Json(MessageView::with_mentions(&m.0, m.1)),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -15,7 +15,7 @@
 //! transaction rolls back) and every sender in it gets the error, none an acknowledgement.
 
 use crate::error::AppError;
-use crate::realtime::{Bus, Event, EventKind};
+use crate::realtime::{Bus, Event};
 use crate::services::chat::{class_refused, rank};
 use crate::services::{detail, dlp, protection};
 use futures::FutureExt;
@@ -117,11 +117,7 @@ async fn run(store: Store, bus: Arc<dyn Bus>, mut rx: mpsc::Receiver<(Pending, R
                     if !officers.is_empty() {
                         bus.publish(Event::notification(officers));
                     }
-                    let mut event = Event::message(&c.message, c.members.clone());
-                    if let EventKind::Message { message } = &mut event.kind {
-                        message.mentions = p.mentions;
-                    }
-                    bus.publish(event);
+                    bus.publish(Event::message(&c.message, p.mentions, c.members.clone()));
                     let _ = reply.send(Ok(c));
                 }
             }
