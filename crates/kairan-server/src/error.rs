@@ -92,6 +92,7 @@ impl AppError {
             AppError::AboveCeiling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::FileRefused("file_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::FileRefused("upload_interrupted") => StatusCode::BAD_REQUEST,
             AppError::FileRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -174,6 +175,7 @@ impl Localized for AppError {
 fn file_ja(code: &str) -> &'static str {
     match code {
         "file_empty" => "空のファイルは送信できません。",
+        "upload_interrupted" => "アップロードが途中で切れました。もう一度お試しください。",
         "file_too_large" => "ファイルが大きすぎます。上限を超えないファイルを選んでください。",
         "file_infected" => {
             "このファイルからマルウェアが検出されたため、受け付けませんでした。ファイルは隔離され、情報セキュリティ担当者に通知されました。"
@@ -187,6 +189,7 @@ fn file_ja(code: &str) -> &'static str {
 fn file_en(code: &str) -> &'static str {
     match code {
         "file_empty" => "An empty file cannot be sent.",
+        "upload_interrupted" => "The upload was cut off. Please try again.",
         "file_too_large" => "The file is too large.",
         "file_infected" => {
             "Malware was found in this file, so it was not accepted. It has been quarantined and the security officer has been told."

@@ -45,6 +45,21 @@ pub struct MessageView {
     pub mentions: Vec<String>,
     /// Stamps with who reacted; filled by the message list, empty on live events.
     pub reactions: Vec<ReactionView>,
+    /// Files sent with the message (none once it is deleted).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file as shown with its message; downloaded from `/api/v1/files/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Attachment {
+    pub id: String,
+    pub name: String,
+    pub size: i64,
+    /// Decided from the content.
+    pub content_type: String,
+    /// Confidentiality rank on the body's scale.
+    pub class: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -80,6 +95,10 @@ impl From<&Message> for MessageView {
             forwarded: m.forwarded_from.is_some(),
             mentions: Vec::new(),
             reactions: Vec::new(),
+            attachments: match (&m.attachments, m.deleted_at) {
+                (Some(json), None) => serde_json::from_str(json).unwrap_or_default(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -319,6 +338,9 @@ struct SendFrame {
     class: Option<i64>,
     #[serde(default)]
     confirm_dlp: bool,
+    /// Uploaded files to send with the text.
+    #[serde(default)]
+    files: Vec<String>,
 }
 
 /// How often a live connection re-reads its session when no event has prompted it.
@@ -559,6 +581,7 @@ async fn sender_task(
             mentions: &frame.mentions,
             class: frame.class,
             confirmed: frame.confirm_dlp,
+            files: &frame.files,
         };
         let answer = match chat::post(&state, &member, &frame.talk_id, post).await {
             Ok((message, mentions)) => serde_json::json!({

@@ -91,7 +91,11 @@ impl Scanner {
         })
     }
 
-    async fn exchange(&self, command: &[u8], data: Option<&[u8]>) -> Result<String, ScanError> {
+    async fn exchange(
+        &self,
+        command: &[u8],
+        data: Option<&mut (dyn AsyncRead + Unpin + Send)>,
+    ) -> Result<String, ScanError> {
         let io = |e: std::io::Error| ScanError::Unavailable(e.to_string());
         let work = async {
             let s = self.connect().await?;
@@ -101,11 +105,17 @@ impl Scanner {
             let send = async {
                 tx.write_all(command).await?;
                 if let Some(data) = data {
-                    for chunk in data.chunks(CHUNK) {
+                    // One chunk in memory at a time, whatever the size of the file.
+                    let mut chunk = vec![0u8; CHUNK];
+                    loop {
+                        let n = data.read(&mut chunk).await?;
+                        if n == 0 {
+                            break;
+                        }
                         // Lengths are 32-bit big-endian; a chunk is at most CHUNK bytes.
-                        let len = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
+                        let len = u32::try_from(n).unwrap_or(u32::MAX);
                         tx.write_all(&len.to_be_bytes()).await?;
-                        tx.write_all(chunk).await?;
+                        tx.write_all(&chunk[..n]).await?;
                     }
                     tx.write_all(&0u32.to_be_bytes()).await?;
                 }
@@ -130,8 +140,16 @@ impl Scanner {
     }
 
     /// Scans bytes held in memory.
-    pub async fn scan(&self, data: &[u8]) -> Result<Verdict, ScanError> {
-        parse_reply(&self.exchange(b"zINSTREAM\0", Some(data)).await?)
+    pub async fn scan(&self, mut data: &[u8]) -> Result<Verdict, ScanError> {
+        parse_reply(&self.exchange(b"zINSTREAM\0", Some(&mut data)).await?)
+    }
+
+    /// Scans a file, streamed to clamd a chunk at a time.
+    pub async fn scan_file(&self, path: &std::path::Path) -> Result<Verdict, ScanError> {
+        let mut f = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| ScanError::Unavailable(format!("cannot read the upload: {e}")))?;
+        parse_reply(&self.exchange(b"zINSTREAM\0", Some(&mut f)).await?)
     }
 
     /// Whether clamd answers at all (for readiness checks).

@@ -22,7 +22,7 @@ pub struct Inner {
     pub protection_cache: crate::services::protection::Cache,
     pub writer: crate::services::group_commit::Writer,
     pub send_limiter: crate::limits::SendLimiter,
-    /// Uploads held in memory at once on this node.
+    /// Uploads received and scanned at once on this node.
     pub upload_slots: tokio::sync::Semaphore,
 }
 
@@ -49,7 +49,7 @@ impl AppState {
         // Must be called inside the runtime: the hub's router runs for the life of the node.
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let writer = crate::services::group_commit::Writer::start(store.clone(), bus.clone());
-        AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             store,
             hasher,
             templates: crate::web::templates(),
@@ -62,6 +62,8 @@ impl AppState {
             send_limiter,
             upload_slots: tokio::sync::Semaphore::new(4),
             config,
-        }))
+        }));
+        crate::services::files::start_sweeper(state.clone());
+        state
     }
 }

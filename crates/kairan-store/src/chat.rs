@@ -49,9 +49,11 @@ pub struct Message {
     /// Confidentiality rank.
     pub class: i64,
     pub forwarded_from: Option<String>,
+    /// The attached files as shown with the message (JSON; see the server's `Attachment`).
+    pub attachments: Option<String>,
 }
 
-const MESSAGE_COLUMNS: &str = "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at, pinned_at, class, forwarded_from";
+const MESSAGE_COLUMNS: &str = "id, talk_id, seq, sender_id, body, reply_to, created_at, edited_at, deleted_at, pinned_at, class, forwarded_from, attachments";
 
 pub async fn insert_talk(
     tx: &mut WriteTx,
@@ -245,14 +247,8 @@ pub struct NewMessage<'a> {
     pub reply_to: Option<&'a str>,
     pub class: i64,
     pub forwarded_from: Option<&'a str>,
-}
-
-/// `$from,$from+1,…` for an IN list of `n` values.
-fn in_list(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    /// The attached files as shown with the message, JSON.
+    pub attachments: Option<&'a str>,
 }
 
 /// A row lock on PostgreSQL, where rows read for a write must stay locked until commit;
@@ -309,6 +305,7 @@ pub async fn insert_messages(
             pinned_at: None,
             class: n.class,
             forwarded_from: n.forwarded_from.map(str::to_owned),
+            attachments: n.attachments.map(str::to_owned),
         });
     }
     // The talk row is the per-talk counter; one UPDATE moves many talks at once.
@@ -329,8 +326,8 @@ pub async fn insert_messages(
     }
     for chunk in crate::fixed_slices(&messages) {
         let sql = format!(
-            "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from) VALUES {}",
-            crate::placeholders(chunk.len(), 9)
+            "INSERT INTO messages (id, talk_id, seq, sender_id, body, reply_to, created_at, class, forwarded_from, attachments) VALUES {}",
+            crate::placeholders(chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for m in chunk {
@@ -343,7 +340,8 @@ pub async fn insert_messages(
                 .bind(&m.reply_to)
                 .bind(m.created_at)
                 .bind(m.class)
-                .bind(&m.forwarded_from);
+                .bind(&m.forwarded_from)
+                .bind(&m.attachments);
         }
         q.execute(tx.conn()).await?;
     }
@@ -373,7 +371,7 @@ pub async fn talks_for_write(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<Talk>
     for chunk in crate::fixed_slices(ids) {
         let sql = format!(
             "SELECT {TALK_COLUMNS} FROM talks t WHERE t.id IN ({}) ORDER BY t.id{}",
-            in_list(1, chunk.len()),
+            crate::in_list(1, chunk.len()),
             for_update(tx)
         );
         let mut q = sqlx::query_as(&sql);
@@ -394,7 +392,7 @@ pub async fn members_of_talks(
     for chunk in crate::fixed_slices(ids) {
         let sql = format!(
             "SELECT talk_id, user_id FROM talk_members WHERE talk_id IN ({}) AND left_at IS NULL ORDER BY talk_id, joined_at",
-            in_list(1, chunk.len())
+            crate::in_list(1, chunk.len())
         );
         let mut q = sqlx::query_as(&sql);
         for id in chunk {

@@ -17,9 +17,17 @@ pub struct File {
     pub status: String,
     pub signature: Option<String>,
     pub created_at: i64,
+    /// The message that holds it; `None` while only its uploader has it (before sending).
+    pub message_id: Option<String>,
+    /// Confidentiality rank.
+    pub class: i64,
+    /// What the text scan did: `scanned`, `no_text`, `truncated`, `skipped`, `unreadable`.
+    pub text_scan: String,
+    /// Kinds of personal data found, JSON `{"my_number": 2}`; never the values.
+    pub findings: Option<String>,
 }
 
-const COLUMNS: &str = "id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at";
+const COLUMNS: &str = "id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings";
 
 pub struct NewFile<'a> {
     pub org_id: &'a str,
@@ -31,6 +39,9 @@ pub struct NewFile<'a> {
     pub content_type: &'a str,
     pub status: &'a str,
     pub signature: Option<&'a str>,
+    pub class: i64,
+    pub text_scan: &'a str,
+    pub findings: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
@@ -46,9 +57,13 @@ pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
         status: f.status.to_owned(),
         signature: f.signature.map(str::to_owned),
         created_at: crate::now_us(),
+        message_id: None,
+        class: f.class,
+        text_scan: f.text_scan.to_owned(),
+        findings: f.findings.map(str::to_owned),
     };
     sqlx::query(&format!(
-        "INSERT INTO files ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        "INSERT INTO files ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&file.id)
     .bind(&file.org_id)
@@ -61,6 +76,10 @@ pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
     .bind(&file.status)
     .bind(&file.signature)
     .bind(file.created_at)
+    .bind(&file.message_id)
+    .bind(file.class)
+    .bind(&file.text_scan)
+    .bind(&file.findings)
     .execute(tx.conn())
     .await?;
     Ok(file)
@@ -75,10 +94,17 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<File>> {
     )
 }
 
-/// The clean files of a talk, newest first.
+/// The clean files sent in a talk (attached to a message that was not deleted), newest first.
 pub async fn of_talk(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<File>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("f.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM files WHERE talk_id = $1 AND status = 'clean' ORDER BY created_at DESC"
+        "SELECT {columns} FROM files f JOIN messages m ON m.id = f.message_id
+         WHERE f.talk_id = $1 AND f.status = 'clean' AND m.deleted_at IS NULL
+         ORDER BY f.created_at DESC LIMIT 500"
     ))
     .bind(talk_id)
     .fetch_all(conn)
@@ -97,4 +123,59 @@ pub async fn quarantine_content(tx: &mut WriteTx, sha256: &str, signature: &str)
     .execute(tx.conn())
     .await?
     .rows_affected())
+}
+
+/// Of these files, the ones still waiting to be sent (clean, not yet in a message), read under
+/// the write lock so two messages cannot take the same file.
+pub async fn unattached(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<File>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM files WHERE id IN ({}) AND message_id IS NULL AND status = 'clean'",
+        crate::in_list(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(*id);
+    }
+    Ok(q.fetch_all(tx.conn()).await?)
+}
+
+/// Files as they are now, for the screening before a send (outside the write lock).
+pub async fn by_ids(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<File>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM files WHERE id IN ({})",
+        crate::in_list(1, ids.len())
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(conn).await?)
+}
+
+/// Puts files into the message that carries them.
+pub async fn attach(tx: &mut WriteTx, message_id: &str, ids: &[String]) -> Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE files SET message_id = $1 WHERE id = $2 AND message_id IS NULL")
+            .bind(message_id)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether any row (clean or quarantined) names these bytes: a blob nobody names is left over
+/// from an upload that did not commit.
+pub async fn content_known(conn: &mut AnyConnection, sha256: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE sha256 = $1")
+        .bind(sha256)
+        .fetch_one(conn)
+        .await?;
+    Ok(n > 0)
 }

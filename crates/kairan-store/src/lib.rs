@@ -221,6 +221,14 @@ pub(crate) fn fixed_slices<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// `$from,$from+1,…` for an IN list of `n` values.
+pub(crate) fn in_list(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// `($1,$2,…),($n+1,…)…` for a multi-row INSERT of `rows` rows of `cols` values.
 pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
     let mut sql = String::with_capacity(rows * cols * 5);

@@ -50,6 +50,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_files.sql"),
         postgres: include_str!("../migrations/postgres/0008_files.sql"),
     },
+    Migration {
+        version: 9,
+        sqlite: include_str!("../migrations/sqlite/0009_attachments.sql"),
+        postgres: include_str!("../migrations/postgres/0009_attachments.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -317,6 +317,10 @@ pub struct NewMessage {
     /// (422 `class_above_ceiling`).
     #[serde(default)]
     pub class: Option<i64>,
+    /// Files uploaded to this talk (`POST /api/v1/talks/{talk}/files`) to send with the text,
+    /// at most 10; with files the text may be empty.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// Sends a message. The 201 answer means it is committed: it survives a crash. A user who
@@ -342,6 +346,7 @@ pub async fn post(
             mentions: &req.mentions,
             class: req.class,
             confirmed: req.confirm_dlp,
+            files: &req.files,
         },
     )
     .await?;

@@ -26,6 +26,16 @@ pub struct FileView {
     /// `clean`: scanned by clamd and stored.
     pub status: String,
     pub created_at: i64,
+    /// The message that carries it; absent while it waits to be sent (only its uploader
+    /// sees it then).
+    pub message_id: Option<String>,
+    /// Confidentiality rank on the body's scale.
+    pub class: i64,
+    /// What the personal-data scan of its text did: `scanned`, `no_text` (images),
+    /// `truncated`, `skipped` (too large to read), `unreadable` (encrypted or malformed).
+    pub text_scan: String,
+    /// Kinds of personal data found and how many of each; never the values.
+    pub findings: Option<serde_json::Value>,
 }
 
 impl From<kairan_store::files::File> for FileView {
@@ -40,6 +50,10 @@ impl From<kairan_store::files::File> for FileView {
             sha256: f.sha256,
             status: f.status,
             created_at: f.created_at,
+            message_id: f.message_id,
+            class: f.class,
+            text_scan: f.text_scan,
+            findings: f.findings.and_then(|s| serde_json::from_str(&s).ok()),
         }
     }
 }
@@ -70,18 +84,13 @@ pub async fn upload(
     let m = super::chat::member(&me, &actor);
     // Who may upload here is known before a byte of the body is read.
     let target = files::upload_target(&state, &m, &talk).await?;
-    // A few uploads at a time per node: memory stays bounded by slots × the size limit.
+    // A few uploads at a time per node: each holds a temporary file and a scan.
     let _slot = state
         .upload_slots
         .acquire()
         .await
         .map_err(|_| AppError::Internal("upload slots closed".into()))?;
-    let limit = usize::try_from(state.config.files.max_mib * 1024 * 1024).unwrap_or(usize::MAX);
-    // Read at most one byte over the limit: a larger body is refused without holding it.
-    let bytes = axum::body::to_bytes(req.into_body(), limit.saturating_add(1))
-        .await
-        .map_err(|_| AppError::FileRefused("file_too_large"))?;
-    let file = files::upload(&state, &m, &target, &q.name, bytes).await?;
+    let file = files::upload(&state, &m, &target, &q.name, req.into_body()).await?;
     Ok((StatusCode::CREATED, Json(FileView::from(file))))
 }
 
@@ -132,8 +141,21 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let actor = me.actor();
     let m = super::chat::member(&me, &actor);
-    let (file, bytes) = files::download(&state, &m, &file).await?;
-    let mut r = Body::from(bytes).into_response();
+    let (file, content) = files::download(&state, &m, &file).await?;
+    // Streamed a chunk at a time: a large file is never held whole in memory.
+    let chunks = futures::stream::unfold(content, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let mut r = Body::from_stream(chunks).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

@@ -402,6 +402,9 @@ pub struct Post<'a> {
     pub class: Option<i64>,
     /// The sender's "send anyway" for findings that only ask for confirmation.
     pub confirmed: bool,
+    /// Files the sender uploaded to this talk and now sends with the text (which may then be
+    /// empty).
+    pub files: &'a [String],
 }
 
 /// The refusal of a mention that does not name a current member as @name.
@@ -426,6 +429,9 @@ async fn submit(
     if let Some(from) = &p.forwarded_from {
         detail(&mut p.entry, "from", from.as_str());
     }
+    if !p.files.is_empty() {
+        detail(&mut p.entry, "files", p.files.clone());
+    }
     if !verdict.findings.is_empty() {
         detail(&mut p.entry, "dlp_confirmed", verdict.audit_details());
         p.confirmed = Some(verdict);
@@ -447,9 +453,15 @@ pub async fn post(
         mentions,
         class: chosen,
         confirmed,
+        files,
     } = req;
-    let body = MessageBody::parse(body)?;
+    // Files may go without words, as in any chat; words are checked as usual otherwise.
+    let body = match (files.is_empty(), body.trim().is_empty()) {
+        (false, true) => String::new(),
+        _ => MessageBody::parse(body)?.as_str().to_owned(),
+    };
     let (talk, p) = load_for_send(state, m, talk_id).await?;
+    let attached = crate::services::files::for_message(state, m, talk_id, files).await?;
     let ceiling = rank(talk.ceiling);
     let chosen = chosen
         .map(|c| p.scheme.confidentiality_rank(c))
@@ -481,6 +493,12 @@ pub async fn post(
         verdict.implied_class,
     )
     .map_err(|r| class_refused(&p.scheme, r))?;
+    // A message is at least as confidential as what it carries.
+    let class = match attached.iter().map(|f| rank(f.class)).max() {
+        Some(files_class) => classification::forward_class(class.max(files_class), ceiling)
+            .map_err(|r| class_refused(&p.scheme, r))?,
+        None => class,
+    };
     // A mention names a user by @name (or ＠name) in the text; that they are still members
     // is checked again under the write lock.
     let mut mentioned: Vec<String> = Vec::new();
@@ -491,8 +509,8 @@ pub async fn post(
                 continue;
             }
             let named = users::by_id(&mut conn, id).await?.is_some_and(|u| {
-                body.as_str().contains(&format!("@{}", u.display_name))
-                    || body.as_str().contains(&format!("＠{}", u.display_name))
+                body.contains(&format!("@{}", u.display_name))
+                    || body.contains(&format!("＠{}", u.display_name))
             });
             if !named {
                 return Err(mention_refused());
@@ -506,7 +524,7 @@ pub async fn post(
             org_id: m.org_id.to_owned(),
             talk_id: talk_id.to_owned(),
             sender_id: m.user_id.to_owned(),
-            body: body.as_str().to_owned(),
+            body,
             reply_to: reply_to.map(str::to_owned),
             forwarded_from: None,
             class,
@@ -514,6 +532,8 @@ pub async fn post(
             scheme: p.scheme.clone(),
             confirmed: None,
             entry: audit_entry(m.actor, AuditAction::MessagePosted),
+            attachments: crate::services::files::attachments_json(&attached),
+            files: files.to_vec(),
         },
         verdict,
     )
@@ -620,6 +640,8 @@ pub async fn forward(
             scheme: p.scheme.clone(),
             confirmed: None,
             entry: audit_entry(m.actor, AuditAction::MessageForwarded),
+            attachments: None,
+            files: Vec::new(),
         },
         verdict,
     )

@@ -16,6 +16,7 @@ use crate::services::{audit_entry, detail};
 use crate::state::AppState;
 use kairan_domain::Role;
 use kairan_domain::audit::AuditAction;
+use kairan_domain::error::DomainError;
 use kairan_domain::input::parse_file_name;
 use kairan_domain::policy::TalkAction;
 use kairan_store::files::{self, File, NewFile};
@@ -90,14 +91,34 @@ fn blob_path(dir: &Path, sha: &str) -> PathBuf {
     dir.join(&sha[..2]).join(sha)
 }
 
-/// Writes `bytes` under `dir/ab/abcdef…` durably: a temporary file, synced, renamed, and the
-/// directory synced, so a crash leaves either no file or the whole one (never a torn one under
-/// the final name). Identical content is stored once.
-fn store_blob(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
+/// Temporary files of uploads in progress start with this; the sweep removes old ones.
+const TMP_PREFIX: &str = ".tmp-";
+
+/// An upload being received: removed when dropped unless kept, so an error, a refusal or a
+/// client that goes away (the request's future is dropped) leaves nothing behind.
+struct Incoming {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.kept
+            && let Err(e) = std::fs::remove_file(&self.path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, "could not remove an unfinished upload");
+        }
+    }
+}
+
+/// Moves a received upload to `dir/ab/abcdef…` durably: synced, renamed, and the directory
+/// synced, so a crash leaves either no file or the whole one (never a torn one under the final
+/// name). Identical content is stored once.
+fn place_blob(tmp: &Path, dir: &Path, sha: &str) -> std::io::Result<()> {
     let target = blob_path(dir, sha);
     if target.exists() {
-        return Ok(());
+        return std::fs::remove_file(tmp);
     }
     let parent = target.parent().unwrap_or(dir);
     if !parent.exists() {
@@ -108,26 +129,8 @@ fn store_blob(dir: &Path, sha: &str, bytes: &[u8]) -> std::io::Result<()> {
             std::fs::File::open(up)?.sync_all()?;
         }
     }
-    let tmp = dir.join(format!(".tmp-{}", uuid::Uuid::now_v7()));
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &target)?;
-        std::fs::File::open(parent)?.sync_all()
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
-async fn write_blob(dir: PathBuf, sha: String, bytes: axum::body::Bytes) -> Result<(), AppError> {
-    tokio::task::spawn_blocking(move || store_blob(&dir, &sha, &bytes))
-        .await
-        .map_err(|e| AppError::Internal(format!("blob task: {e}")))?
-        .map_err(|e| AppError::Internal(format!("blob store: {e}")))
+    std::fs::rename(tmp, &target)?;
+    std::fs::File::open(parent)?.sync_all()
 }
 
 fn scanner(state: &AppState) -> Result<Scanner, AppError> {
@@ -153,26 +156,75 @@ pub async fn upload_target(
 /// A talk the member was found allowed to post in; only [`upload_target`] makes one.
 pub struct UploadTarget(chat::Talk);
 
-/// Uploads a file into a talk. Returns the stored file (clean), or the reason it was refused.
+/// Receives the body into a temporary file beside the blob store, hashing as it goes and
+/// never holding more than one chunk in memory. Refuses as soon as the limit is passed.
+async fn receive(
+    state: &AppState,
+    body: axum::body::Body,
+) -> Result<(Incoming, String, u64), AppError> {
+    use futures::StreamExt;
+    use tokio::io::AsyncWriteExt;
+    let dir = blob_dir(state);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| AppError::Internal(format!("blob dir: {e}")))?;
+    let incoming = Incoming {
+        path: dir.join(format!("{TMP_PREFIX}{}", uuid::Uuid::now_v7())),
+        kept: false,
+    };
+    let io = |e: std::io::Error| AppError::Internal(format!("upload file: {e}"));
+    let mut f = tokio::fs::File::create(&incoming.path).await.map_err(io)?;
+    let limit = state.config.files.max_mib * 1024 * 1024;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| AppError::FileRefused("upload_interrupted"))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::FileRefused("file_too_large"));
+        }
+        hasher.update(&chunk);
+        f.write_all(&chunk).await.map_err(io)?;
+    }
+    f.sync_all().await.map_err(io)?;
+    Ok((incoming, hex::encode(hasher.finalize()), size))
+}
+
+/// Maps a received file for reading without copying it into memory.
+fn map(path: &Path) -> std::io::Result<memmap2::Mmap> {
+    let f = std::fs::File::open(path)?;
+    // SAFETY: the file is this upload's own temporary file, which nothing else writes or
+    // truncates while the map lives (it is renamed only after the map is dropped).
+    unsafe { memmap2::Mmap::map(&f) }
+}
+
+/// Uploads a file into a talk, streamed from the request body. Returns the stored file
+/// (clean, waiting to be sent with a message), or the reason it was refused.
 pub async fn upload(
     state: &AppState,
     m: &Member<'_>,
     target: &UploadTarget,
     name: &str,
-    bytes: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<File, AppError> {
     let talk = &target.0;
     let talk_id = talk.id.as_str();
     let name = parse_file_name(name)?;
-    if bytes.is_empty() {
+    let (mut incoming, sha, size) = receive(state, body).await?;
+    if size == 0 {
         return Err(AppError::FileRefused("file_empty"));
     }
-    if bytes.len() as u64 > state.config.files.max_mib * 1024 * 1024 {
-        return Err(AppError::FileRefused("file_too_large"));
-    }
-    let content_type =
-        sniff(&name, &bytes).ok_or(AppError::FileRefused("file_type_not_allowed"))?;
-    let verdict = match scanner(state)?.scan(&bytes).await {
+    let path = incoming.path.clone();
+    let sniffed = {
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || map(&path).map(|bytes| sniff(&name, &bytes)))
+            .await
+            .map_err(|e| AppError::Internal(format!("sniff task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("upload map: {e}")))?
+    };
+    let content_type = sniffed.ok_or(AppError::FileRefused("file_type_not_allowed"))?;
+    let verdict = match scanner(state)?.scan_file(&incoming.path).await {
         Ok(v) => v,
         Err(ScanError::TooLarge) => return Err(AppError::FileRefused("file_too_large")),
         Err(e) => {
@@ -180,13 +232,21 @@ pub async fn upload(
             return Err(AppError::ScannerUnavailable);
         }
     };
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let size = bytes.len() as i64;
+    let size = i64::try_from(size).unwrap_or(i64::MAX);
     let (status, signature, dir) = match &verdict {
         Verdict::Clean => ("clean", None, blob_dir(state)),
         Verdict::Infected(sig) => ("infected", Some(sig.as_str()), quarantine_dir(state)),
     };
-    write_blob(dir, sha.clone(), bytes).await?;
+    {
+        let (tmp, sha) = (incoming.path.clone(), sha.clone());
+        tokio::task::spawn_blocking(move || place_blob(&tmp, &dir, &sha))
+            .await
+            .map_err(|e| AppError::Internal(format!("blob task: {e}")))?
+            .map_err(|e| AppError::Internal(format!("blob store: {e}")))?;
+        // Under its final name now; a failed commit below leaves a blob no row names, which
+        // the sweep removes.
+        incoming.kept = true;
+    }
     let mut tx = state.store.write().await?;
     let file = files::insert(
         &mut tx,
@@ -200,6 +260,9 @@ pub async fn upload(
             content_type,
             status,
             signature,
+            class: talk.default_class,
+            text_scan: "no_text",
+            findings: None,
         },
     )
     .await?;
@@ -256,24 +319,37 @@ pub async fn upload(
     }
 }
 
-/// A file's metadata and bytes for a member of its talk; every download is recorded.
+/// A file and its opened content for a member of its talk; every download is recorded. A
+/// file not yet sent is its uploader's alone; a file whose message was deleted is gone for
+/// readers too.
 pub async fn download(
     state: &AppState,
     m: &Member<'_>,
     file_id: &str,
-) -> Result<(File, Vec<u8>), AppError> {
-    let file = {
+) -> Result<(File, tokio::fs::File), AppError> {
+    let (file, message) = {
         let mut conn = state.store.read().await?;
-        files::by_id(&mut conn, file_id).await?
-    }
-    .ok_or(AppError::NotFound)?;
+        let file = files::by_id(&mut conn, file_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let message = match &file.message_id {
+            Some(id) => chat::message(&mut conn, id).await?,
+            None => None,
+        };
+        (file, message)
+    };
     chat_access(state, m, &file.talk_id, TalkAction::Read).await?;
-    if file.status != "clean" {
-        // Quarantined content is never served, not even to its uploader.
+    let visible = match (&file.message_id, &message) {
+        (None, _) => file.uploader_id == m.user_id,
+        (Some(_), Some(msg)) => msg.deleted_at.is_none(),
+        (Some(_), None) => false,
+    };
+    // Quarantined content is never served, not even to its uploader.
+    if !visible || file.status != "clean" {
         return Err(AppError::NotFound);
     }
     let path = blob_path(&blob_dir(state), &file.sha256);
-    let bytes = tokio::fs::read(&path)
+    let content = tokio::fs::File::open(&path)
         .await
         .map_err(|e| AppError::Internal(format!("blob {}: {e}", file.sha256)))?;
     let mut tx = state.store.write().await?;
@@ -282,10 +358,10 @@ pub async fn download(
     detail(&mut e, "talk", file.talk_id.as_str());
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    Ok((file, bytes))
+    Ok((file, content))
 }
 
-/// The clean files of a talk, for its members.
+/// The files sent in a talk, for its members.
 pub async fn of_talk(
     state: &AppState,
     m: &Member<'_>,
@@ -294,6 +370,154 @@ pub async fn of_talk(
     chat_access(state, m, talk_id, TalkAction::Read).await?;
     let mut conn = state.store.read().await?;
     Ok(files::of_talk(&mut conn, talk_id).await?)
+}
+
+/// The most files one message carries.
+pub const MAX_PER_MESSAGE: usize = 10;
+
+/// The refusal of a file that cannot go with this message: not the sender's upload to this
+/// talk, not clean, or already sent.
+pub(crate) fn not_attachable() -> AppError {
+    DomainError::invalid(
+        "files",
+        "添付ファイル",
+        "送信できない添付ファイルがあります。ファイルをもう一度選んでください。",
+        "a file cannot be sent with this message; choose it again.",
+    )
+    .into()
+}
+
+/// The files a sender names for a new message, in the order named: each their own clean,
+/// unsent upload to this talk. Checked again under the write lock when the message is written.
+pub async fn for_message(
+    state: &AppState,
+    m: &Member<'_>,
+    talk_id: &str,
+    ids: &[String],
+) -> Result<Vec<File>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    if ids.len() > MAX_PER_MESSAGE {
+        return Err(DomainError::invalid(
+            "files",
+            "添付ファイル",
+            format!("1件のメッセージに添付できるファイルは{MAX_PER_MESSAGE}個までです。"),
+            format!("at most {MAX_PER_MESSAGE} files go with one message."),
+        )
+        .into());
+    }
+    let found = {
+        let mut conn = state.store.read().await?;
+        files::by_ids(&mut conn, ids).await?
+    };
+    let mut out = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let f = found
+            .iter()
+            .find(|f| &f.id == id)
+            .filter(|f| {
+                f.talk_id == talk_id
+                    && f.uploader_id == m.user_id
+                    && f.status == "clean"
+                    && f.message_id.is_none()
+                    && !ids[..i].contains(id)
+            })
+            .ok_or_else(not_attachable)?;
+        out.push(f.clone());
+    }
+    Ok(out)
+}
+
+/// What a message shows of its files, stored with it (JSON); `None` without files.
+pub fn attachments_json(files: &[File]) -> Option<String> {
+    if files.is_empty() {
+        return None;
+    }
+    let list: Vec<crate::realtime::Attachment> = files
+        .iter()
+        .map(|f| crate::realtime::Attachment {
+            id: f.id.clone(),
+            name: f.name.clone(),
+            size: f.size,
+            content_type: f.content_type.clone(),
+            class: f.class,
+        })
+        .collect();
+    serde_json::to_string(&list).ok()
+}
+
+/// Removes what uploads left behind: temporary files of uploads that never finished (a crash
+/// or `kill -9` mid-upload) and blobs no row names (a crash between storing the bytes and the
+/// commit). Only things older than `age` are touched, so uploads in progress on any node
+/// sharing the directory are safe. Returns how many files went.
+pub async fn sweep(state: &AppState, age: Duration) -> Result<usize, AppError> {
+    let dir = blob_dir(state);
+    let candidates = {
+        let dir = dir.clone();
+        tokio::task::spawn_blocking(move || old_files(&dir, age))
+            .await
+            .map_err(|e| AppError::Internal(format!("sweep task: {e}")))?
+    };
+    let mut removed = 0;
+    for path in candidates {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let orphan = if name.starts_with(TMP_PREFIX) {
+            true
+        } else {
+            let mut conn = state.store.read().await?;
+            !files::content_known(&mut conn, name).await?
+        };
+        if orphan && tokio::fs::remove_file(&path).await.is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "swept unfinished uploads");
+    }
+    Ok(removed)
+}
+
+/// Files under `dir` (one level of `ab/` subdirectories) last modified more than `age` ago.
+fn old_files(dir: &Path, age: Duration) -> Vec<PathBuf> {
+    let now = std::time::SystemTime::now();
+    let old = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|d| d >= age)
+    };
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Ok(inner) = std::fs::read_dir(&path) {
+                out.extend(inner.flatten().map(|e| e.path()).filter(|p| old(p)));
+            }
+        } else if old(&path) {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Sweeps at start and then every hour, for the life of the node.
+pub fn start_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep(&state, Duration::from_secs(3600)).await {
+                tracing::warn!(error = %e, "upload sweep failed");
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -50,6 +50,10 @@ pub struct Pending {
     /// The audit entry as far as the caller knows it (actor, action, class, findings); the
     /// writer adds the message, talk and sequence number.
     pub entry: NewEntry,
+    /// Files sent with it: each must still be unsent when the batch is written.
+    pub files: Vec<String>,
+    /// What the message shows of them (JSON), stored with it.
+    pub attachments: Option<String>,
 }
 
 /// A message as committed, with the members it was delivered to.
@@ -148,9 +152,13 @@ async fn write(store: &Store, batch: Vec<(Pending, Reply)>) -> Result<Done, Fail
         Ok(t) => t,
         Err(e) => return Err((e, batch.into_iter().map(|(_, r)| r).collect())),
     };
+    let mut unsent = match unsent_files(&mut tx, &batch).await {
+        Ok(f) => f,
+        Err(e) => return Err((e, batch.into_iter().map(|(_, r)| r).collect())),
+    };
     let mut accepted = Vec::with_capacity(batch.len());
     for (p, reply) in batch {
-        match admit(&p, talks.get(&p.talk_id)) {
+        match admit(&p, talks.get(&p.talk_id), &mut unsent) {
             Ok(members) => accepted.push((p, reply, members)),
             Err(e) => {
                 let _ = reply.send(Err(e));
@@ -197,10 +205,35 @@ async fn talk_states(
     Ok(talks)
 }
 
+/// The files of the batch that are still unsent, read under the write lock (on PostgreSQL the
+/// talks' rows are locked already, and a file belongs to one talk).
+async fn unsent_files(
+    tx: &mut WriteTx,
+    batch: &[(Pending, Reply)],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    let ids: Vec<&str> = batch
+        .iter()
+        .flat_map(|(p, _)| p.files.iter().map(String::as_str))
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(kairan_store::files::unattached(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect())
+}
+
 /// Under the write lock, just before the write: the sender is still a member (someone removed
 /// a moment ago may not post), the class still fits the ceiling (someone may have lowered it),
-/// and everyone mentioned is still a member. Returns the members: who the message is for.
-fn admit(p: &Pending, talk: Option<&(Talk, Vec<String>)>) -> Result<Vec<String>, AppError> {
+/// everyone mentioned is still a member, and each file is still unsent (taken here, so two
+/// messages cannot carry the same one). Returns the members: who the message is for.
+fn admit(
+    p: &Pending,
+    talk: Option<&(Talk, Vec<String>)>,
+    unsent: &mut std::collections::HashSet<String>,
+) -> Result<Vec<String>, AppError> {
     let (talk, members) = talk.ok_or(AppError::NotFound)?;
     if !members.contains(&p.sender_id) {
         return Err(AppError::NotFound);
@@ -209,6 +242,12 @@ fn admit(p: &Pending, talk: Option<&(Talk, Vec<String>)>) -> Result<Vec<String>,
         .map_err(|r| class_refused(&p.scheme, r))?;
     if p.mentions.iter().any(|u| !members.contains(u)) {
         return Err(crate::services::chat::mention_refused());
+    }
+    if p.files.iter().any(|f| !unsent.contains(f)) {
+        return Err(crate::services::files::not_attachable());
+    }
+    for f in &p.files {
+        unsent.remove(f);
     }
     Ok(members.clone())
 }
@@ -229,6 +268,7 @@ async fn append(
             reply_to: p.reply_to.as_deref(),
             class: i64::from(p.class),
             forwarded_from: p.forwarded_from.as_deref(),
+            attachments: p.attachments.as_deref(),
         })
         .collect();
     // The rows read under the lock at the start of the batch: their counters are current.
@@ -238,6 +278,7 @@ async fn append(
     let mut officers = Vec::with_capacity(messages.len());
     for ((p, _, _), msg) in accepted.iter().zip(&messages) {
         chat::add_mentions(tx, &msg.id, &p.mentions).await?;
+        kairan_store::files::attach(tx, &msg.id, &p.files).await?;
         officers.push(match &p.confirmed {
             Some(v) => {
                 protection::notify_officers(tx, &p.org_id, &p.sender_id, &msg.id, v, "sent").await?
