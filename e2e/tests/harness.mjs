@@ -2,7 +2,7 @@
 // The server binary is the one `cargo build` produced; Chromium is Debian's (/usr/bin/chromium).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,12 +25,36 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+// A private clamd (G9) with one test signature: the EICAR string. This machine cannot download
+// ClamAV's databases, and the tests need to know exactly what is "malware".
+async function startClamd(dir) {
+  const db = join(dir, 'clamdb');
+  mkdirSync(db, { recursive: true });
+  const hex = Buffer.from('EICAR-STANDARD-ANTIVIRUS-TEST-FILE').toString('hex');
+  writeFileSync(join(db, 'kairan-test.ndb'), `Kairan.Test.EICAR:0:*:${hex}\n`);
+  const socket = join(dir, 'clamd.sock');
+  const conf = join(dir, 'clamd.conf');
+  writeFileSync(conf, `DatabaseDirectory ${db}\nLocalSocket ${socket}\nForeground yes\nStreamMaxLength 64M\nSelfCheck 0\nLogFile ${join(dir, 'clamd.log')}\n`);
+  const proc = spawn('/usr/sbin/clamd', ['-c', conf], { stdio: 'ignore' });
+  for (let i = 0; i < 200 && !existsSync(socket); i++) {
+    if (proc.exitCode !== null) throw new Error('clamd exited (scripts/test-all installs clamav-daemon)');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { socket, stop: () => proc.kill('SIGKILL') };
+}
+
+export async function startServer({ clamd = false } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'kairan-e2e-'));
   const port = await freePort();
   const bin = process.env.KAIRAN_BIN || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'kairan');
+  const scanner = clamd ? await startClamd(mkdtempSync(join(tmpdir(), 'kairan-e2e-clamd-'))) : null;
   const proc = spawn(bin, ['serve', '--demo', '--data', data, '--bind', `127.0.0.1:${port}`], {
-    env: { ...process.env, KAIRAN_DEMO_PASSWORD: DEMO_PASSWORD, KAIRAN_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      KAIRAN_DEMO_PASSWORD: DEMO_PASSWORD,
+      KAIRAN_LOG_LEVEL: 'warn',
+      ...(scanner ? { KAIRAN_FILES_CLAMD: `unix:${scanner.socket}` } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -52,6 +76,7 @@ export async function startServer() {
     async stop() {
       proc.kill('SIGINT');
       await new Promise((r) => proc.once('exit', r));
+      scanner?.stop();
       rmSync(data, { recursive: true, force: true });
     },
   };

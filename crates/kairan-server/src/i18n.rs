@@ -338,6 +338,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("messages", "メッセージ", "Messages"),
     ("message", "メッセージ", "Message"),
     ("composer_hint", "メッセージを入力", "Write a message"),
+    ("attach", "ファイルを添付", "Attach files"),
     (
         "composer_help",
         "Enterで送信、Shift+Enterで改行。チャットでの合意は決裁ではありません。",

@@ -210,6 +210,7 @@ async function openTalk(id, push) {
   renderClass();
   renderPins();
   document.getElementById('composer').hidden = false;
+  renderPending();
   const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
   addMessages(page);
   if (page.length === 50) box.prepend(olderButton());
@@ -282,7 +283,9 @@ function messageNode(m) {
   }
   const bubble = el('div', { class: m.deleted ? 'bubble deleted' : 'bubble' });
   if (m.deleted) bubble.append(T.deleted); else bubble.append(renderBody(m.body, m.mentions || []));
-  node.append(bubble);
+  // A message of files alone shows no empty bubble.
+  if (m.deleted || m.body) node.append(bubble);
+  if (!m.deleted && m.attachments && m.attachments.length) node.append(attachmentList(m.attachments));
   if (!m.deleted && m.reactions && m.reactions.length) {
     const row = el('div', { class: 'reactions' });
     for (const r of m.reactions) {
@@ -304,6 +307,86 @@ function messageNode(m) {
   node.append(meta);
   if (!m.deleted) node.append(actions(m, mine));
   return node;
+}
+
+// ---- files (C4) ----
+function fileSize(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
+  return `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+function fileIcon(type) {
+  if (type.startsWith('image/')) return '🖼';
+  if (type === 'application/pdf') return '📕';
+  if (type.includes('spreadsheet') || type === 'text/csv') return '📊';
+  if (type.includes('presentation')) return '📙';
+  if (type.includes('word')) return '📘';
+  return '📄';
+}
+// Each file is a download link: the server always sends it as an attachment, never inline.
+function attachmentList(files) {
+  const list = el('div', { class: 'attachments' });
+  for (const f of files) {
+    const info = el('span', { class: 'info' }, fileSize(f.size));
+    if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
+    list.append(el('a', { class: 'file-chip', href: `/api/v1/files/${f.id}`, download: f.name, title: `${T.download}: ${f.name}`, 'data-testid': 'attachment' },
+      el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), el('span', { class: 'name' }, f.name), info));
+  }
+  return list;
+}
+
+// Files wait in the composer while they upload and are scanned, then go with the next send.
+const pendingFiles = [];
+let pendingSeq = 0;
+function renderPending() {
+  const list = document.getElementById('pending-files');
+  const here = pendingFiles.filter((p) => p.talk === state.talk);
+  list.replaceChildren();
+  list.hidden = here.length === 0;
+  for (const p of here) {
+    const stateText = p.error ? p.error : p.id ? T.file_ready : p.progress < 1 ? `${T.uploading} ${Math.floor(p.progress * 100)}%` : `${T.scanning}…`;
+    const item = el('li', { class: `pending-file${p.error ? ' error' : p.id ? ' ready' : ''}`, 'data-testid': 'pending-file' },
+      el('span', { 'aria-hidden': 'true' }, fileIcon(p.type)), el('span', { class: 'name', title: p.name }, p.name));
+    const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `${T.remove_file}: ${p.name}`, title: T.remove_file }, '×');
+    remove.addEventListener('click', () => { if (p.xhr && !p.id) p.xhr.abort(); pendingFiles.splice(pendingFiles.indexOf(p), 1); renderPending(); });
+    item.append(remove);
+    if (!p.id && !p.error) item.append(el('progress', { max: 1, value: p.progress }));
+    item.append(el('span', { class: 'state', role: p.error ? 'alert' : 'status' }, `${fileSize(p.size)} ・ ${stateText}`));
+    list.append(item);
+  }
+}
+// XMLHttpRequest rather than fetch: it reports upload progress.
+function uploadFile(file) {
+  if (!state.talk) return;
+  const p = { key: ++pendingSeq, talk: state.talk, name: file.name, size: file.size, type: file.type || '', progress: 0, id: null, error: null, xhr: null };
+  pendingFiles.push(p);
+  const xhr = new XMLHttpRequest();
+  p.xhr = xhr;
+  xhr.open('POST', `/api/v1/talks/${p.talk}/files?name=${encodeURIComponent(file.name)}`);
+  xhr.setRequestHeader('x-csrf-token', csrf);
+  xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) { p.progress = e.loaded / e.total; renderPending(); } });
+  xhr.upload.addEventListener('load', () => { p.progress = 1; renderPending(); });
+  xhr.addEventListener('load', () => {
+    let data = null;
+    try { data = JSON.parse(xhr.responseText); } catch (_) { /* not JSON: a proxy's page */ }
+    if (xhr.status === 201 && data) { p.id = data.id; p.type = data.content_type; }
+    else if (xhr.status === 401) { window.location.href = '/login'; return; }
+    else p.error = (data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || T.upload_failed;
+    renderPending();
+  });
+  xhr.addEventListener('error', () => { p.error = T.upload_failed; renderPending(); });
+  xhr.send(file);
+  renderPending();
+}
+function addFiles(files) { for (const f of files) uploadFile(f); }
+document.getElementById('attach').addEventListener('click', () => document.getElementById('file-input').click());
+document.getElementById('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
+{
+  const view = document.querySelector('.talk-view');
+  const hasFiles = (e) => e.dataTransfer && [...e.dataTransfer.types].includes('Files');
+  view.addEventListener('dragover', (e) => { if (!hasFiles(e) || !state.talk) return; e.preventDefault(); view.classList.add('dropping'); });
+  view.addEventListener('dragleave', (e) => { if (!view.contains(e.relatedTarget)) view.classList.remove('dropping'); });
+  view.addEventListener('drop', (e) => { if (!hasFiles(e) || !state.talk) return; e.preventDefault(); view.classList.remove('dropping'); addFiles([...e.dataTransfer.files]); });
 }
 
 function actions(m, mine) {
@@ -574,6 +657,13 @@ body.addEventListener('keydown', (e) => {
   else if (e.key === 'Escape') { picker.hidden = true; }
 });
 guardEnter(body, () => send());
+// A pasted screenshot is attached; pasted text (even with a picture of it, as Excel gives) is text.
+body.addEventListener('paste', (e) => {
+  const data = e.clipboardData;
+  if (!data || data.files.length === 0 || data.getData('text/plain')) return;
+  e.preventDefault();
+  addFiles([...data.files]);
+});
 document.getElementById('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
 
 // Sends go out one after another in the order typed. The box is cleared at once, so a fast
@@ -581,8 +671,19 @@ document.getElementById('composer').addEventListener('submit', (e) => { e.preven
 // data comes back with what was found, shown before anything is sent.
 let queue = Promise.resolve();
 function send(text = body.value) {
-  if (!text.trim() || !state.talk) return;
+  if (!state.talk) return;
   const talk = state.talk;
+  const here = pendingFiles.filter((p) => p.talk === talk);
+  if (here.some((p) => !p.id && !p.error)) {
+    const error = document.getElementById('send-error');
+    error.textContent = T.files_pending;
+    error.hidden = false;
+    return;
+  }
+  const ready = here.filter((p) => p.id);
+  if (!text.trim() && ready.length === 0) return;
+  for (const p of ready) pendingFiles.splice(pendingFiles.indexOf(p), 1);
+  renderPending();
   if (text === body.value) body.value = '';
   const chosen = Number(document.getElementById('msg-class').value);
   const payload = {
@@ -590,7 +691,10 @@ function send(text = body.value) {
     reply_to: replyTo ? replyTo.id : undefined,
     mentions: [...mentioned].filter(([name]) => text.includes(`@${name}`) || text.includes(`＠${name}`)).map(([, id]) => id),
     class: state.detail && chosen !== state.detail.default_class.rank ? chosen : undefined,
+    files: ready.length ? ready.map((p) => p.id) : undefined,
   };
+  // Kept to put back in the composer if the send fails.
+  Object.defineProperty(payload, 'pending', { value: ready, enumerable: false });
   mentioned.clear();
   replyTo = null;
   document.getElementById('replying').hidden = true;
@@ -619,6 +723,7 @@ function submit(talk, payload) {
       error.textContent = `${T.send_failed} ${err.message}`;
       error.hidden = false;
       if (!body.value && state.talk === talk) body.value = payload.body;
+      if (payload.pending && payload.pending.length) { pendingFiles.push(...payload.pending.filter((p) => !pendingFiles.includes(p))); renderPending(); }
     }
   });
 }

@@ -36,48 +36,115 @@ async fn open(
     page(state, ctx, me, Some(id)).await
 }
 
+/// Words the script needs: key, Japanese, English.
+const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
+    ("read", "既読", "Read by"),
+    ("read_all", "全員既読", "Read by all"),
+    ("people", "人", " members"),
+    ("load_older", "以前のメッセージ", "Earlier messages"),
+    (
+        "no_talks",
+        "トークはまだありません。「新しいトーク」から始めましょう。",
+        "No talks yet. Start one with “New talk”.",
+    ),
+    (
+        "no_messages",
+        "まだメッセージはありません。",
+        "No messages yet.",
+    ),
+    ("send_failed", "送信できませんでした。", "Could not send."),
+    (
+        "choose_people",
+        "相手を選んでください。",
+        "Choose who to talk with.",
+    ),
+    ("reconnecting", "再接続しています…", "Reconnecting…"),
+    ("you", "自分", "You"),
+    (
+        "deleted",
+        "このメッセージは削除されました",
+        "This message was deleted",
+    ),
+    ("edited", "(編集済み)", "(edited)"),
+    ("reply", "返信", "Reply"),
+    ("stamp", "スタンプ", "React"),
+    ("edit", "編集", "Edit"),
+    ("delete", "削除", "Delete"),
+    (
+        "delete_confirm",
+        "このメッセージを削除しますか。相手の画面からも消えます。",
+        "Delete this message? It disappears for everyone.",
+    ),
+    ("replying_to", "返信先:", "Replying to"),
+    ("cancel_reply", "返信をやめる", "Cancel reply"),
+    ("save", "保存", "Save"),
+    ("read_by", "既読", "Read"),
+    ("not_read_by", "未読", "Not read yet"),
+    ("close", "閉じる", "Close"),
+    ("pin", "ピン留め", "Pin"),
+    ("unpin", "ピンを外す", "Unpin"),
+    ("pinned", "ピン留め", "Pinned"),
+    (
+        "mentioned",
+        "あなた宛てのメンションがあります",
+        "You were mentioned",
+    ),
+    ("cancel", "キャンセル", "Cancel"),
+    ("forward", "転送", "Forward"),
+    ("forwarded", "転送", "Forwarded"),
+    ("ceiling", "上限", "Ceiling"),
+    (
+        "holds",
+        "このトークの内容の最高区分:",
+        "Highest class held here:",
+    ),
+    ("none", "指定しない", "None"),
+    (
+        "no_other_talks",
+        "転送できるトークがありません。",
+        "No other talk to forward to.",
+    ),
+    (
+        "above_ceiling",
+        "上限を超えるため、マスクが必要です",
+        "above the ceiling: mask it",
+    ),
+    (
+        "forward_confirm",
+        "転送先でも個人情報などの確認が必要です。このまま転送しますか。",
+        "The message needs confirming in the target talk too. Forward it anyway?",
+    ),
+    ("uploading", "アップロード中", "Uploading"),
+    ("scanning", "ウイルス検査中", "Scanning for malware"),
+    ("file_ready", "送信できます", "Ready to send"),
+    ("remove_file", "添付を取り消す", "Remove"),
+    (
+        "files_pending",
+        "ファイルの準備が終わってから送信してください。",
+        "Wait until the files are ready, then send.",
+    ),
+    (
+        "upload_failed",
+        "アップロードできませんでした。",
+        "Upload failed.",
+    ),
+    ("download", "ダウンロード", "Download"),
+    (
+        "drop_here",
+        "ここにファイルをドロップして添付",
+        "Drop files here to attach",
+    ),
+];
+
 /// Words the script needs, in the page's language.
 fn script_text(lang: Lang) -> serde_json::Value {
     let ja = lang == Lang::Ja;
-    serde_json::json!({
-        "read": if ja { "既読" } else { "Read by" },
-        "read_all": if ja { "全員既読" } else { "Read by all" },
-        "people": if ja { "人" } else { " members" },
-        "load_older": if ja { "以前のメッセージ" } else { "Earlier messages" },
-        "no_talks": if ja { "トークはまだありません。「新しいトーク」から始めましょう。" } else { "No talks yet. Start one with “New talk”." },
-        "no_messages": if ja { "まだメッセージはありません。" } else { "No messages yet." },
-        "send_failed": if ja { "送信できませんでした。" } else { "Could not send." },
-        "choose_people": if ja { "相手を選んでください。" } else { "Choose who to talk with." },
-        "reconnecting": if ja { "再接続しています…" } else { "Reconnecting…" },
-        "you": if ja { "自分" } else { "You" },
-        "deleted": if ja { "このメッセージは削除されました" } else { "This message was deleted" },
-        "edited": if ja { "(編集済み)" } else { "(edited)" },
-        "reply": if ja { "返信" } else { "Reply" },
-        "stamp": if ja { "スタンプ" } else { "React" },
-        "edit": if ja { "編集" } else { "Edit" },
-        "delete": if ja { "削除" } else { "Delete" },
-        "delete_confirm": if ja { "このメッセージを削除しますか。相手の画面からも消えます。" } else { "Delete this message? It disappears for everyone." },
-        "replying_to": if ja { "返信先:" } else { "Replying to" },
-        "cancel_reply": if ja { "返信をやめる" } else { "Cancel reply" },
-        "save": if ja { "保存" } else { "Save" },
-        "read_by": if ja { "既読" } else { "Read" },
-        "not_read_by": if ja { "未読" } else { "Not read yet" },
-        "close": if ja { "閉じる" } else { "Close" },
-        "pin": if ja { "ピン留め" } else { "Pin" },
-        "unpin": if ja { "ピンを外す" } else { "Unpin" },
-        "pinned": if ja { "ピン留め" } else { "Pinned" },
-        "mentioned": if ja { "あなた宛てのメンションがあります" } else { "You were mentioned" },
-        "cancel": if ja { "キャンセル" } else { "Cancel" },
-        "forward": if ja { "転送" } else { "Forward" },
-        "forwarded": if ja { "転送" } else { "Forwarded" },
-        "ceiling": if ja { "上限" } else { "Ceiling" },
-        "holds": if ja { "このトークの内容の最高区分:" } else { "Highest class held here:" },
-        "none": if ja { "指定しない" } else { "None" },
-        "no_other_talks": if ja { "転送できるトークがありません。" } else { "No other talk to forward to." },
-        "above_ceiling": if ja { "上限を超えるため、マスクが必要です" } else { "above the ceiling: mask it" },
-        "forward_confirm": if ja { "転送先でも個人情報などの確認が必要です。このまま転送しますか。" } else { "The message needs confirming in the target talk too. Forward it anyway?" },
-        "lang": if ja { "ja" } else { "en" },
-    })
+    let mut words: serde_json::Map<String, serde_json::Value> = SCRIPT_TEXT
+        .iter()
+        .map(|(k, j, e)| ((*k).to_owned(), (if ja { *j } else { *e }).into()))
+        .collect();
+    words.insert("lang".into(), (if ja { "ja" } else { "en" }).into());
+    serde_json::Value::Object(words)
 }
 
 async fn page(
