@@ -2,7 +2,9 @@
 //! numbers, addresses, birth dates, confidentiality stamps …) in business text and
 //! masks it.
 //!
-//! The crate is pure: text in, [`Finding`]s out, no I/O. Matching runs on a normalized
+//! The crate is pure: text in, [`Finding`]s out, no I/O. Uploaded documents (text, CSV,
+//! `.docx`, `.xlsx`, `.pptx`, PDF) are turned into text first by [`extract()`], which is
+//! equally pure: bytes in, text out. Matching runs on a normalized
 //! copy of the text (full-width digits and letters, dashes, ideographic spaces folded)
 //! while every finding carries byte offsets into the caller's original string.
 //!
@@ -23,6 +25,7 @@
 mod checksum;
 mod context;
 mod detect;
+pub mod extract;
 mod kind;
 mod mask;
 mod normalize;
@@ -33,6 +36,7 @@ pub use checksum::{
     corporate_check_digit, corporate_number_valid, luhn_valid, my_number_check_digit,
     my_number_valid,
 };
+pub use extract::{DocKind, ExtractError, Extracted, Limits, extract, zip_entry_names};
 pub use kind::Kind;
 pub use mask::{mask, mask_span};
 
