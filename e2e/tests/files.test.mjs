@@ -83,6 +83,18 @@ test('files are picked, uploaded with progress, sent with a message and download
   await hanako.click('[data-testid=pending-file] .remove');
   assert.equal(await hanako.isVisible('#pending-files'), false);
 
+  // A document marked 取扱注意 asks first; confirmed, it goes with the class it implies.
+  const [fourth] = await Promise.all([hanako.waitForEvent('filechooser'), hanako.click('#attach')]);
+  await fourth.setFiles([{ name: '人事案.txt', mimeType: 'text/plain', buffer: Buffer.from('取扱注意\n来年度の配置案\n') }]);
+  await hanako.waitForSelector('[data-testid=confirm-file]');
+  assert.match(await hanako.textContent('[data-testid=pending-file]'), /機密キーワード 1件/);
+  await shot(hanako, 'files-confirm');
+  await hanako.click('[data-testid=confirm-file]');
+  await hanako.waitForSelector('[data-testid=pending-file].ready');
+  await hanako.click('#composer button[type=submit]');
+  await shota.waitForFunction(() => document.querySelectorAll('#messages [data-testid=attachment]').length === 3);
+  assert.match(await shota.textContent('#messages [data-testid=attachment] >> nth=2'), /機密性 第2種/);
+
   // A type the server does not take: an executable named as a picture.
   const [third] = await Promise.all([hanako.waitForEvent('filechooser'), hanako.click('#attach')]);
   await third.setFiles([{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00\x03\x00\x00\x00') }]);

@@ -36,6 +36,9 @@ pub enum AppError {
     /// confirmation.
     #[error("personal data found")]
     Dlp(Box<crate::services::dlp::Verdict>),
+    /// Personal data in an uploaded document's text: kinds and counts only.
+    #[error("personal data in an uploaded file")]
+    FileDlp(Box<crate::services::files::FileFindings>),
     /// Too many sends in a short time from one user; try again after this many seconds.
     #[error("rate limited")]
     RateLimited { retry_after_s: u64 },
@@ -90,6 +93,14 @@ impl AppError {
                 }
             },
             AppError::AboveCeiling { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::FileDlp(f) => match f.action {
+                crate::services::dlp::Action::Block | crate::services::dlp::Action::Mask => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                crate::services::dlp::Action::Confirm | crate::services::dlp::Action::Allow => {
+                    StatusCode::CONFLICT
+                }
+            },
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::FileRefused("file_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::FileRefused("upload_interrupted") => StatusCode::BAD_REQUEST,
@@ -114,6 +125,7 @@ impl Localized for AppError {
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::Internal(_) => "internal_error",
             AppError::Dlp(v) => v.code(),
+            AppError::FileDlp(f) => f.code(),
             AppError::AboveCeiling { .. } => "class_above_ceiling",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::FileRefused(code) => code,
@@ -135,6 +147,7 @@ impl Localized for AppError {
             AppError::PayloadTooLarge => "送信されたデータが大きすぎます。".into(),
             AppError::Internal(_) => "システムエラーが発生しました。時間をおいて再度お試しください。".into(),
             AppError::Dlp(v) => v.message_ja(),
+            AppError::FileDlp(f) => f.message_ja(),
             AppError::AboveCeiling { class_ja, ceiling_ja, .. } => format!(
                 "「{class_ja}」の情報は、上限が「{ceiling_ja}」のこのトークには送信できません。"
             ),
@@ -160,6 +173,7 @@ impl Localized for AppError {
             AppError::PayloadTooLarge => "The request is too large.".into(),
             AppError::Internal(_) => "Something went wrong. Please try again later.".into(),
             AppError::Dlp(v) => v.message_en(),
+            AppError::FileDlp(f) => f.message_en(),
             AppError::AboveCeiling { class_en, ceiling_en, .. } => format!(
                 "\"{class_en}\" information cannot go into this talk, whose ceiling is \"{ceiling_en}\"."
             ),
@@ -176,6 +190,15 @@ fn file_ja(code: &str) -> &'static str {
     match code {
         "file_empty" => "空のファイルは送信できません。",
         "upload_interrupted" => "アップロードが途中で切れました。もう一度お試しください。",
+        "file_encrypted" => {
+            "パスワードで保護されたファイルは中身を検査できないため、受け付けません。保護を解除してから添付してください。"
+        }
+        "file_active_content" => {
+            "マクロ、ActiveX、埋め込みオブジェクトを含むOfficeファイルは送信できません。それらを取り除いて保存し直してから添付してください。"
+        }
+        "file_malformed" => {
+            "ファイルが壊れているか、展開すると大きくなりすぎるため、受け付けません。"
+        }
         "file_too_large" => "ファイルが大きすぎます。上限を超えないファイルを選んでください。",
         "file_infected" => {
             "このファイルからマルウェアが検出されたため、受け付けませんでした。ファイルは隔離され、情報セキュリティ担当者に通知されました。"
@@ -190,6 +213,15 @@ fn file_en(code: &str) -> &'static str {
     match code {
         "file_empty" => "An empty file cannot be sent.",
         "upload_interrupted" => "The upload was cut off. Please try again.",
+        "file_encrypted" => {
+            "A password-protected file cannot be inspected, so it is not accepted. Remove the protection and attach it again."
+        }
+        "file_active_content" => {
+            "Office files with macros, ActiveX controls or embedded objects cannot be sent. Remove them, save, and attach again."
+        }
+        "file_malformed" => {
+            "The file is damaged, or too large once decompressed, so it is not accepted."
+        }
         "file_too_large" => "The file is too large.",
         "file_infected" => {
             "Malware was found in this file, so it was not accepted. It has been quarantined and the security officer has been told."
@@ -235,6 +267,10 @@ pub struct ErrorBody {
     /// masked text that would pass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dlp: Option<crate::services::dlp::Verdict>,
+    /// Present for `file_dlp_refused` and `file_dlp_confirm_required`: the kinds found in an
+    /// uploaded document and how many of each.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_dlp: Option<crate::services::files::FileFindings>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -255,6 +291,10 @@ impl AppError {
             },
             dlp: match self {
                 AppError::Dlp(v) => Some((**v).clone()),
+                _ => None,
+            },
+            file_dlp: match self {
+                AppError::FileDlp(f) => Some((**f).clone()),
                 _ => None,
             },
         }

@@ -345,24 +345,31 @@ function renderPending() {
   list.hidden = here.length === 0;
   for (const p of here) {
     const stateText = p.error ? p.error : p.id ? T.file_ready : p.progress < 1 ? `${T.uploading} ${Math.floor(p.progress * 100)}%` : `${T.scanning}…`;
-    const item = el('li', { class: `pending-file${p.error ? ' error' : p.id ? ' ready' : ''}`, 'data-testid': 'pending-file' },
+    const look = p.confirmable ? ' warn' : p.error ? ' error' : p.id ? ' ready' : '';
+    const item = el('li', { class: `pending-file${look}`, 'data-testid': 'pending-file' },
       el('span', { 'aria-hidden': 'true' }, fileIcon(p.type)), el('span', { class: 'name', title: p.name }, p.name));
     const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `${T.remove_file}: ${p.name}`, title: T.remove_file }, '×');
     remove.addEventListener('click', () => { if (p.xhr && !p.id) p.xhr.abort(); pendingFiles.splice(pendingFiles.indexOf(p), 1); renderPending(); });
     item.append(remove);
     if (!p.id && !p.error) item.append(el('progress', { max: 1, value: p.progress }));
     item.append(el('span', { class: 'state', role: p.error ? 'alert' : 'status' }, `${fileSize(p.size)} ・ ${stateText}`));
+    // Findings that only ask: the sender may confirm, and the file goes up again confirmed.
+    if (p.confirmable) {
+      const ok = el('button', { type: 'button', class: 'confirm-file', 'data-testid': 'confirm-file' }, T.confirm_attach);
+      ok.addEventListener('click', () => { pendingFiles.splice(pendingFiles.indexOf(p), 1); uploadFile(p.file, true); });
+      item.append(ok);
+    }
     list.append(item);
   }
 }
 // XMLHttpRequest rather than fetch: it reports upload progress.
-function uploadFile(file) {
+function uploadFile(file, confirmed = false) {
   if (!state.talk) return;
-  const p = { key: ++pendingSeq, talk: state.talk, name: file.name, size: file.size, type: file.type || '', progress: 0, id: null, error: null, xhr: null };
+  const p = { key: ++pendingSeq, talk: state.talk, file, name: file.name, size: file.size, type: file.type || '', progress: 0, id: null, error: null, xhr: null, confirmable: false };
   pendingFiles.push(p);
   const xhr = new XMLHttpRequest();
   p.xhr = xhr;
-  xhr.open('POST', `/api/v1/talks/${p.talk}/files?name=${encodeURIComponent(file.name)}`);
+  xhr.open('POST', `/api/v1/talks/${p.talk}/files?name=${encodeURIComponent(file.name)}${confirmed ? '&confirm_dlp=true' : ''}`);
   xhr.setRequestHeader('x-csrf-token', csrf);
   xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) { p.progress = e.loaded / e.total; renderPending(); } });
   xhr.upload.addEventListener('load', () => { p.progress = 1; renderPending(); });
@@ -371,7 +378,10 @@ function uploadFile(file) {
     try { data = JSON.parse(xhr.responseText); } catch (_) { /* not JSON: a proxy's page */ }
     if (xhr.status === 201 && data) { p.id = data.id; p.type = data.content_type; }
     else if (xhr.status === 401) { window.location.href = '/login'; return; }
-    else p.error = (data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || T.upload_failed;
+    else {
+      p.error = (data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || T.upload_failed;
+      p.confirmable = Boolean(data && data.error && data.error.code === 'file_dlp_confirm_required');
+    }
     renderPending();
   });
   xhr.addEventListener('error', () => { p.error = T.upload_failed; renderPending(); });

@@ -1,8 +1,8 @@
 //! `kairan dlp scan`: the personal-data detector from the console, for operators checking a
-//! file before it is shared and for scripts. Prints findings (kind, byte offsets, score), never
+//! file (text, CSV, Word, Excel, PowerPoint or PDF) before it is shared and for scripts. Prints findings (kind, byte offsets, score), never
 //! the matched values, so the output itself can be kept in a ticket.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
 use kairan_dlp::{ScanConfig, Scanner, mask};
 use std::io::Read;
@@ -10,23 +10,34 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct ScanArgs {
-    /// Files to scan (txt, csv in UTF-8). Reads standard input when none is given.
+    /// Files to scan: txt and csv (UTF-8, UTF-16 with BOM, or CP932), docx, xlsx, pptx and
+    /// pdf; the type comes from the name's extension. Reads text from standard input when no
+    /// file is given.
     files: Vec<PathBuf>,
-    /// Print the text with every finding masked instead of the findings.
+    /// Print the (extracted) text with every finding masked instead of the findings.
     #[arg(long)]
     mask: bool,
 }
 
-fn read_text(bytes: Vec<u8>, name: &str) -> Result<String> {
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    match String::from_utf8(bytes) {
-        Ok(s) => Ok(s),
-        // Shift_JIS documents arrive with the files work; say so rather than guess.
-        Err(_) => bail!("{name}: not UTF-8 text (Shift_JIS and documents are not supported yet)"),
-    }
+/// The text of one input, read the way uploads are read; `true` when it was cut at the
+/// extraction limit.
+fn read_text(bytes: &[u8], name: &str) -> Result<(String, bool)> {
+    use kairan_dlp::DocKind;
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let kind = match ext.as_str() {
+        "docx" => DocKind::Docx,
+        "xlsx" => DocKind::Xlsx,
+        "pptx" => DocKind::Pptx,
+        "pdf" => DocKind::Pdf,
+        "csv" => DocKind::Csv,
+        _ => DocKind::Text,
+    };
+    let out = kairan_dlp::extract(kind, bytes, &kairan_dlp::Limits::default())
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    Ok((out.text, out.truncated))
 }
 
 pub fn scan(args: ScanArgs) -> Result<()> {
@@ -37,29 +48,38 @@ pub fn scan(args: ScanArgs) -> Result<()> {
         std::io::stdin()
             .read_to_end(&mut buf)
             .context("reading standard input")?;
-        inputs.push(("-".to_owned(), read_text(buf, "standard input")?));
+        inputs.push(("-".to_owned(), read_text(&buf, "standard input")?));
     } else {
         for f in &args.files {
-            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-            inputs.push((
-                f.display().to_string(),
-                read_text(bytes, &f.display().to_string())?,
-            ));
+            let name = f.display().to_string();
+            let bytes = std::fs::read(f).with_context(|| format!("reading {name}"))?;
+            let text = read_text(&bytes, &name)?;
+            inputs.push((name, text));
         }
     }
     if args.mask {
-        for (_, text) in &inputs {
+        for (_, (text, _)) in &inputs {
             print!("{}", mask(text, &scanner.scan(text)));
         }
         return Ok(());
     }
-    if inputs.len() == 1 {
-        let findings = scanner.scan(&inputs[0].1);
-        println!("{}", serde_json::json!({ "findings": findings }));
+    // Offsets are into the text as read (for documents, the extracted text).
+    let report = |name: &str, text: &str, truncated: bool| {
+        let mut v = serde_json::json!({ "findings": scanner.scan(text) });
+        if name != "-" {
+            v["file"] = name.into();
+        }
+        if truncated {
+            v["truncated"] = true.into();
+        }
+        v
+    };
+    if let [(name, (text, truncated))] = inputs.as_slice() {
+        println!("{}", report(name, text, *truncated));
     } else {
         let files: Vec<_> = inputs
             .iter()
-            .map(|(name, text)| serde_json::json!({ "file": name, "findings": scanner.scan(text) }))
+            .map(|(name, (text, truncated))| report(name, text, *truncated))
             .collect();
         println!("{}", serde_json::json!({ "files": files }));
     }

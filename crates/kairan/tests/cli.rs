@@ -234,6 +234,58 @@ fn dlp_scan_reports_kinds_and_byte_offsets_without_values_and_masks_on_request()
     );
 }
 
+/// Real .docx/.pdf builders, shared with kairan-dlp's extraction tests.
+#[path = "../../kairan-dlp/tests/support/mod.rs"]
+mod docs;
+
+#[test]
+fn dlp_scan_reads_office_documents_and_names_each_file() {
+    let dir = std::env::temp_dir().join(format!("kairan-dlp-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let docx = dir.join("申請書.docx");
+    std::fs::write(
+        &docx,
+        docs::docx(&["転入届", "申請者の個人番号は1234-5678-9018です。"]),
+    )
+    .unwrap();
+    let slides = dir.join("計画.pptx");
+    std::fs::write(&slides, docs::pptx(&[(1, "令和8年度 事業計画")], &[])).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kairan"))
+        .args(["dlp", "scan"])
+        .arg(&docx)
+        .arg(&slides)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        json["files"][0]["findings"][0]["kind"], "my_number",
+        "{json}"
+    );
+    assert!(
+        json["files"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("申請書.docx")
+    );
+    assert_eq!(json["files"][1]["findings"], serde_json::json!([]));
+    // A document that is not what its name says is an error, not an empty report.
+    let fake = dir.join("偽物.docx");
+    std::fs::write(&fake, b"not a zip").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kairan"))
+        .args(["dlp", "scan"])
+        .arg(&fake)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("偽物.docx"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn a_body_can_tighten_its_own_password_rules_from_the_console() {
     let db = TestDb::new("cli").await;

@@ -62,11 +62,18 @@ impl From<kairan_store::files::File> for FileView {
 pub struct UploadQuery {
     /// The file's name as the user sees it.
     pub name: String,
+    /// Attach despite findings in the text that only ask for confirmation (409
+    /// `file_dlp_confirm_required`). Findings that refuse (422 `file_dlp_refused`) never go.
+    #[serde(default)]
+    pub confirm_dlp: bool,
 }
 
 /// Uploads a file into a talk: the request body is the file's bytes. It is scanned for
 /// malware before it is stored; 422 `file_infected` when malware is found (the file is
-/// quarantined), 503 `scanner_unavailable` when the scanner does not answer.
+/// quarantined), 503 `scanner_unavailable` when the scanner does not answer. The text of
+/// documents (txt, csv, docx, xlsx, pptx, pdf) is checked for personal data like a message:
+/// 422 `file_dlp_refused` or 409 `file_dlp_confirm_required`, with the kinds found in
+/// `file_dlp`. The file waits for its uploader until sent with a message.
 #[utoipa::path(post, path = "/api/v1/talks/{talk}/files", params(("talk" = String, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = FileView), (status = 404, body = crate::error::ErrorBody),
@@ -90,7 +97,7 @@ pub async fn upload(
         .acquire()
         .await
         .map_err(|_| AppError::Internal("upload slots closed".into()))?;
-    let file = files::upload(&state, &m, &target, &q.name, req.into_body()).await?;
+    let file = files::upload(&state, &m, &target, &q.name, q.confirm_dlp, req.into_body()).await?;
     Ok((StatusCode::CREATED, Json(FileView::from(file))))
 }
 

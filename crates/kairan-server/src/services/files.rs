@@ -12,7 +12,7 @@
 use crate::error::AppError;
 use crate::scanner::{Endpoint, ScanError, Scanner, Verdict};
 use crate::services::chat::{Member, load as chat_access};
-use crate::services::{audit_entry, detail};
+use crate::services::{audit_entry, detail, dlp};
 use crate::state::AppState;
 use kairan_domain::Role;
 use kairan_domain::audit::AuditAction;
@@ -22,61 +22,283 @@ use kairan_domain::policy::TalkAction;
 use kairan_store::files::{self, File, NewFile};
 use kairan_store::{audit, chat, protection, users};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// What the bytes are, from their first bytes (and, for Office files, their zip directory).
-/// `None`: not a type we accept.
-pub fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
+/// Why a file is refused before it is scanned or stored: a stable error code.
+type Refusal = &'static str;
+
+/// What the bytes are, from their first bytes (and, for Office files, their zip directory),
+/// and the name must agree. Refused: anything else, Office files with macros, ActiveX or
+/// embedded OLE objects (which can carry programs), and archives that are broken or bombs.
+pub fn sniff(name: &str, bytes: &[u8]) -> Result<&'static str, Refusal> {
+    const NOT_ALLOWED: Refusal = "file_type_not_allowed";
     let ext = name
         .rsplit_once('.')
         .map(|(_, e)| e.to_ascii_lowercase())
         .unwrap_or_default();
     let is = |magic: &[u8]| bytes.starts_with(magic);
+    let named = |ok: bool, t: &'static str| if ok { Ok(t) } else { Err(NOT_ALLOWED) };
     if is(b"\x89PNG\r\n\x1a\n") {
-        return (ext == "png").then_some("image/png");
+        return named(ext == "png", "image/png");
     }
     if is(b"\xff\xd8\xff") {
-        return matches!(ext.as_str(), "jpg" | "jpeg").then_some("image/jpeg");
+        return named(matches!(ext.as_str(), "jpg" | "jpeg"), "image/jpeg");
     }
     if is(b"GIF87a") || is(b"GIF89a") {
-        return (ext == "gif").then_some("image/gif");
+        return named(ext == "gif", "image/gif");
     }
     if is(b"%PDF-") {
-        return (ext == "pdf").then_some("application/pdf");
+        return named(ext == "pdf", "application/pdf");
     }
     if is(b"PK\x03\x04") {
-        // OOXML: a zip whose directory names the part of its kind. Macro-enabled types
-        // (docm, xlsm, pptm) are refused by extension and by their vbaProject part.
-        let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
-        if has(b"vbaProject.bin") || !has(b"[Content_Types].xml") {
-            return None;
-        }
-        return match ext.as_str() {
-            "docx" if has(b"word/") => {
-                Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-            }
-            "xlsx" if has(b"xl/") => {
-                Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-            }
-            "pptx" if has(b"ppt/") => {
-                Some("application/vnd.openxmlformats-officedocument.presentationml.presentation")
-            }
-            _ => None,
-        };
+        return sniff_ooxml(&ext, bytes);
     }
-    // Text: valid UTF-8 without NULs, named as text.
-    if matches!(ext.as_str(), "txt" | "csv" | "md")
-        && !bytes.contains(&0)
-        && std::str::from_utf8(bytes).is_ok()
-    {
-        return Some(if ext == "csv" {
+    if is(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1") && matches!(ext.as_str(), "docx" | "xlsx" | "pptx") {
+        // An Office file saved with a password is an OLE container, not a zip.
+        return Err("file_encrypted");
+    }
+    // Text: no NUL bytes (UTF-8 or CP932), or UTF-16 with its byte-order mark.
+    let utf16 = is(b"\xff\xfe") || is(b"\xfe\xff");
+    if matches!(ext.as_str(), "txt" | "csv" | "md") && (utf16 || !bytes.contains(&0)) {
+        return Ok(if ext == "csv" {
             "text/csv"
         } else {
             "text/plain"
         });
     }
-    None
+    Err(NOT_ALLOWED)
+}
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const PPTX: &str = "application/vnd.openxmlformats-officedocument.presentationml.presentation";
+
+/// An Office Open XML file: a zip whose directory holds the main part of its kind.
+fn sniff_ooxml(ext: &str, bytes: &[u8]) -> Result<&'static str, Refusal> {
+    let names = match kairan_dlp::zip_entry_names(bytes, &kairan_dlp::Limits::default()) {
+        Ok(n) => n,
+        Err(kairan_dlp::ExtractError::Encrypted) => return Err("file_encrypted"),
+        Err(_) => return Err("file_malformed"),
+    };
+    let has = |part: &str| names.iter().any(|n| n == part);
+    if !has("[Content_Types].xml") {
+        return Err("file_type_not_allowed");
+    }
+    // Macros (vbaProject.bin), ActiveX controls and embedded OLE objects can run code. Charts'
+    // embedded workbooks (.xlsx) are plain data and stay.
+    let active = names.iter().any(|n| {
+        let n = n.to_ascii_lowercase();
+        n.ends_with("vbaproject.bin")
+            || n.contains("activex/")
+            || (n.contains("/embeddings/") && n.ends_with(".bin"))
+    });
+    if active {
+        return Err("file_active_content");
+    }
+    match ext {
+        "docx" if has("word/document.xml") => Ok(DOCX),
+        "xlsx" if has("xl/workbook.xml") => Ok(XLSX),
+        "pptx" if has("ppt/presentation.xml") => Ok(PPTX),
+        _ => Err("file_type_not_allowed"),
+    }
+}
+
+/// Which extractor reads a type's text; `None` for images.
+fn doc_kind(content_type: &str) -> Option<kairan_dlp::DocKind> {
+    use kairan_dlp::DocKind;
+    Some(match content_type {
+        "text/plain" => DocKind::Text,
+        "text/csv" => DocKind::Csv,
+        "application/pdf" => DocKind::Pdf,
+        DOCX => DocKind::Docx,
+        XLSX => DocKind::Xlsx,
+        PPTX => DocKind::Pptx,
+        _ => return None,
+    })
+}
+
+/// The text of a document, read from the received file, and what the reading did
+/// (`scanned`, `truncated`, `no_text`, or `unreadable`).
+async fn read_text(
+    path: &Path,
+    content_type: &'static str,
+) -> Result<(Option<String>, &'static str), AppError> {
+    let Some(kind) = doc_kind(content_type) else {
+        return Ok((None, "no_text"));
+    };
+    let path = path.to_owned();
+    let read = tokio::task::spawn_blocking(move || {
+        map(&path).map(|bytes| kairan_dlp::extract(kind, &bytes, &kairan_dlp::Limits::default()))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("extract task: {e}")))?
+    .map_err(|e| AppError::Internal(format!("upload map: {e}")))?;
+    match read {
+        Ok(x) if x.truncated => Ok((Some(x.text), "truncated")),
+        Ok(x) => Ok((Some(x.text), "scanned")),
+        Err(kairan_dlp::ExtractError::Bomb) => Err(AppError::FileRefused("file_malformed")),
+        // A PDF that only restricts printing is encrypted too, and common in official
+        // documents; it is accepted, marked as not inspected. A zip part that is encrypted or
+        // broken is refused (the sniff already read its directory).
+        Err(e) if kind == kairan_dlp::DocKind::Pdf => {
+            tracing::info!(error = %e, "PDF text not readable; stored as not inspected");
+            Ok((None, "unreadable"))
+        }
+        Err(kairan_dlp::ExtractError::Encrypted) => Err(AppError::FileRefused("file_encrypted")),
+        Err(_) => Err(AppError::FileRefused("file_malformed")),
+    }
+}
+
+/// How many findings of each kind, for the file row and the refusal; never the values.
+fn kind_counts(v: &dlp::Verdict) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for f in &v.findings {
+        *counts.entry(f.kind.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Checks a document's text with the body's personal-data rules (G2), as a message's text is
+/// checked: findings that block or would need masking refuse the file (a document cannot be
+/// masked for the sender); findings that ask for confirmation need `confirmed`. Returns the
+/// verdict of what goes ahead.
+async fn screen_text(
+    state: &AppState,
+    m: &Member<'_>,
+    talk: &chat::Talk,
+    text: &str,
+    confirmed: bool,
+) -> Result<dlp::Verdict, AppError> {
+    let p = crate::services::protection::load(state, m.org_id).await?;
+    let verdict = dlp::check(&p, text, crate::services::chat::rank(talk.ceiling));
+    let refused = match verdict.action() {
+        dlp::Action::Block | dlp::Action::Mask => AuditAction::DlpBlocked,
+        dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
+        dlp::Action::Confirm | dlp::Action::Allow => return Ok(verdict),
+    };
+    let mut tx = state.store.write().await?;
+    let mut e = audit_entry(m.actor, refused);
+    e.target_id = Some(talk.id.clone());
+    detail(
+        &mut e,
+        "file_findings",
+        serde_json::json!(kind_counts(&verdict)),
+    );
+    audit::append(&mut tx, e).await?;
+    let officers = if refused == AuditAction::DlpBlocked {
+        crate::services::protection::notify_officers(
+            &mut tx, m.org_id, m.user_id, &talk.id, &verdict, "refused",
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    crate::services::protection::publish_notifications(state, officers);
+    Err(AppError::FileDlp(Box::new(FileFindings::of(&verdict))))
+}
+
+/// What a refused or questioned document holds, for its uploader: kinds and counts, never the
+/// values or the text.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FileFindings {
+    /// `block`/`mask`: the file cannot go; `confirm`: it goes once the sender confirms.
+    pub action: dlp::Action,
+    pub kinds: Vec<KindCount>,
+    /// The talk's ceiling, named, when findings are above it.
+    pub ceiling_ja: Option<String>,
+    pub ceiling_en: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct KindCount {
+    pub kind: String,
+    pub label_ja: String,
+    pub label_en: String,
+    pub count: usize,
+}
+
+impl FileFindings {
+    fn of(v: &dlp::Verdict) -> FileFindings {
+        let mut kinds: Vec<KindCount> = Vec::new();
+        for f in &v.findings {
+            match kinds.iter_mut().find(|k| k.kind == f.kind) {
+                Some(k) => k.count += 1,
+                None => kinds.push(KindCount {
+                    kind: f.kind.clone(),
+                    label_ja: f.label_ja.clone(),
+                    label_en: f.label_en.clone(),
+                    count: 1,
+                }),
+            }
+        }
+        let above = v.findings.iter().any(|f| f.above_ceiling_ja.is_some());
+        FileFindings {
+            action: v.action(),
+            kinds,
+            ceiling_ja: above.then(|| v.ceiling_ja.clone()),
+            ceiling_en: above.then(|| v.ceiling_en.clone()),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self.action {
+            dlp::Action::Block | dlp::Action::Mask => "file_dlp_refused",
+            dlp::Action::Confirm | dlp::Action::Allow => "file_dlp_confirm_required",
+        }
+    }
+
+    fn kinds_ja(&self) -> String {
+        self.kinds
+            .iter()
+            .map(|k| format!("{} {}件", k.label_ja, k.count))
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+
+    fn kinds_en(&self) -> String {
+        self.kinds
+            .iter()
+            .map(|k| format!("{} ×{}", k.label_en, k.count))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn message_ja(&self) -> String {
+        match (self.action, &self.ceiling_ja) {
+            (dlp::Action::Confirm | dlp::Action::Allow, _) => format!(
+                "このファイルには個人情報などが含まれている可能性があります（{}）。内容を確認し、送ってよい場合は「確認して添付」を選んでください。",
+                self.kinds_ja()
+            ),
+            (_, Some(ceiling)) => format!(
+                "このトークで扱える区分（{ceiling}）を超える情報（{}）が含まれているため、このファイルは添付できません。該当箇所を削除または加工してから添付してください。",
+                self.kinds_ja()
+            ),
+            (_, None) => format!(
+                "送信できない情報（{}）が含まれているため、このファイルは添付できません。該当箇所を削除または加工してから添付してください。",
+                self.kinds_ja()
+            ),
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match (self.action, &self.ceiling_en) {
+            (dlp::Action::Confirm | dlp::Action::Allow, _) => format!(
+                "This file may contain personal or restricted information ({}). Check it, and choose “Confirm and attach” if it may go.",
+                self.kinds_en()
+            ),
+            (_, Some(ceiling)) => format!(
+                "This file holds information above what this talk may hold ({ceiling}): {}. Remove or redact it, then attach the file again.",
+                self.kinds_en()
+            ),
+            (_, None) => format!(
+                "This file holds information that may not be sent ({}). Remove or redact it, then attach the file again.",
+                self.kinds_en()
+            ),
+        }
+    }
 }
 
 fn blob_dir(state: &AppState) -> PathBuf {
@@ -206,6 +428,7 @@ pub async fn upload(
     m: &Member<'_>,
     target: &UploadTarget,
     name: &str,
+    confirm_dlp: bool,
     body: axum::body::Body,
 ) -> Result<File, AppError> {
     let talk = &target.0;
@@ -223,7 +446,7 @@ pub async fn upload(
             .map_err(|e| AppError::Internal(format!("sniff task: {e}")))?
             .map_err(|e| AppError::Internal(format!("upload map: {e}")))?
     };
-    let content_type = sniffed.ok_or(AppError::FileRefused("file_type_not_allowed"))?;
+    let content_type = sniffed.map_err(AppError::FileRefused)?;
     let verdict = match scanner(state)?.scan_file(&incoming.path).await {
         Ok(v) => v,
         Err(ScanError::TooLarge) => return Err(AppError::FileRefused("file_too_large")),
@@ -231,6 +454,31 @@ pub async fn upload(
             tracing::warn!(error = %e, "upload refused: scanner unavailable");
             return Err(AppError::ScannerUnavailable);
         }
+    };
+    // Clean files have their text checked for personal data (G2); malware is not read.
+    let (findings, class, text_scan, confirmed) = match &verdict {
+        Verdict::Clean => {
+            let (text, text_scan) = read_text(&incoming.path, content_type).await?;
+            let dlp = match &text {
+                Some(t) => Some(screen_text(state, m, talk, t, confirm_dlp).await?),
+                None => None,
+            };
+            let class = dlp
+                .as_ref()
+                .map_or(0, |v| i64::from(v.implied_class))
+                .max(talk.default_class);
+            let findings = dlp
+                .as_ref()
+                .filter(|v| !v.findings.is_empty())
+                .and_then(|v| serde_json::to_string(&kind_counts(v)).ok());
+            (
+                findings,
+                class,
+                text_scan,
+                dlp.filter(|v| !v.findings.is_empty()),
+            )
+        }
+        Verdict::Infected(_) => (None, talk.default_class, "no_text", None),
     };
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let (status, signature, dir) = match &verdict {
@@ -260,9 +508,9 @@ pub async fn upload(
             content_type,
             status,
             signature,
-            class: talk.default_class,
-            text_scan: "no_text",
-            findings: None,
+            class,
+            text_scan,
+            findings: findings.as_deref(),
         },
     )
     .await?;
@@ -275,6 +523,11 @@ pub async fn upload(
     detail(&mut e, "talk", talk_id);
     detail(&mut e, "sha256", sha.as_str());
     detail(&mut e, "size", size);
+    detail(&mut e, "class", class);
+    detail(&mut e, "text_scan", text_scan);
+    if let Some(v) = &confirmed {
+        detail(&mut e, "dlp_confirmed", serde_json::json!(kind_counts(v)));
+    }
     if let Some(sig) = signature {
         detail(&mut e, "signature", sig);
         // The same bytes may have been stored as clean before the scanner knew them.
@@ -284,7 +537,21 @@ pub async fn upload(
         }
     }
     audit::append(&mut tx, e).await?;
-    let officers = if signature.is_some() {
+    let mut officers = match &confirmed {
+        Some(v) => {
+            crate::services::protection::notify_officers(
+                &mut tx,
+                &talk.org_id,
+                m.user_id,
+                &file.id,
+                v,
+                "sent",
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    officers.extend(if signature.is_some() {
         let officers =
             users::active_with_role(tx.conn(), &talk.org_id, Role::SecurityOfficer.code()).await?;
         let details = serde_json::json!({ "outcome": "quarantined", "file": file.id, "signature": signature });
@@ -301,7 +568,7 @@ pub async fn upload(
         officers
     } else {
         Vec::new()
-    };
+    });
     tx.commit().await?;
     if signature.is_some() {
         // No servable copy may remain: rows now say "infected" and the blob goes too.
@@ -526,27 +793,27 @@ mod tests {
 
     #[test]
     fn types_come_from_the_bytes_and_the_name_must_agree() {
+        assert_eq!(sniff("写真.png", b"\x89PNG\r\n\x1a\n...."), Ok("image/png"));
+        assert_eq!(sniff("写真.jpg", b"\xff\xd8\xff\xe0...."), Ok("image/jpeg"));
+        assert_eq!(sniff("資料.pdf", b"%PDF-1.7\n..."), Ok("application/pdf"));
+        assert_eq!(sniff("メモ.txt", "議事録".as_bytes()), Ok("text/plain"));
+        // CP932 text has no NUL bytes; UTF-16 has them but starts with its byte-order mark.
         assert_eq!(
-            sniff("写真.png", b"\x89PNG\r\n\x1a\n...."),
-            Some("image/png")
+            sniff("名簿.csv", b"\x8e\x81\x96\xbc,\x93\x64\x98\x62"),
+            Ok("text/csv")
         );
-        assert_eq!(
-            sniff("写真.jpg", b"\xff\xd8\xff\xe0...."),
-            Some("image/jpeg")
-        );
-        assert_eq!(sniff("資料.pdf", b"%PDF-1.7\n..."), Some("application/pdf"));
-        assert_eq!(sniff("メモ.txt", "議事録".as_bytes()), Some("text/plain"));
+        assert_eq!(sniff("メモ.txt", b"\xff\xfea\x00b\x00"), Ok("text/plain"));
         // An executable named as an image, a PNG named as a document, a script as text.
-        assert_eq!(sniff("photo.png", b"MZ\x90\x00\x03"), None);
-        assert_eq!(sniff("report.pdf", b"\x89PNG\r\n\x1a\n"), None);
-        assert_eq!(sniff("evil.html", b"<script>alert(1)</script>"), None);
-        assert_eq!(sniff("binary.txt", b"a\x00b"), None);
-        // Office files: the zip must name its parts; macro projects are refused.
-        let docx = b"PK\x03\x04....[Content_Types].xml....word/document.xml";
-        assert!(sniff("a.docx", docx).is_some());
-        assert_eq!(sniff("a.xlsx", docx), None);
-        let macro_doc = b"PK\x03\x04....[Content_Types].xml....word/vbaProject.bin";
-        assert_eq!(sniff("a.docx", macro_doc), None);
-        assert_eq!(sniff("a.zip", b"PK\x03\x04....."), None);
+        let refused = Err("file_type_not_allowed");
+        assert_eq!(sniff("photo.png", b"MZ\x90\x00\x03"), refused);
+        assert_eq!(sniff("report.pdf", b"\x89PNG\r\n\x1a\n"), refused);
+        assert_eq!(sniff("evil.html", b"<script>alert(1)</script>"), refused);
+        assert_eq!(sniff("binary.txt", b"a\x00b"), refused);
+        // A zip that is not a readable archive; a password-protected Office file.
+        assert_eq!(sniff("a.docx", b"PK\x03\x04....."), Err("file_malformed"));
+        assert_eq!(
+            sniff("a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1...."),
+            Err("file_encrypted")
+        );
     }
 }

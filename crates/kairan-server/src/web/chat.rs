@@ -128,6 +128,7 @@ const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
         "アップロードできませんでした。",
         "Upload failed.",
     ),
+    ("confirm_attach", "確認して添付", "Confirm and attach"),
     ("download", "ダウンロード", "Download"),
     (
         "drop_here",

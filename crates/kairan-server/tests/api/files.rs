@@ -504,3 +504,183 @@ async fn the_sweep_removes_what_a_crash_left_and_keeps_what_is_stored() {
     assert_eq!(st, StatusCode::OK);
     s.app.stop().await;
 }
+
+/// Real .docx/.xlsx/.pptx/.pdf builders, shared with kairan-dlp's extraction tests.
+#[path = "../../../kairan-dlp/tests/support/mod.rs"]
+mod docs;
+
+/// A PDF line in the Japanese test font of [`docs::japanese_pdf`] (2-byte CIDs).
+fn japanese_pdf(text: &str) -> Vec<u8> {
+    let cid = |c: char| match c {
+        '個' => 1,
+        '人' => 2,
+        '番' => 3,
+        '号' => 4,
+        '0'..='9' => 0x10 + (c as u32 - '0' as u32),
+        '-' => 0x1a,
+        _ => 0x1b,
+    };
+    let hex: String = text.chars().map(|c| format!("{:04X}", cid(c))).collect();
+    docs::japanese_pdf(&format!("BT /F1 12 Tf 72 700 Td <{hex}> Tj ET"))
+}
+
+#[tokio::test]
+async fn personal_data_inside_documents_is_found_and_handled_like_a_message() {
+    let clamd = Clamd::start("64M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let t = &s.talk;
+    let my_number = "申請者の個人番号は1234-5678-9018です。";
+    // A My Number in Word, in a PDF, or in a CP932 CSV from the resident system: refused,
+    // with the kind named and never the value.
+    let cp932 = encoding_rs::SHIFT_JIS
+        .encode(&format!("氏名,備考\n山田 太郎,{my_number}\n"))
+        .0
+        .into_owned();
+    for (name, bytes) in [
+        ("申請書.docx", docs::docx(&["転入届", my_number])),
+        ("申請書.pdf", japanese_pdf("個人番号 1234-5678-9018")),
+        ("名簿.csv", cp932),
+    ] {
+        let (st, e) = upload(&s.hanako, t, name, bytes).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
+        assert_eq!(e["error"]["code"], "file_dlp_refused", "{name}");
+        assert_eq!(e["file_dlp"]["kinds"][0]["kind"], "my_number", "{name}");
+        assert_eq!(e["file_dlp"]["kinds"][0]["count"], 1, "{name}");
+        assert!(
+            e["error"]["message_ja"]
+                .as_str()
+                .unwrap()
+                .contains("個人番号")
+        );
+        assert!(
+            !e.to_string().contains("9018"),
+            "{name}: the value never comes back"
+        );
+    }
+    let blobs = s.app.state().config.data_dir.join("blobs");
+    assert_eq!(files_under(&blobs), Vec::<std::path::PathBuf>::new());
+    // The officer hears of every My Number attempt.
+    let (_, notes) = s.officer.get("/api/v1/me/notifications").await;
+    assert_eq!(notes["items"].as_array().unwrap().len(), 3, "{notes}");
+
+    // 取扱注意 in a spreadsheet only asks; confirmed, the file goes with the class it implies.
+    let sheet = docs::xlsx(
+        &["件名", "取扱注意 来年度の人事案"],
+        &[
+            r#"<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="2"><c r="A2" t="s"><v>1</v></c></row>"#,
+        ],
+    );
+    let (st, e) = upload(&s.hanako, t, "人事案.xlsx", sheet.clone()).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "file_dlp_confirm_required");
+    assert_eq!(e["file_dlp"]["kinds"][0]["kind"], "keyword");
+    let r = s
+        .hanako
+        .http
+        .post(format!("{}/api/v1/talks/{t}/files", s.hanako.base))
+        .query(&[("name", "人事案.xlsx"), ("confirm_dlp", "true")])
+        .header("x-csrf-token", &s.hanako.csrf)
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let f: Value = r.json().await.unwrap();
+    assert_eq!(f["text_scan"], "scanned");
+    assert_eq!(f["findings"], json!({ "keyword": 1 }));
+    assert_eq!(f["class"], 1, "取扱注意 implies 機密性 第2種");
+    // The message carrying it takes its class.
+    let (st, msg) = s
+        .hanako
+        .post(
+            &format!("/api/v1/talks/{t}/messages"),
+            json!({ "body": "案です。", "files": [f["id"]] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{msg}");
+    assert_eq!(msg["class"], 1);
+    assert_eq!(msg["attachments"][0]["class"], 1);
+
+    // Ordinary slides pass, read.
+    let slides = docs::pptx(&[(1, "令和8年度 事業計画"), (2, "窓口の混雑対策")], &[]);
+    let (st, f) = upload(&s.hanako, t, "事業計画.pptx", slides).await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    assert_eq!(f["text_scan"], "scanned");
+    assert_eq!(f["findings"], Value::Null);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn office_files_with_macros_or_bombs_and_protected_files_are_refused() {
+    let clamd = Clamd::start("64M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let t = &s.talk;
+    let refused = |r: &(StatusCode, Value), code: &str| {
+        assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+        assert_eq!(r.1["error"]["code"], code, "{}", r.1);
+    };
+    let with = |part: &str| docs::docx_with(&["報告書"], &[(part, "x".to_owned())], true);
+    refused(
+        &upload(&s.hanako, t, "報告書.docx", with("word/vbaProject.bin")).await,
+        "file_active_content",
+    );
+    refused(
+        &upload(
+            &s.hanako,
+            t,
+            "報告書.docx",
+            with("word/activeX/activeX1.xml"),
+        )
+        .await,
+        "file_active_content",
+    );
+    refused(
+        &upload(
+            &s.hanako,
+            t,
+            "報告書.docx",
+            with("word/embeddings/oleObject1.bin"),
+        )
+        .await,
+        "file_active_content",
+    );
+    // A macro-enabled name, and a Word file named as Excel.
+    refused(
+        &upload(&s.hanako, t, "報告書.docm", docs::docx(&["報告書"])).await,
+        "file_type_not_allowed",
+    );
+    refused(
+        &upload(&s.hanako, t, "報告書.xlsx", docs::docx(&["報告書"])).await,
+        "file_type_not_allowed",
+    );
+    // A decompression bomb: 10 MB of nothing in a few kilobytes.
+    let zeros = vec![b' '; 10 * 1024 * 1024];
+    let bomb = docs::docx_with(
+        &["報告書"],
+        &[("word/footer1.xml", String::from_utf8(zeros).unwrap())],
+        true,
+    );
+    assert!(bomb.len() < 100 * 1024);
+    refused(
+        &upload(&s.hanako, t, "報告書.docx", bomb).await,
+        "file_malformed",
+    );
+    // A broken archive, and a password-protected Office file (an OLE container).
+    let mut cut = docs::docx(&["報告書"]);
+    cut.truncate(cut.len() / 2);
+    refused(
+        &upload(&s.hanako, t, "報告書.docx", cut).await,
+        "file_malformed",
+    );
+    let ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00".to_vec();
+    refused(
+        &upload(&s.hanako, t, "報告書.xlsx", ole).await,
+        "file_encrypted",
+    );
+    // A PDF the text reader cannot follow is accepted, marked as not inspected (whether an
+    // encrypted PDF is accepted at all is clamd's AlertEncrypted setting: this one refuses).
+    let (st, f) = upload(&s.hanako, t, "古い資料.pdf", b"%PDF-1.4\n%%EOF\n".to_vec()).await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    assert_eq!(f["text_scan"], "unreadable");
+    s.app.stop().await;
+}
