@@ -47,7 +47,7 @@ impl Default for FilesConfig {
     fn default() -> Self {
         FilesConfig {
             clamd: "unix:/run/clamav/clamd.ctl".into(),
-            max_mib: 20,
+            max_mib: 100,
             scan_timeout_seconds: 30,
         }
     }
