@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod classification;
+pub mod device;
 pub mod error;
 pub mod ids;
 pub mod input;
@@ -14,6 +15,7 @@ pub mod password;
 pub mod policy;
 pub mod role;
 
+pub use device::DeviceClass;
 pub use error::{DomainError, Localized};
 pub use ids::{DeptId, OrgId, UserId};
 pub use role::Role;

@@ -143,27 +143,35 @@ fn form_urlencoded_value(body: &[u8], key: &str) -> Option<String> {
     pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
-/// Where a request came from. The address is the socket peer; trusted-proxy headers arrive
-/// with the network-zone work (I5).
+/// Where a request came from: the client's address and device class, decided by the network
+/// zones from the socket peer (and a trusted proxy's header), never from the client (I5).
 #[derive(Debug, Clone)]
 pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub device: kairan_domain::DeviceClass,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Client {
+impl FromRequestParts<AppState> for Client {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let (ip, device) = match parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            Some(c) => {
+                let (ip, device) = state.zones.resolve(c.0.ip(), &parts.headers);
+                (Some(ip.to_string()), device)
+            }
+            None => (None, kairan_domain::DeviceClass::InternetDevice),
+        };
         let user_agent = parts
             .headers
             .get("user-agent")
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(200).collect());
-        Ok(Client { ip, user_agent })
+        Ok(Client {
+            ip,
+            user_agent,
+            device,
+        })
     }
 }
 

@@ -29,7 +29,68 @@ pub struct Config {
     pub log: LogConfig,
     pub chat: ChatConfig,
     pub files: FilesConfig,
+    pub zones: ZonesConfig,
 }
+
+/// Which networks are the LGWAN side (I5). A request from anywhere else is an internet device
+/// (スマートフォン等). Decided from the connection's address, never from the client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ZonesConfig {
+    /// Source networks of LGWAN PCs, as CIDRs (`10.20.0.0/16`) or single addresses.
+    pub lgwan: Vec<String>,
+    /// Reverse proxies in front of Kairan whose `client_ip_header` is believed; from any other
+    /// address the header is ignored.
+    pub trusted_proxies: Vec<String>,
+    /// The header those proxies set (a comma-separated chain, nearest hop last).
+    pub client_ip_header: String,
+}
+
+impl Default for ZonesConfig {
+    fn default() -> Self {
+        ZonesConfig {
+            // An office network on private addresses, and this machine. Set it to the
+            // municipality's LGWAN-side networks in production.
+            lgwan: [
+                "127.0.0.0/8",
+                "::1",
+                "10.0.0.0/8",
+                "172.16.0.0/12",
+                "192.168.0.0/16",
+            ]
+            .map(String::from)
+            .to_vec(),
+            trusted_proxies: Vec::new(),
+            client_ip_header: "x-forwarded-for".into(),
+        }
+    }
+}
+
+/// What one device class may do with files (seed 003 §5-3: smartphones and LGWAN PCs differ).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceFiles {
+    /// Kinds that may be uploaded: `image` (PNG, JPEG, GIF), `pdf`, `office` (docx, xlsx,
+    /// pptx) and `text` (txt, csv, md).
+    pub types: Vec<String>,
+    /// The largest upload in MiB (never above `files.max_mib`).
+    pub max_mib: u64,
+    /// Whether files may be downloaded on this class of device.
+    pub download: bool,
+}
+
+impl Default for DeviceFiles {
+    fn default() -> Self {
+        DeviceFiles {
+            types: FILE_GROUPS.map(String::from).to_vec(),
+            max_mib: 100,
+            download: true,
+        }
+    }
+}
+
+/// The kinds of file a device rule may name.
+pub const FILE_GROUPS: [&str; 4] = ["image", "pdf", "office", "text"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -41,6 +102,10 @@ pub struct FilesConfig {
     pub max_mib: u64,
     /// How long one scan may take before the upload is refused.
     pub scan_timeout_seconds: u64,
+    /// Rules for PCs on the LGWAN side.
+    pub lgwan_pc: DeviceFiles,
+    /// Rules for internet devices (スマートフォン等).
+    pub internet_device: DeviceFiles,
 }
 
 impl Default for FilesConfig {
@@ -49,6 +114,23 @@ impl Default for FilesConfig {
             clamd: "unix:/run/clamav/clamd.ctl".into(),
             max_mib: 100,
             scan_timeout_seconds: 30,
+            lgwan_pc: DeviceFiles::default(),
+            // Phones send photos and PDFs; Office files and bulk text stay on the LGWAN side.
+            internet_device: DeviceFiles {
+                types: vec!["image".into(), "pdf".into()],
+                max_mib: 20,
+                download: true,
+            },
+        }
+    }
+}
+
+impl FilesConfig {
+    /// The rules for a device class.
+    pub fn for_device(&self, d: kairan_domain::DeviceClass) -> &DeviceFiles {
+        match d {
+            kairan_domain::DeviceClass::LgwanPc => &self.lgwan_pc,
+            kairan_domain::DeviceClass::InternetDevice => &self.internet_device,
         }
     }
 }
@@ -121,6 +203,7 @@ impl Default for Config {
             log: LogConfig::default(),
             chat: ChatConfig::default(),
             files: FilesConfig::default(),
+            zones: ZonesConfig::default(),
         }
     }
 }
@@ -208,6 +291,13 @@ impl Config {
     /// Applies `KAIRAN_*` variables. Takes a lookup function so tests need not touch the
     /// process environment.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn list(v: &str) -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        }
         fn parse<T: std::str::FromStr>(key: &str, v: String) -> Result<T, ConfigError>
         where
             T::Err: std::fmt::Display,
@@ -252,6 +342,12 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_FILES_MAX_MIB") {
             self.files.max_mib = parse("KAIRAN_FILES_MAX_MIB", v)?;
+        }
+        if let Some(v) = get("KAIRAN_ZONES_LGWAN") {
+            self.zones.lgwan = list(&v);
+        }
+        if let Some(v) = get("KAIRAN_ZONES_TRUSTED_PROXIES") {
+            self.zones.trusted_proxies = list(&v);
         }
         if let Some(v) = get("KAIRAN_LOG_FORMAT") {
             self.log.format = v;
@@ -308,6 +404,33 @@ impl Config {
                 key: "files.max_mib",
                 message: "must be between 1 and 1024".into(),
             });
+        }
+        if let Err(e) = crate::zones::Zones::new(
+            &self.zones.lgwan,
+            &self.zones.trusted_proxies,
+            &self.zones.client_ip_header,
+        ) {
+            return Err(ConfigError::Invalid {
+                key: "zones",
+                message: e,
+            });
+        }
+        for (key, d) in [
+            ("files.lgwan_pc", &self.files.lgwan_pc),
+            ("files.internet_device", &self.files.internet_device),
+        ] {
+            if let Some(t) = d.types.iter().find(|t| !FILE_GROUPS.contains(&t.as_str())) {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: format!("unknown file kind {t}: use image, pdf, office or text"),
+                });
+            }
+            if d.max_mib == 0 {
+                return Err(ConfigError::Invalid {
+                    key,
+                    message: "max_mib must be at least 1".into(),
+                });
+            }
         }
         if !matches!(self.log.format.as_str(), "json" | "pretty") {
             return Err(ConfigError::Invalid {

@@ -373,6 +373,7 @@ async fn conversations(
             actor: &a.0,
             user_id: &a.1,
             org_id,
+            device: kairan_domain::DeviceClass::LgwanPc,
         }
     }
     async fn say(

@@ -104,6 +104,7 @@ impl AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::FileRefused("file_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::FileRefused("upload_interrupted") => StatusCode::BAD_REQUEST,
+            AppError::FileRefused("download_not_allowed_on_device") => StatusCode::FORBIDDEN,
             AppError::FileRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -190,6 +191,12 @@ fn file_ja(code: &str) -> &'static str {
     match code {
         "file_empty" => "空のファイルは送信できません。",
         "upload_interrupted" => "アップロードが途中で切れました。もう一度お試しください。",
+        "file_type_not_allowed_on_device" => {
+            "この端末からは、この種類のファイルを送信できません。職場のパソコン（LGWAN接続系）から送信してください。"
+        }
+        "download_not_allowed_on_device" => {
+            "この端末ではファイルをダウンロードできません。職場のパソコン（LGWAN接続系）で開いてください。"
+        }
         "file_encrypted" => {
             "パスワードで保護されたファイルは中身を検査できないため、受け付けません。保護を解除してから添付してください。"
         }
@@ -213,6 +220,12 @@ fn file_en(code: &str) -> &'static str {
     match code {
         "file_empty" => "An empty file cannot be sent.",
         "upload_interrupted" => "The upload was cut off. Please try again.",
+        "file_type_not_allowed_on_device" => {
+            "This kind of file cannot be sent from this device. Send it from an office PC on the LGWAN side."
+        }
+        "download_not_allowed_on_device" => {
+            "Files cannot be downloaded on this device. Open it on an office PC on the LGWAN side."
+        }
         "file_encrypted" => {
             "A password-protected file cannot be inspected, so it is not accepted. Remove the protection and attach it again."
         }

@@ -24,6 +24,7 @@ pub mod services;
 pub mod state;
 pub mod token;
 pub mod web;
+pub mod zones;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};

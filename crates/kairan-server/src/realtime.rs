@@ -391,6 +391,7 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
         actor: &actor,
         user_id: &me.user.id,
         org_id: &me.user.org_id,
+        device: me.client.device,
     };
     let mut delivered: HashMap<String, i64> = HashMap::new();
     if !send(
@@ -415,6 +416,7 @@ async fn connection(state: AppState, me: CurrentUser, mut socket: WebSocket) {
         actor: actor.clone(),
         user_id: me.user.id.clone(),
         org_id: me.user.org_id.clone(),
+        device: me.client.device,
     };
     let mut send_queue = None;
     loop {
@@ -524,6 +526,7 @@ struct Sender {
     actor: kairan_domain::policy::Actor,
     user_id: String,
     org_id: String,
+    device: kairan_domain::DeviceClass,
 }
 
 /// Starts a send from the live connection: checked against the rate limit at once, then queued
@@ -574,6 +577,7 @@ async fn sender_task(
             actor: &who.actor,
             user_id: &who.user_id,
             org_id: &who.org_id,
+            device: who.device,
         };
         let post = chat::Post {
             body: &frame.body,

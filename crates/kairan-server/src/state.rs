@@ -24,6 +24,8 @@ pub struct Inner {
     pub send_limiter: crate::limits::SendLimiter,
     /// Uploads received and scanned at once on this node.
     pub upload_slots: tokio::sync::Semaphore,
+    /// The network zones that decide each request's device class.
+    pub zones: crate::zones::Zones,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,6 +47,17 @@ impl AppState {
             config.chat.messages_per_second,
             config.chat.message_burst,
         );
+        let zones = crate::zones::Zones::new(
+            &config.zones.lgwan,
+            &config.zones.trusted_proxies,
+            &config.zones.client_ip_header,
+        )
+        .unwrap_or_else(|e| {
+            // `Config::validate` refuses this at start; a config built in code falls back to
+            // treating every request as an internet device.
+            tracing::error!(error = %e, "zones not usable");
+            crate::zones::Zones::default()
+        });
         let hub = Arc::new(crate::hub::Hub::default());
         // Must be called inside the runtime: the hub's router runs for the life of the node.
         tokio::spawn(hub.clone().run(bus.subscribe()));
@@ -61,6 +74,7 @@ impl AppState {
             writer,
             send_limiter,
             upload_slots: tokio::sync::Semaphore::new(4),
+            zones,
             config,
         }));
         crate::services::files::start_sweeper(state.clone());

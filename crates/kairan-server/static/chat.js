@@ -329,8 +329,14 @@ function attachmentList(files) {
   for (const f of files) {
     const info = el('span', { class: 'info' }, fileSize(f.size));
     if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
-    list.append(el('a', { class: 'file-chip', href: `/api/v1/files/${f.id}`, download: f.name, title: `${T.download}: ${f.name}`, 'data-testid': 'attachment' },
-      el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), el('span', { class: 'name' }, f.name), info));
+    const parts = [el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), el('span', { class: 'name' }, f.name), info];
+    // On a device whose rules forbid downloads the file is named but not offered.
+    if (root.dataset.download === 'no') {
+      info.append(' ・ ', T.no_download);
+      list.append(el('span', { class: 'file-chip disabled', 'data-testid': 'attachment' }, ...parts));
+    } else {
+      list.append(el('a', { class: 'file-chip', href: `/api/v1/files/${f.id}`, download: f.name, title: `${T.download}: ${f.name}`, 'data-testid': 'attachment' }, ...parts));
+    }
   }
   return list;
 }

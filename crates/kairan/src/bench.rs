@@ -27,6 +27,10 @@ pub enum BenchCommand {
     /// line (sent, acknowledged, delivered, lost, duplicated, latencies, server memory). Use the
     /// same --data/--database-url as the running server.
     Chat(crate::bench_chat::ChatArgs),
+    /// Uploads: median time to a clean stored file, MB/s and server memory for each size, with
+    /// clamd and the text check in the path. Use the same --data/--database-url as the running
+    /// server.
+    Files(crate::bench_files::FilesArgs),
     /// Sign-in timing: median time of a sign-in with an unknown ID and with a wrong password
     /// for an existing ID, with the configured Argon2 cost. They should match.
     SignIn {
@@ -54,6 +58,7 @@ pub async fn run(config: Config, cmd: BenchCommand) -> Result<()> {
         } => audit_bench(config, records, appends, writers).await,
         BenchCommand::SignIn { rounds } => sign_in_bench(config, rounds).await,
         BenchCommand::Chat(args) => crate::bench_chat::run(config, args).await,
+        BenchCommand::Files(args) => crate::bench_files::run(config, args).await,
     }
 }
 
@@ -86,6 +91,7 @@ async fn sign_in_bench(config: Config, rounds: u32) -> Result<()> {
     let client = Client {
         ip: Some("192.0.2.1".into()),
         user_agent: None,
+        device: kairan_domain::DeviceClass::LgwanPc,
     };
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     // Interleaved, so drift on a shared machine hits both alike. The existing ID locks after a

@@ -53,7 +53,7 @@ pub struct ChatArgs {
 
 const PASSWORD: &str = "kairan bench password for load tests";
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+pub(crate) fn pct(v: &mut [f64], p: f64) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
@@ -61,27 +61,35 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
-fn rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn current_rss_kib(pid: u32) -> Option<u64> {
+pub(crate) fn current_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-struct BenchUser {
+pub(crate) struct BenchUser {
     /// The `Cookie` header of the user's session.
-    cookie: String,
-    csrf: String,
+    pub cookie: String,
+    pub csrf: String,
 }
 
-struct Setup {
-    users: Vec<BenchUser>,
-    talks: Vec<(String, Vec<usize>)>, // (talk id, member indexes)
+pub(crate) struct Setup {
+    pub users: Vec<BenchUser>,
+    pub talks: Vec<(String, Vec<usize>)>, // (talk id, member indexes)
+}
+
+/// The shape of the scratch body [`setup`] prepares.
+pub(crate) struct Shape {
+    pub clients: usize,
+    pub devices: usize,
+    pub talks: usize,
+    pub members: usize,
 }
 
 /// Users per insert transaction while preparing.
@@ -90,7 +98,7 @@ const SETUP_BATCH: usize = 500;
 /// Prepares a scratch body in the server's database: users (one per `devices` clients) with a
 /// live session each, made directly in the store (signing 20,000 users in over HTTP would
 /// measure Argon2, not chat), and talks whose members cover the users evenly.
-async fn setup(config: Config, a: &ChatArgs) -> Result<Setup> {
+pub(crate) async fn setup(config: Config, a: &Shape) -> Result<Setup> {
     let state = kairan_server::open(config)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -166,6 +174,7 @@ async fn setup(config: Config, a: &ChatArgs) -> Result<Setup> {
             actor: &actor,
             user_id: creator,
             org_id: &org.id,
+            device: kairan_domain::DeviceClass::LgwanPc,
         };
         let others: Vec<String> = members.iter().skip(1).map(|&i| ids[i].clone()).collect();
         let id = chat::create_group(
@@ -242,7 +251,13 @@ type Sink = futures::stream::SplitSink<
 
 pub async fn run(config: Config, a: ChatArgs) -> Result<()> {
     let base = a.url.trim_end_matches('/').to_owned();
-    let s = setup(config, &a).await?;
+    let shape = Shape {
+        clients: a.clients,
+        devices: a.devices,
+        talks: a.talks,
+        members: a.members,
+    };
+    let s = setup(config, &shape).await?;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()?;

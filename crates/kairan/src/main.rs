@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_files;
 mod dlp;
 
 use anyhow::{Context, Result, bail};

@@ -20,6 +20,7 @@ pub(crate) fn member<'a>(me: &'a CurrentUser, actor: &'a Actor) -> Member<'a> {
         actor,
         user_id: &me.user.id,
         org_id: &me.user.org_id,
+        device: me.client.device,
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Member<'a> {
     pub actor: &'a Actor,
     pub user_id: &'a str,
     pub org_id: &'a str,
+    /// The class of the device the request came from (I5), for rules that differ by it.
+    pub device: kairan_domain::DeviceClass,
 }
 
 /// The talk if the member may do `action` in it; "not found" otherwise.

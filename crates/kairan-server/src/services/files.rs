@@ -105,6 +105,21 @@ fn sniff_ooxml(ext: &str, bytes: &[u8]) -> Result<&'static str, Refusal> {
     }
 }
 
+/// The kind of file a device rule names (`files.<device>.types`).
+fn group(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "pdf",
+        "text/plain" | "text/csv" => "text",
+        DOCX | XLSX | PPTX => "office",
+        _ => "image",
+    }
+}
+
+/// Whether files may be downloaded on the member's device (`files.<device>.download`).
+pub fn may_download(state: &AppState, device: kairan_domain::DeviceClass) -> bool {
+    state.config.files.for_device(device).download
+}
+
 /// Which extractor reads a type's text; `None` for images.
 fn doc_kind(content_type: &str) -> Option<kairan_dlp::DocKind> {
     use kairan_dlp::DocKind;
@@ -383,6 +398,7 @@ pub struct UploadTarget(chat::Talk);
 async fn receive(
     state: &AppState,
     body: axum::body::Body,
+    limit: u64,
 ) -> Result<(Incoming, String, u64), AppError> {
     use futures::StreamExt;
     use tokio::io::AsyncWriteExt;
@@ -396,7 +412,6 @@ async fn receive(
     };
     let io = |e: std::io::Error| AppError::Internal(format!("upload file: {e}"));
     let mut f = tokio::fs::File::create(&incoming.path).await.map_err(io)?;
-    let limit = state.config.files.max_mib * 1024 * 1024;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut stream = body.into_data_stream();
@@ -434,7 +449,10 @@ pub async fn upload(
     let talk = &target.0;
     let talk_id = talk.id.as_str();
     let name = parse_file_name(name)?;
-    let (mut incoming, sha, size) = receive(state, body).await?;
+    // What this device class may send (seed 003 §5-3).
+    let rules = state.config.files.for_device(m.device);
+    let limit = state.config.files.max_mib.min(rules.max_mib) * 1024 * 1024;
+    let (mut incoming, sha, size) = receive(state, body, limit).await?;
     if size == 0 {
         return Err(AppError::FileRefused("file_empty"));
     }
@@ -447,6 +465,9 @@ pub async fn upload(
             .map_err(|e| AppError::Internal(format!("upload map: {e}")))?
     };
     let content_type = sniffed.map_err(AppError::FileRefused)?;
+    if !rules.types.iter().any(|g| g == group(content_type)) {
+        return Err(AppError::FileRefused("file_type_not_allowed_on_device"));
+    }
     let verdict = match scanner(state)?.scan_file(&incoming.path).await {
         Ok(v) => v,
         Err(ScanError::TooLarge) => return Err(AppError::FileRefused("file_too_large")),
@@ -525,6 +546,7 @@ pub async fn upload(
     detail(&mut e, "size", size);
     detail(&mut e, "class", class);
     detail(&mut e, "text_scan", text_scan);
+    detail(&mut e, "device", m.device.code());
     if let Some(v) = &confirmed {
         detail(&mut e, "dlp_confirmed", serde_json::json!(kind_counts(v)));
     }
@@ -606,6 +628,9 @@ pub async fn download(
         (file, message)
     };
     chat_access(state, m, &file.talk_id, TalkAction::Read).await?;
+    if !may_download(state, m.device) {
+        return Err(AppError::FileRefused("download_not_allowed_on_device"));
+    }
     let visible = match (&file.message_id, &message) {
         (None, _) => file.uploader_id == m.user_id,
         (Some(_), Some(msg)) => msg.deleted_at.is_none(),

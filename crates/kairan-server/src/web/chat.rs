@@ -128,6 +128,11 @@ const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
         "アップロードできませんでした。",
         "Upload failed.",
     ),
+    (
+        "no_download",
+        "この端末ではダウンロードできません",
+        "Not downloadable on this device",
+    ),
     ("confirm_attach", "確認して添付", "Confirm and attach"),
     ("download", "ダウンロード", "Download"),
     (
@@ -167,6 +172,7 @@ async fn page(
             nav => "talks",
             talk_id,
             chat_text => script_text(ctx.lang).to_string(),
+            can_download => crate::services::files::may_download(&state, me.client.device),
         },
     )
 }

@@ -684,3 +684,129 @@ async fn office_files_with_macros_or_bombs_and_protected_files_are_refused() {
     assert_eq!(f["text_scan"], "unreadable");
     s.app.stop().await;
 }
+
+/// Uploads as a request forwarded for `client` by the reverse proxy in front of the server.
+async fn upload_from(
+    c: &Client,
+    client: Option<&str>,
+    talk: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut r = c
+        .http
+        .post(format!("{}/api/v1/talks/{talk}/files", c.base))
+        .query(&[("name", name)])
+        .header("x-csrf-token", &c.csrf)
+        .body(bytes);
+    if let Some(ip) = client {
+        r = r.header("x-forwarded-for", ip);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
+
+#[tokio::test]
+async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network() {
+    let clamd = Clamd::start("4M").await;
+    let endpoint = clamd.endpoint();
+    // The server sits behind a proxy on 127.0.0.1; the LGWAN side is 10.20.0.0/16.
+    let app = TestApp::spawn_with(move |c| {
+        c.files.clamd = endpoint;
+        c.zones.lgwan = vec!["10.20.0.0/16".into()];
+        c.zones.trusted_proxies = vec!["127.0.0.1".into()];
+        c.files.internet_device.max_mib = 1;
+        c.files.internet_device.download = false;
+    })
+    .await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "hanako.sato", &["staff"]).await;
+    let taro_id = app.create_user(&org, "taro.suzuki", &["staff"]).await;
+    let hanako = app.signed_in("hanako.sato").await;
+    let (_, talk) = hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "group", "name": "資料", "members": [taro_id] }),
+        )
+        .await;
+    let t = talk["id"].as_str().unwrap();
+    let office = Some("10.20.3.4");
+    let phone = Some("203.0.113.9");
+    let docx = docs::docx(&["会議録"]);
+    // From the office: Office files go. From a phone: photos and PDFs only, up to 1 MiB here.
+    let (st, f) = upload_from(&hanako, office, t, "会議録.docx", docx.clone()).await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    let (st, e) = upload_from(&hanako, phone, t, "会議録.docx", docx.clone()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "file_type_not_allowed_on_device");
+    assert!(e["error"]["message_ja"].as_str().unwrap().contains("LGWAN"));
+    let (st, photo) = upload_from(&hanako, phone, t, "現場.png", PNG.to_vec()).await;
+    assert_eq!(st, StatusCode::CREATED, "{photo}");
+    let mut big = PNG.to_vec();
+    big.resize(2 * 1024 * 1024, 7);
+    let (st, e) = upload_from(&hanako, phone, t, "大きい.png", big.clone()).await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    let (st, _) = upload_from(&hanako, office, t, "大きい.png", big).await;
+    assert_eq!(st, StatusCode::CREATED);
+    // A phone that claims an LGWAN address (its own header, prepended before the proxy's
+    // view of it) is still a phone; so is a request through the proxy without the header.
+    let (st, e) = upload_from(
+        &hanako,
+        Some("10.20.3.4, 203.0.113.9"),
+        t,
+        "会議録.docx",
+        docx.clone(),
+    )
+    .await;
+    assert_eq!(
+        e["error"]["code"], "file_type_not_allowed_on_device",
+        "{st} {e}"
+    );
+    let (_, e) = upload_from(&hanako, None, t, "会議録.docx", docx).await;
+    assert_eq!(e["error"]["code"], "file_type_not_allowed_on_device");
+
+    // Downloads: the photo is sent; on a phone it is named but not served.
+    let id = photo["id"].as_str().unwrap();
+    let (st, _) = hanako
+        .post(
+            &format!("/api/v1/talks/{t}/messages"),
+            json!({ "body": "", "files": [id] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED);
+    let get = |client: Option<&'static str>| {
+        let mut r = hanako
+            .http
+            .get(format!("{}/api/v1/files/{id}", hanako.base));
+        if let Some(ip) = client {
+            r = r.header("x-forwarded-for", ip);
+        }
+        r.send()
+    };
+    let r = get(phone).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "download_not_allowed_on_device");
+    assert_eq!(get(office).await.unwrap().status(), StatusCode::OK);
+    // The audit record says which class of device sent each file.
+    app.create_user(&org, "anzen.kakari", &["security_officer"])
+        .await;
+    let officer = app.signed_in("anzen.kakari").await;
+    let (_, log) = officer
+        .get(&format!("/api/v1/orgs/{org}/audit?action=file.uploaded"))
+        .await;
+    let devices: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["details"]["device"].as_str().unwrap())
+        .collect();
+    assert!(
+        devices.contains(&"internet_device") && devices.contains(&"lgwan_pc"),
+        "{devices:?}"
+    );
+    app.stop().await;
+}
