@@ -29,14 +29,18 @@ pub struct FilesArgs {
     server_pid: Option<u32>,
 }
 
-/// A file of `mib` MiB that the server accepts as `kind`; each round differs in its first
-/// bytes so the store cannot skip identical content.
+/// A file of `mib` MiB that the server accepts as `kind`. Every file differs (a seed from the
+/// clock and the round): clamd caches the hashes of clean content, and a repeated file would
+/// measure its cache, not a scan.
 fn content(kind: &str, mib: u64, round: usize) -> Vec<u8> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
     let len = usize::try_from(mib * 1024 * 1024).unwrap_or(usize::MAX);
     let mut v = Vec::with_capacity(len);
     if kind == "png" {
         v.extend_from_slice(b"\x89PNG\r\n\x1a\n");
-        let mut x = 0x9E37_79B9_7F4A_7C15u64 ^ round as u64;
+        let mut x = (0x9E37_79B9_7F4A_7C15u64 ^ seed ^ round as u64) | 1;
         while v.len() < len {
             // xorshift: incompressible, like photo data.
             x ^= x << 13;
@@ -45,7 +49,7 @@ fn content(kind: &str, mib: u64, round: usize) -> Vec<u8> {
             v.extend_from_slice(&x.to_le_bytes());
         }
     } else {
-        v.extend_from_slice(format!("第{round}版\n").as_bytes());
+        v.extend_from_slice(format!("第{round}版 {seed:x}\n").as_bytes());
         let line =
             "令和8年度 窓口業務の改善計画。担当課と期日を定め、毎月の会議で進捗を確認する。\n";
         while v.len() < len {

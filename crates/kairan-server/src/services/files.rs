@@ -183,11 +183,16 @@ async fn screen_text(
     state: &AppState,
     m: &Member<'_>,
     talk: &chat::Talk,
-    text: &str,
+    text: String,
     confirmed: bool,
 ) -> Result<dlp::Verdict, AppError> {
     let p = crate::services::protection::load(state, m.org_id).await?;
-    let verdict = dlp::check(&p, text, crate::services::chat::rank(talk.ceiling));
+    let ceiling = crate::services::chat::rank(talk.ceiling);
+    let verdict = {
+        tokio::task::spawn_blocking(move || check_in_pieces(&p, &text, ceiling))
+            .await
+            .map_err(|e| AppError::Internal(format!("dlp task: {e}")))?
+    };
     let refused = match verdict.action() {
         dlp::Action::Block | dlp::Action::Mask => AuditAction::DlpBlocked,
         dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
@@ -213,6 +218,46 @@ async fn screen_text(
     tx.commit().await?;
     crate::services::protection::publish_notifications(state, officers);
     Err(AppError::FileDlp(Box::new(FileFindings::of(&verdict))))
+}
+
+/// How much text one DLP check takes at a time. The detector keeps a normalized copy and an
+/// offset map several times the size of what it reads, so a 16 MiB document is read in pieces
+/// (cut at line ends) rather than whole.
+const DLP_PIECE: usize = 1 << 20;
+
+/// [`dlp::check`] over a long text, piece by piece; the verdict keeps what a file needs (the
+/// strongest action, the findings' kinds, the implied class, whether officers are told) and
+/// not the text, whose offsets would point into the pieces.
+fn check_in_pieces(p: &dlp::Protection, text: &str, ceiling: u8) -> dlp::Verdict {
+    let mut rest = text;
+    let mut merged: Option<dlp::Verdict> = None;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(DLP_PIECE);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if cut < rest.len()
+            && let Some(nl) = rest[..cut].rfind('\n')
+        {
+            cut = nl + 1;
+        }
+        let (piece, tail) = rest.split_at(cut);
+        rest = tail;
+        let mut v = dlp::check(p, piece, ceiling);
+        v.checked_text.clear();
+        v.masked_text.clear();
+        merged = Some(match merged {
+            None => v,
+            Some(mut all) => {
+                all.action = all.action.max(v.action);
+                all.implied_class = all.implied_class.max(v.implied_class);
+                all.notify |= v.notify;
+                all.findings.extend(v.findings);
+                all
+            }
+        });
+    }
+    merged.unwrap_or_else(|| dlp::check(p, "", ceiling))
 }
 
 /// What a refused or questioned document holds, for its uploader: kinds and counts, never the
@@ -480,7 +525,7 @@ pub async fn upload(
     let (findings, class, text_scan, confirmed) = match &verdict {
         Verdict::Clean => {
             let (text, text_scan) = read_text(&incoming.path, content_type).await?;
-            let dlp = match &text {
+            let dlp = match text {
                 Some(t) => Some(screen_text(state, m, talk, t, confirm_dlp).await?),
                 None => None,
             };
@@ -815,6 +860,25 @@ pub fn start_sweeper(state: AppState) {
 #[cfg(test)]
 mod tests {
     use super::sniff;
+
+    #[test]
+    fn a_long_text_is_checked_in_pieces_and_nothing_is_missed() {
+        use super::{DLP_PIECE, check_in_pieces, dlp};
+        let p = dlp::Protection::defaults(kairan_domain::classification::Scheme::seed004());
+        // Three pieces of ordinary lines, a 取扱注意 in the second, a My Number in the third.
+        let filler = "窓口の混雑状況を毎日記録する。\n";
+        let mut text = filler.repeat(DLP_PIECE / filler.len() + 10);
+        text.push_str("この資料は取扱注意です。\n");
+        text.push_str(&filler.repeat(DLP_PIECE / filler.len()));
+        text.push_str("申請者の個人番号は1234-5678-9018です。\n");
+        let v = check_in_pieces(&p, &text, 1);
+        let kinds: Vec<&str> = v.findings.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["keyword", "my_number"]);
+        assert_eq!(v.action, dlp::Action::Mask, "the strongest action wins");
+        assert!(v.notify);
+        assert!(v.checked_text.is_empty(), "no copy of the document is kept");
+        assert_eq!(check_in_pieces(&p, "", 1).action, dlp::Action::Allow);
+    }
 
     #[test]
     fn types_come_from_the_bytes_and_the_name_must_agree() {
