@@ -21,9 +21,9 @@ after(async () => {
 });
 
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
-// The smallest valid PNG: one transparent pixel.
-const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000'
-  + '1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex');
+// A valid PNG of one blue pixel.
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489'
+  + '0000000d49444154789c63908ddfff1f000413023bf9e62e500000000049454e44ae426082', 'hex');
 
 async function openTalkWith(page, kana) {
   await page.goto(`${server.base}/talks`);
@@ -58,12 +58,31 @@ test('files are picked, uploaded with progress, sent with a message and download
   await hanako.waitForSelector('#messages [data-testid=attachment]');
   assert.equal(await hanako.isVisible('#pending-files'), false, 'sent files leave the composer');
 
-  // Shota sees them arrive live, with names and sizes, and downloads one.
-  await shota.waitForFunction(() => document.querySelectorAll('#messages [data-testid=attachment]').length === 2);
+  // Shota sees them arrive live: the table as a file with its name and size, the picture as a
+  // picture that opens in the viewer.
+  await shota.waitForSelector('#messages [data-testid=attachment]');
+  await shota.waitForFunction(() => {
+    const img = document.querySelector('#messages [data-testid=image-thumb] img');
+    return img && img.complete && img.naturalWidth === 1;
+  });
   const chips = await shota.$$eval('#messages [data-testid=attachment]', (as) => as.map((a) => a.textContent));
+  assert.equal(chips.length, 1);
   assert.match(chips[0], /窓口当番表\.csv/);
-  assert.match(chips[0], /B/);
-  assert.match(chips[1], /案内図\.png/);
+  assert.match(chips[0], /36 B/);
+  await shota.click('#messages [data-testid=image-thumb]');
+  await shota.waitForSelector('#viewer[open] img');
+  assert.match(await shota.textContent('#viewer-title'), /案内図\.png/);
+  await shot(shota, 'files-viewer');
+  await shota.keyboard.press('Escape');
+  await shota.waitForSelector('#viewer:not([open])', { state: 'attached' });
+  // The talk's file list names both, with who sent them.
+  await shota.click('#talk-files');
+  await shota.waitForSelector('#files-panel:not([hidden]) [data-testid=talk-file]');
+  const listed = await shota.$$eval('[data-testid=talk-file]', (li) => li.map((x) => x.textContent));
+  assert.equal(listed.length, 2);
+  assert.ok(listed.every((x) => x.includes('佐藤 花子')), listed.join(' / '));
+  await shot(shota, 'files-list');
+  await shota.click('#files-close');
   const [download] = await Promise.all([
     shota.waitForEvent('download'),
     shota.click('#messages [data-testid=attachment] >> nth=0'),
@@ -92,8 +111,8 @@ test('files are picked, uploaded with progress, sent with a message and download
   await hanako.click('[data-testid=confirm-file]');
   await hanako.waitForSelector('[data-testid=pending-file].ready');
   await hanako.click('#composer button[type=submit]');
-  await shota.waitForFunction(() => document.querySelectorAll('#messages [data-testid=attachment]').length === 3);
-  assert.match(await shota.textContent('#messages [data-testid=attachment] >> nth=2'), /機密性 第2種/);
+  await shota.waitForFunction(() => document.querySelectorAll('#messages [data-testid=attachment]').length === 2);
+  assert.match(await shota.textContent('#messages [data-testid=attachment] >> nth=1'), /機密性 第2種/);
 
   // A type the server does not take: an executable named as a picture.
   const [third] = await Promise.all([hanako.waitForEvent('filechooser'), hanako.click('#attach')]);
@@ -137,7 +156,7 @@ test('a dropped file and a pasted screenshot attach like picked ones; pasted tex
   assert.equal(attached, false);
   // Files alone can be sent, without words.
   await page.click('#composer button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('#messages [data-testid=attachment]').length === 2);
+  await page.waitForFunction(() => document.querySelectorAll('#messages [data-testid=image-thumb]').length === 2);
   assert.equal(await page.locator('#messages article.msg .bubble').count(), 0, 'no empty bubble');
   await shot(page, 'files-dropped');
   // Phone width: the composer and the file chips fit.

@@ -339,6 +339,12 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("message", "メッセージ", "Message"),
     ("composer_hint", "メッセージを入力", "Write a message"),
     ("attach", "ファイルを添付", "Attach files"),
+    ("talk_files", "ファイル", "Files"),
+    (
+        "talk_files_title",
+        "このトークのファイル",
+        "Files in this talk",
+    ),
     (
         "composer_help",
         "Enterで送信、Shift+Enterで改行。チャットでの合意は決裁ではありません。",

@@ -206,6 +206,8 @@ async function openTalk(id, push) {
   document.getElementById('talk-title').textContent = title;
   document.getElementById('talk-members').textContent = `${state.detail.members.length}${T.people}`;
   document.getElementById('class-panel').hidden = true;
+  document.getElementById('files-panel').hidden = true;
+  document.getElementById('talk-files').hidden = false;
   document.getElementById('forward').hidden = true;
   renderClass();
   renderPins();
@@ -327,6 +329,14 @@ function fileIcon(type) {
 function attachmentList(files) {
   const list = el('div', { class: 'attachments' });
   for (const f of files) {
+    // Pictures show as pictures (checked PNG/JPEG/GIF only; never SVG); a click opens the viewer.
+    if (f.content_type.startsWith('image/') && root.dataset.download !== 'no') {
+      const thumb = el('button', { type: 'button', class: 'image-thumb', title: f.name, 'data-testid': 'image-thumb' },
+        el('img', { src: `/api/v1/files/${f.id}/view`, alt: f.name, loading: 'lazy', decoding: 'async' }));
+      thumb.addEventListener('click', () => openViewer(f));
+      list.append(thumb);
+      continue;
+    }
     const info = el('span', { class: 'info' }, fileSize(f.size));
     if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
     const parts = [el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), el('span', { class: 'name' }, f.name), info];
@@ -340,6 +350,52 @@ function attachmentList(files) {
   }
   return list;
 }
+
+// The viewer: one picture at a time over the page, with its name and a download link. A native
+// <dialog> keeps focus inside it and closes with Esc.
+function openViewer(f) {
+  let dialog = document.getElementById('viewer');
+  if (!dialog) {
+    dialog = el('dialog', { id: 'viewer', class: 'viewer', 'aria-labelledby': 'viewer-title' });
+    document.body.append(dialog);
+    dialog.addEventListener('click', (e) => { if (e.target === dialog) dialog.close(); });
+  }
+  const close = el('button', { type: 'button', class: 'viewer-close', 'aria-label': T.close }, '×');
+  close.addEventListener('click', () => dialog.close());
+  const info = el('span', { class: 'info' }, fileSize(f.size));
+  if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
+  dialog.replaceChildren(
+    el('div', { class: 'viewer-bar' }, el('strong', { id: 'viewer-title' }, f.name), info,
+      el('a', { href: `/api/v1/files/${f.id}`, download: f.name, class: 'viewer-download' }, T.download), close),
+    el('img', { src: `/api/v1/files/${f.id}/view`, alt: f.name }));
+  dialog.showModal();
+  close.focus();
+}
+
+// The talk's files, newest first: who sent each, when, and its class.
+async function showFiles() {
+  const panel = document.getElementById('files-panel');
+  const list = document.getElementById('files-list');
+  const files = await api('GET', `/api/v1/talks/${state.talk}/files`);
+  list.replaceChildren();
+  if (files.length === 0) list.append(el('li', { class: 'muted' }, T.no_files));
+  for (const f of files) {
+    const when = new Date(f.created_at / 1000).toLocaleString(T.lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Tokyo' });
+    const info = el('span', { class: 'info' }, `${fileSize(f.size)} ・ ${state.names.get(f.uploader_id) || ''} ・ ${when}`);
+    if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
+    const name = root.dataset.download === 'no'
+      ? el('span', { class: 'name' }, f.name)
+      : el('a', { class: 'name', href: `/api/v1/files/${f.id}`, download: f.name }, f.name);
+    list.append(el('li', { 'data-testid': 'talk-file' }, el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), name, info));
+  }
+  panel.hidden = false;
+  document.getElementById('files-close').focus();
+}
+document.getElementById('talk-files').addEventListener('click', () => {
+  const panel = document.getElementById('files-panel');
+  if (panel.hidden) showFiles(); else panel.hidden = true;
+});
+document.getElementById('files-close').addEventListener('click', () => { document.getElementById('files-panel').hidden = true; document.getElementById('talk-files').focus(); });
 
 // Files wait in the composer while they upload and are scanned, then go with the next send.
 const pendingFiles = [];

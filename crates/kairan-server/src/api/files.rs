@@ -148,8 +148,64 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let actor = me.actor();
     let m = super::chat::member(&me, &actor);
-    let (file, content) = files::download(&state, &m, &file).await?;
-    // Streamed a chunk at a time: a large file is never held whole in memory.
+    let (file, content) = files::download(&state, &m, &file, files::Use::Download).await?;
+    let mut r = streamed(content);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition(&file.name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// Shows an image in the page (its preview in the talk and the viewer). Only PNG, JPEG and GIF
+/// whose bytes were checked at upload; anything else is 404 here and is only downloaded. The
+/// image is sent as itself with a sandboxing CSP, so opened on its own it can run nothing.
+#[utoipa::path(get, path = "/api/v1/files/{file}/view", params(("file" = String, Path)),
+    responses((status = 200, content_type = "image/png"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn view(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(file): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = me.actor();
+    let m = super::chat::member(&me, &actor);
+    let (file, content) = files::download(&state, &m, &file, files::Use::View).await?;
+    let kind = match file.content_type.as_str() {
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        "image/gif" => "image/gif",
+        _ => return Err(AppError::NotFound),
+    };
+    let mut r = streamed(content);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    // Rights are checked on every request; a few minutes in the reader's own cache saves
+    // fetching every picture again while scrolling.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=300"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    Ok(r)
+}
+
+/// A stored file as a response body, a chunk at a time: never held whole in memory.
+fn streamed(content: tokio::fs::File) -> Response {
     let chunks = futures::stream::unfold(content, |mut f| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 64 * 1024];
@@ -163,23 +219,11 @@ pub async fn download(
         }
     });
     let mut r = Body::from_stream(chunks).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
-    h.insert(
+    r.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition(&file.name)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(r)
+    r
 }
 
 #[cfg(test)]

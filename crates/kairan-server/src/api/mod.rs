@@ -91,6 +91,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         files::upload,
         files::list,
         files::download,
+        files::view,
     ),
     components(schemas(ErrorBody))
 )]
@@ -185,5 +186,6 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/api/v1/files/{file}", get(files::download))
+        .route("/api/v1/files/{file}/view", get(files::view))
         .route("/api/v1/ws", get(crate::realtime::ws))
 }

@@ -656,10 +656,18 @@ pub async fn upload(
 /// A file and its opened content for a member of its talk; every download is recorded. A
 /// file not yet sent is its uploader's alone; a file whose message was deleted is gone for
 /// readers too.
+/// How a file is read: saved by the reader, or shown in the page (an image's preview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Download,
+    View,
+}
+
 pub async fn download(
     state: &AppState,
     m: &Member<'_>,
     file_id: &str,
+    how: Use,
 ) -> Result<(File, tokio::fs::File), AppError> {
     let (file, message) = {
         let mut conn = state.store.read().await?;
@@ -693,6 +701,9 @@ pub async fn download(
     let mut e = audit_entry(m.actor, AuditAction::FileDownloaded);
     e.target_id = Some(file.id.clone());
     detail(&mut e, "talk", file.talk_id.as_str());
+    if how == Use::View {
+        detail(&mut e, "shown", true);
+    }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok((file, content))

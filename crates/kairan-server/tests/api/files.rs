@@ -810,3 +810,42 @@ async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pictures_are_shown_in_the_page_and_nothing_else_is() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let picture = send_file(&s.hanako, &s.talk, "現場.png", PNG.to_vec()).await;
+    let table = send_file(&s.hanako, &s.talk, "一覧.csv", b"a,b\n".to_vec()).await;
+    let r = s
+        .taro
+        .http
+        .get(format!("{}/api/v1/files/{picture}/view", s.taro.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(r.bytes().await.unwrap(), PNG);
+    // Anything but a checked picture is only ever downloaded.
+    assert_error(
+        &s.taro.get(&format!("/api/v1/files/{table}/view")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // Outsiders see nothing.
+    assert_error(
+        &s.jiro.get(&format!("/api/v1/files/{picture}/view")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    s.app.stop().await;
+}
