@@ -102,6 +102,9 @@ pub struct FilesConfig {
     pub max_mib: u64,
     /// How long one scan may take before the upload is refused.
     pub scan_timeout_seconds: u64,
+    /// Leftovers of unfinished uploads older than this are removed (at start, then hourly).
+    /// Younger ones may be uploads in progress on a node sharing the directory.
+    pub sweep_after_minutes: u64,
     /// Rules for PCs on the LGWAN side.
     pub lgwan_pc: DeviceFiles,
     /// Rules for internet devices (スマートフォン等).
@@ -114,6 +117,7 @@ impl Default for FilesConfig {
             clamd: "unix:/run/clamav/clamd.ctl".into(),
             max_mib: 100,
             scan_timeout_seconds: 30,
+            sweep_after_minutes: 60,
             lgwan_pc: DeviceFiles::default(),
             // Phones send photos and PDFs; Office files and bulk text stay on the LGWAN side.
             internet_device: DeviceFiles {
@@ -342,6 +346,9 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_FILES_MAX_MIB") {
             self.files.max_mib = parse("KAIRAN_FILES_MAX_MIB", v)?;
+        }
+        if let Some(v) = get("KAIRAN_FILES_SWEEP_AFTER_MINUTES") {
+            self.files.sweep_after_minutes = parse("KAIRAN_FILES_SWEEP_AFTER_MINUTES", v)?;
         }
         if let Some(v) = get("KAIRAN_ZONES_LGWAN") {
             self.zones.lgwan = list(&v);

@@ -195,3 +195,103 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
     );
     db.drop_all().await;
 }
+
+/// Lists the files directly under `dir/` and its `ab/` subdirectories.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_upload_cut_by_kill_9_is_never_visible_and_its_leftover_is_swept() {
+    use tokio::io::AsyncWriteExt;
+    let db = TestDb::new("crashupload").await;
+    let (dir, db_url) = (db.dir.clone(), db.url.clone());
+    let port = free_port();
+    let mut server = start(&dir, &db_url, port).await;
+    let hanako = sign_in(&server.base, "sato.hanako", PASSWORD).await;
+    let talk: Value = hanako
+        .http
+        .post(format!("{}/api/v1/talks", server.base))
+        .header("x-csrf-token", &hanako.csrf)
+        .json(&json!({ "kind": "group", "name": "障害試験", "members": [] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let talk = talk["id"].as_str().unwrap().to_owned();
+    // A 50 MB upload of which 2 MB have arrived when the server dies.
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/talks/{talk}/files?name=%E8%AD%B0%E4%BA%8B%E9%8C%B2.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: kairan_session={}; kairan_csrf={}\r\nx-csrf-token: {}\r\nContent-Length: 50000000\r\n\r\n",
+        hanako.session, hanako.csrf, hanako.csrf
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(&vec![b'a'; 2 * 1024 * 1024]).await.unwrap();
+    let blobs = dir.join("blobs");
+    let mut partial = Vec::new();
+    for _ in 0..100 {
+        partial = files_under(&blobs);
+        if !partial.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(partial.len(), 1, "the upload is being received into a file");
+    server.child.kill().unwrap(); // SIGKILL: the upload's own clean-up never runs
+    server.child.wait().unwrap();
+    drop(tcp);
+    assert_eq!(
+        files_under(&blobs),
+        partial,
+        "kill -9 leaves the partial file behind"
+    );
+
+    // Restarted with the sweep taking everything old: the leftover goes, nothing is listed.
+    let child = serve(&dir, &db_url, port, Some(PASSWORD))
+        .env("KAIRAN_FILES_SWEEP_AFTER_MINUTES", "0")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    assert!(wait_ready(&base).await);
+    let mut server = Server { child, base };
+    let mut left = partial.clone();
+    for _ in 0..100 {
+        left = files_under(&blobs);
+        if left.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        left,
+        Vec::<std::path::PathBuf>::new(),
+        "the sweep removed it"
+    );
+    let hanako = sign_in(&server.base, "sato.hanako", PASSWORD).await;
+    let list: Value = hanako
+        .http
+        .get(format!("{}/api/v1/talks/{talk}/files", server.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    db.drop_all().await;
+}

@@ -855,13 +855,15 @@ fn old_files(dir: &Path, age: Duration) -> Vec<PathBuf> {
     out
 }
 
-/// Sweeps at start and then every hour, for the life of the node.
+/// Sweeps at start and then every hour, for the life of the node, removing leftovers older
+/// than `files.sweep_after_minutes`.
 pub fn start_sweeper(state: AppState) {
     tokio::spawn(async move {
+        let age = Duration::from_secs(state.config.files.sweep_after_minutes * 60);
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = sweep(&state, Duration::from_secs(3600)).await {
+            if let Err(e) = sweep(&state, age).await {
                 tracing::warn!(error = %e, "upload sweep failed");
             }
         }
