@@ -179,3 +179,28 @@ pub async fn content_known(conn: &mut AnyConnection, sha256: &str) -> Result<boo
         .await?;
     Ok(n > 0)
 }
+
+/// A clean file copied into another talk with the message that forwards it: a new row naming
+/// the same stored bytes, so the target talk's members may fetch it. Nothing is copied if the
+/// original has since been found infected.
+pub async fn copy_into(
+    tx: &mut WriteTx,
+    from: &str,
+    id: &str,
+    talk_id: &str,
+    message_id: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO files (id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings)
+         SELECT $1, org_id, $2, uploader_id, name, size, sha256, content_type, status, signature, $3, $4, class, text_scan, findings
+         FROM files WHERE id = $5 AND status = 'clean'",
+    )
+    .bind(id)
+    .bind(talk_id)
+    .bind(crate::now_us())
+    .bind(message_id)
+    .bind(from)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}

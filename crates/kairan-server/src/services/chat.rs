@@ -536,6 +536,7 @@ pub async fn post(
             entry: audit_entry(m.actor, AuditAction::MessagePosted),
             attachments: crate::services::files::attachments_json(&attached),
             files: files.to_vec(),
+            file_copies: Vec::new(),
         },
         verdict,
     )
@@ -628,6 +629,23 @@ pub async fn forward(
         .map_err(|r| class_refused(&p.scheme, r))?;
     let verdict = screen(state, m, &p, ceiling, &source.body, target_talk, confirmed).await?;
     let class = kept.max(verdict.implied_class);
+    // The files go along as copies in the target talk (same stored bytes, new rows), so its
+    // members may fetch them; their classes are already within the message's.
+    let mut shown: Vec<crate::realtime::Attachment> = source
+        .attachments
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    let mut copies = Vec::with_capacity(shown.len());
+    for a in &mut shown {
+        let copy = kairan_store::new_id();
+        copies.push((copy.clone(), std::mem::replace(&mut a.id, copy)));
+    }
+    let mut entry = audit_entry(m.actor, AuditAction::MessageForwarded);
+    if !copies.is_empty() {
+        let from: Vec<&str> = copies.iter().map(|(_, from)| from.as_str()).collect();
+        detail(&mut entry, "files_from", from);
+    }
     let done = submit(
         state,
         Pending {
@@ -641,9 +659,12 @@ pub async fn forward(
             mentions: Vec::new(),
             scheme: p.scheme.clone(),
             confirmed: None,
-            entry: audit_entry(m.actor, AuditAction::MessageForwarded),
-            attachments: None,
+            entry,
+            attachments: (!shown.is_empty())
+                .then(|| serde_json::to_string(&shown).ok())
+                .flatten(),
             files: Vec::new(),
+            file_copies: copies,
         },
         verdict,
     )

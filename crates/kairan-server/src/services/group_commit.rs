@@ -54,6 +54,8 @@ pub struct Pending {
     pub files: Vec<String>,
     /// What the message shows of them (JSON), stored with it.
     pub attachments: Option<String>,
+    /// A forward's files: (the copy's new id, the original's id), copied into the target talk.
+    pub file_copies: Vec<(String, String)>,
 }
 
 /// A message as committed, with the members it was delivered to.
@@ -279,6 +281,9 @@ async fn append(
     for ((p, _, _), msg) in accepted.iter().zip(&messages) {
         chat::add_mentions(tx, &msg.id, &p.mentions).await?;
         kairan_store::files::attach(tx, &msg.id, &p.files).await?;
+        for (copy, from) in &p.file_copies {
+            kairan_store::files::copy_into(tx, from, copy, &msg.talk_id, &msg.id).await?;
+        }
         officers.push(match &p.confirmed {
             Some(v) => {
                 protection::notify_officers(tx, &p.org_id, &p.sender_id, &msg.id, v, "sent").await?

@@ -849,3 +849,57 @@ async fn pictures_are_shown_in_the_page_and_nothing_else_is() {
     );
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_forwarded_message_takes_its_files_to_the_other_talk_and_its_members() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let id = send_file(&s.hanako, &s.talk, "手順書.txt", "受付手順".into()).await;
+    let (_, history) = s
+        .hanako
+        .get(&format!("/api/v1/talks/{}/messages", s.talk))
+        .await;
+    let message = history.as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Hanako forwards it to a talk with Jiro, who is not in the first talk.
+    let (_, me) = s.jiro.get("/api/v1/me").await;
+    let (_, other) = s
+        .hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "group", "name": "引継ぎ", "members": [me["id"]] }),
+        )
+        .await;
+    let other = other["id"].as_str().unwrap();
+    let (st, fwd) = s
+        .hanako
+        .post(
+            &format!("/api/v1/messages/{message}/forward"),
+            json!({ "talk_id": other }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{fwd}");
+    let copy = fwd["attachments"][0]["id"].as_str().unwrap();
+    assert_ne!(copy, id, "a copy in the other talk");
+    assert_eq!(fwd["attachments"][0]["name"], "手順書.txt");
+    let r = s
+        .jiro
+        .http
+        .get(format!("{}/api/v1/files/{copy}", s.jiro.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "受付手順");
+    // The original stays out of Jiro's reach; the copy is listed in its talk.
+    assert_error(
+        &s.jiro.get(&format!("/api/v1/files/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, list) = s.jiro.get(&format!("/api/v1/talks/{other}/files")).await;
+    assert_eq!(list[0]["id"], copy);
+    s.app.stop().await;
+}
