@@ -22,10 +22,21 @@ struct Server {
 }
 
 async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
+    start_with(data, db_url, port, &[]).await
+}
+
+/// [`start`] with more settings in the environment.
+async fn start_with(
+    data: &std::path::Path,
+    db_url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+) -> Server {
     let child = serve(data, db_url, port, Some(PASSWORD))
         // The test streams sends as fast as it can; the per-user limit is tested elsewhere.
         .env("KAIRAN_CHAT_MESSAGES_PER_SECOND", "100000")
         .env("KAIRAN_CHAT_MESSAGE_BURST", "100000")
+        .envs(env.iter().copied())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -260,13 +271,13 @@ async fn an_upload_cut_by_kill_9_is_never_visible_and_its_leftover_is_swept() {
     );
 
     // Restarted with the sweep taking everything old: the leftover goes, nothing is listed.
-    let child = serve(&dir, &db_url, port, Some(PASSWORD))
-        .env("KAIRAN_FILES_SWEEP_AFTER_MINUTES", "0")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    assert!(wait_ready(&base).await);
-    let mut server = Server { child, base };
+    let mut server = start_with(
+        &dir,
+        &db_url,
+        port,
+        &[("KAIRAN_FILES_SWEEP_AFTER_MINUTES", "0")],
+    )
+    .await;
     let mut left = partial.clone();
     for _ in 0..100 {
         left = files_under(&blobs);

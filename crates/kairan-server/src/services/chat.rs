@@ -350,26 +350,44 @@ async fn screen(
     confirmed: bool,
 ) -> Result<dlp::Verdict, AppError> {
     let verdict = dlp::check(p, text, ceiling);
+    let details = verdict.audit_details();
+    if refuse_on_record(state, m, target, &verdict, confirmed, ("findings", details)).await? {
+        return Err(AppError::Dlp(Box::new(verdict)));
+    }
+    Ok(verdict)
+}
+
+/// Whether a verdict stops what is being sent (a refusal, or findings not yet confirmed); if
+/// so, the stop is recorded first (`dlp.blocked` or `dlp.confirm_requested`, with `details`)
+/// and, for a refusal, the officers are told. A prompt is not yet an event worth an officer's
+/// attention; a refusal is. Messages and uploaded documents both stop here.
+pub(crate) async fn refuse_on_record(
+    state: &AppState,
+    m: &Member<'_>,
+    target: &str,
+    verdict: &dlp::Verdict,
+    confirmed: bool,
+    details: (&str, serde_json::Value),
+) -> Result<bool, AppError> {
     let refused = match verdict.action() {
         dlp::Action::Block | dlp::Action::Mask => AuditAction::DlpBlocked,
         dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
-        dlp::Action::Confirm | dlp::Action::Allow => return Ok(verdict),
+        dlp::Action::Confirm | dlp::Action::Allow => return Ok(false),
     };
     let mut tx = state.store.write().await?;
     let mut e = audit_entry(m.actor, refused);
     e.target_id = Some(target.to_owned());
-    detail(&mut e, "findings", verdict.audit_details());
+    detail(&mut e, details.0, details.1);
     audit::append(&mut tx, e).await?;
-    // A prompt is not yet an event worth an officer's attention; a refusal is.
     let officers = if refused == AuditAction::DlpBlocked {
-        protection::notify_officers(&mut tx, m.org_id, m.user_id, target, &verdict, "refused")
+        protection::notify_officers(&mut tx, m.org_id, m.user_id, target, verdict, "refused")
             .await?
     } else {
         Vec::new()
     };
     tx.commit().await?;
     protection::publish_notifications(state, officers);
-    Err(AppError::Dlp(Box::new(verdict)))
+    Ok(true)
 }
 
 /// Under the write lock, just before the write: the sender is still a member (someone removed a

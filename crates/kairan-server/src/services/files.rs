@@ -193,30 +193,19 @@ async fn screen_text(
             .await
             .map_err(|e| AppError::Internal(format!("dlp task: {e}")))?
     };
-    let refused = match verdict.action() {
-        dlp::Action::Block | dlp::Action::Mask => AuditAction::DlpBlocked,
-        dlp::Action::Confirm if !confirmed => AuditAction::DlpConfirmRequested,
-        dlp::Action::Confirm | dlp::Action::Allow => return Ok(verdict),
-    };
-    let mut tx = state.store.write().await?;
-    let mut e = audit_entry(m.actor, refused);
-    e.target_id = Some(talk.id.clone());
-    detail(
-        &mut e,
-        "file_findings",
-        serde_json::json!(kind_counts(&verdict)),
-    );
-    audit::append(&mut tx, e).await?;
-    let officers = if refused == AuditAction::DlpBlocked {
-        crate::services::protection::notify_officers(
-            &mut tx, m.org_id, m.user_id, &talk.id, &verdict, "refused",
-        )
-        .await?
-    } else {
-        Vec::new()
-    };
-    tx.commit().await?;
-    crate::services::protection::publish_notifications(state, officers);
+    let counts = serde_json::json!(kind_counts(&verdict));
+    let stopped = crate::services::chat::refuse_on_record(
+        state,
+        m,
+        &talk.id,
+        &verdict,
+        confirmed,
+        ("file_findings", counts),
+    )
+    .await?;
+    if !stopped {
+        return Ok(verdict);
+    }
     Err(AppError::FileDlp(Box::new(FileFindings::of(&verdict))))
 }
 
