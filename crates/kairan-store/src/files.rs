@@ -25,9 +25,11 @@ pub struct File {
     pub text_scan: String,
     /// Kinds of personal data found, JSON `{"my_number": 2}`; never the values.
     pub findings: Option<String>,
+    /// The device class it was uploaded from: `lgwan_pc` or `internet_device`.
+    pub uploaded_from: String,
 }
 
-const COLUMNS: &str = "id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings";
+const COLUMNS: &str = "id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings, uploaded_from";
 
 pub struct NewFile<'a> {
     pub org_id: &'a str,
@@ -42,6 +44,7 @@ pub struct NewFile<'a> {
     pub class: i64,
     pub text_scan: &'a str,
     pub findings: Option<&'a str>,
+    pub uploaded_from: &'a str,
 }
 
 pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
@@ -61,9 +64,10 @@ pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
         class: f.class,
         text_scan: f.text_scan.to_owned(),
         findings: f.findings.map(str::to_owned),
+        uploaded_from: f.uploaded_from.to_owned(),
     };
     sqlx::query(&format!(
-        "INSERT INTO files ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO files ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
     ))
     .bind(&file.id)
     .bind(&file.org_id)
@@ -80,6 +84,7 @@ pub async fn insert(tx: &mut WriteTx, f: &NewFile<'_>) -> Result<File> {
     .bind(file.class)
     .bind(&file.text_scan)
     .bind(&file.findings)
+    .bind(&file.uploaded_from)
     .execute(tx.conn())
     .await?;
     Ok(file)
@@ -191,8 +196,8 @@ pub async fn copy_into(
     message_id: &str,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO files (id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings)
-         SELECT $1, org_id, $2, uploader_id, name, size, sha256, content_type, status, signature, $3, $4, class, text_scan, findings
+        "INSERT INTO files (id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings, uploaded_from)
+         SELECT $1, org_id, $2, uploader_id, name, size, sha256, content_type, status, signature, $3, $4, class, text_scan, findings, uploaded_from
          FROM files WHERE id = $5 AND status = 'clean'",
     )
     .bind(id)

@@ -55,6 +55,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_attachments.sql"),
         postgres: include_str!("../migrations/postgres/0009_attachments.sql"),
     },
+    Migration {
+        version: 10,
+        sqlite: include_str!("../migrations/sqlite/0010_file_origin.sql"),
+        postgres: include_str!("../migrations/postgres/0010_file_origin.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -36,6 +36,8 @@ pub struct FileView {
     pub text_scan: String,
     /// Kinds of personal data found and how many of each; never the values.
     pub findings: Option<serde_json::Value>,
+    /// The class of device it was uploaded from: `lgwan_pc` or `internet_device`.
+    pub uploaded_from: String,
 }
 
 impl From<kairan_store::files::File> for FileView {
@@ -54,6 +56,7 @@ impl From<kairan_store::files::File> for FileView {
             class: f.class,
             text_scan: f.text_scan,
             findings: f.findings.and_then(|s| serde_json::from_str(&s).ok()),
+            uploaded_from: f.uploaded_from,
         }
     }
 }

@@ -566,6 +566,7 @@ pub async fn upload(
             class,
             text_scan,
             findings: findings.as_deref(),
+            uploaded_from: m.device.code(),
         },
     )
     .await?;

@@ -745,6 +745,8 @@ async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network
     assert!(e["error"]["message_ja"].as_str().unwrap().contains("LGWAN"));
     let (st, photo) = upload_from(&hanako, phone, t, "現場.png", PNG.to_vec()).await;
     assert_eq!(st, StatusCode::CREATED, "{photo}");
+    assert_eq!(photo["uploaded_from"], "internet_device");
+    assert_eq!(f["uploaded_from"], "lgwan_pc");
     let mut big = PNG.to_vec();
     big.resize(2 * 1024 * 1024, 7);
     let (st, e) = upload_from(&hanako, phone, t, "大きい.png", big.clone()).await;
