@@ -50,10 +50,16 @@ pub enum AuditAction {
     /// The scanner found malware; the file is quarantined (G9).
     FileInfected,
     FileDownloaded,
+    /// A file stored while the scanner was down, under the administrator's choice to defer
+    /// scans, was scanned later and found clean (G9).
+    FileScanned,
+    /// The node started with deferred scanning switched on: the administrator's choice to
+    /// accept uploads while the scanner is down, on record (G9).
+    ScanDeferralInForce,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 36] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -88,6 +94,8 @@ impl AuditAction {
         AuditAction::FileUploaded,
         AuditAction::FileInfected,
         AuditAction::FileDownloaded,
+        AuditAction::FileScanned,
+        AuditAction::ScanDeferralInForce,
     ];
 
     pub fn code(self) -> &'static str {
@@ -126,6 +134,8 @@ impl AuditAction {
             AuditAction::FileUploaded => "file.uploaded",
             AuditAction::FileInfected => "file.infected",
             AuditAction::FileDownloaded => "file.downloaded",
+            AuditAction::FileScanned => "file.scanned",
+            AuditAction::ScanDeferralInForce => "system.scan_deferral",
         }
     }
 
@@ -169,6 +179,8 @@ impl AuditAction {
             AuditAction::FileUploaded => "ファイルのアップロード",
             AuditAction::FileInfected => "マルウェアの検出（隔離）",
             AuditAction::FileDownloaded => "ファイルのダウンロード",
+            AuditAction::FileScanned => "保留していたウイルス検査（異常なし）",
+            AuditAction::ScanDeferralInForce => "ウイルス検査の保留を許可する設定で起動",
         }
     }
 
@@ -208,6 +220,8 @@ impl AuditAction {
             AuditAction::FileUploaded => "File uploaded",
             AuditAction::FileInfected => "Malware found (quarantined)",
             AuditAction::FileDownloaded => "File downloaded",
+            AuditAction::FileScanned => "Deferred malware scan: clean",
+            AuditAction::ScanDeferralInForce => "Started with deferred malware scans allowed",
         }
     }
 }

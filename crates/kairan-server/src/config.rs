@@ -102,6 +102,10 @@ pub struct FilesConfig {
     pub max_mib: u64,
     /// How long one scan may take before the upload is refused.
     pub scan_timeout_seconds: u64,
+    /// When clamd does not answer: `refuse` the upload (the default: fail closed), or `defer`
+    /// the scan: the file is stored but nobody (not even its uploader) can fetch it until a
+    /// later scan calls it clean. Starting with `defer` is itself recorded in the audit log.
+    pub when_scanner_down: String,
     /// Leftovers of unfinished uploads older than this are removed (at start, then hourly).
     /// Younger ones may be uploads in progress on a node sharing the directory.
     pub sweep_after_minutes: u64,
@@ -117,6 +121,7 @@ impl Default for FilesConfig {
             clamd: "unix:/run/clamav/clamd.ctl".into(),
             max_mib: 100,
             scan_timeout_seconds: 30,
+            when_scanner_down: "refuse".into(),
             sweep_after_minutes: 60,
             lgwan_pc: DeviceFiles::default(),
             // Phones send photos and PDFs; Office files and bulk text stay on the LGWAN side.
@@ -347,6 +352,9 @@ impl Config {
         if let Some(v) = get("KAIRAN_FILES_MAX_MIB") {
             self.files.max_mib = parse("KAIRAN_FILES_MAX_MIB", v)?;
         }
+        if let Some(v) = get("KAIRAN_FILES_WHEN_SCANNER_DOWN") {
+            self.files.when_scanner_down = v;
+        }
         if let Some(v) = get("KAIRAN_FILES_SWEEP_AFTER_MINUTES") {
             self.files.sweep_after_minutes = parse("KAIRAN_FILES_SWEEP_AFTER_MINUTES", v)?;
         }
@@ -420,6 +428,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "zones",
                 message: e,
+            });
+        }
+        if !matches!(self.files.when_scanner_down.as_str(), "refuse" | "defer") {
+            return Err(ConfigError::Invalid {
+                key: "files.when_scanner_down",
+                message: "must be refuse or defer".into(),
             });
         }
         for (key, d) in [

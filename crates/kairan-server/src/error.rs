@@ -247,6 +247,9 @@ fn file_en(code: &str) -> &'static str {
 
 fn conflict_ja(code: &str) -> &'static str {
     match code {
+        "file_scan_pending" => {
+            "このファイルはウイルス検査がまだ終わっていないため、開けません。検査が終わるまでお待ちください。"
+        }
         "login_id_taken" => "このログインIDは既に使われています。",
         "org_code_taken" => "この団体コードは既に使われています。",
         "department_exists" => "同じ名前の所属が既にあります。",
@@ -261,6 +264,9 @@ fn conflict_ja(code: &str) -> &'static str {
 
 fn conflict_en(code: &str) -> &'static str {
     match code {
+        "file_scan_pending" => {
+            "This file has not been scanned for malware yet, so it cannot be opened. Please wait."
+        }
         "login_id_taken" => "This login ID is already in use.",
         "org_code_taken" => "This body code is already in use.",
         "department_exists" => "A department with this name already exists.",

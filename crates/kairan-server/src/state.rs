@@ -78,6 +78,7 @@ impl AppState {
             config,
         }));
         crate::services::files::start_sweeper(state.clone());
+        crate::services::files::start_rescanner(state.clone());
         state
     }
 }

@@ -99,7 +99,7 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<File>> {
     )
 }
 
-/// The clean files sent in a talk (attached to a message that was not deleted), newest first.
+/// The clean (or not yet scanned) files sent in a talk (attached to a message that was not deleted), newest first.
 pub async fn of_talk(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<File>> {
     let columns = COLUMNS
         .split(", ")
@@ -108,7 +108,7 @@ pub async fn of_talk(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<File
         .join(", ");
     Ok(sqlx::query_as(&format!(
         "SELECT {columns} FROM files f JOIN messages m ON m.id = f.message_id
-         WHERE f.talk_id = $1 AND f.status = 'clean' AND m.deleted_at IS NULL
+         WHERE f.talk_id = $1 AND f.status IN ('clean', 'pending_scan') AND m.deleted_at IS NULL
          ORDER BY f.created_at DESC LIMIT 500"
     ))
     .bind(talk_id)
@@ -137,7 +137,7 @@ pub async fn unattached(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<File>> {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM files WHERE id IN ({}) AND message_id IS NULL AND status = 'clean'",
+        "SELECT {COLUMNS} FROM files WHERE id IN ({}) AND message_id IS NULL AND status IN ('clean', 'pending_scan')",
         crate::in_list(1, ids.len())
     );
     let mut q = sqlx::query_as(&sql);
@@ -198,7 +198,7 @@ pub async fn copy_into(
     sqlx::query(
         "INSERT INTO files (id, org_id, talk_id, uploader_id, name, size, sha256, content_type, status, signature, created_at, message_id, class, text_scan, findings, uploaded_from)
          SELECT $1, org_id, $2, uploader_id, name, size, sha256, content_type, status, signature, $3, $4, class, text_scan, findings, uploaded_from
-         FROM files WHERE id = $5 AND status = 'clean'",
+         FROM files WHERE id = $5 AND status IN ('clean', 'pending_scan')",
     )
     .bind(id)
     .bind(talk_id)
@@ -208,4 +208,25 @@ pub async fn copy_into(
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Files stored while the scanner was down, oldest first: one row per content.
+pub async fn pending_scan(conn: &mut AnyConnection, limit: i64) -> Result<Vec<File>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM files WHERE status = 'pending_scan' ORDER BY created_at LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every file with these bytes that waited for its scan is clean now. Returns how many.
+pub async fn mark_clean(tx: &mut WriteTx, sha256: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE files SET status = 'clean' WHERE sha256 = $1 AND status = 'pending_scan'",
+    )
+    .bind(sha256)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }

@@ -502,9 +502,14 @@ pub async fn upload(
     if !rules.types.iter().any(|g| g == group(content_type)) {
         return Err(AppError::FileRefused("file_type_not_allowed_on_device"));
     }
+    // `None`: the scanner did not answer and the administrator chose to defer scans.
     let verdict = match scanner(state)?.scan_file(&incoming.path).await {
-        Ok(v) => v,
+        Ok(v) => Some(v),
         Err(ScanError::TooLarge) => return Err(AppError::FileRefused("file_too_large")),
+        Err(e) if state.config.files.when_scanner_down == "defer" => {
+            tracing::warn!(error = %e, "scanner unavailable: upload stored, scan deferred");
+            None
+        }
         Err(e) => {
             tracing::warn!(error = %e, "upload refused: scanner unavailable");
             return Err(AppError::ScannerUnavailable);
@@ -512,7 +517,7 @@ pub async fn upload(
     };
     // Clean files have their text checked for personal data (G2); malware is not read.
     let (findings, class, text_scan, confirmed) = match &verdict {
-        Verdict::Clean => {
+        Some(Verdict::Clean) | None => {
             let (text, text_scan) = read_text(&incoming.path, content_type).await?;
             let dlp = match text {
                 Some(t) => Some(screen_text(state, m, talk, t, confirm_dlp).await?),
@@ -533,12 +538,13 @@ pub async fn upload(
                 dlp.filter(|v| !v.findings.is_empty()),
             )
         }
-        Verdict::Infected(_) => (None, talk.default_class, "no_text", None),
+        Some(Verdict::Infected(_)) => (None, talk.default_class, "no_text", None),
     };
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let (status, signature, dir) = match &verdict {
-        Verdict::Clean => ("clean", None, blob_dir(state)),
-        Verdict::Infected(sig) => ("infected", Some(sig.as_str()), quarantine_dir(state)),
+        Some(Verdict::Clean) => ("clean", None, blob_dir(state)),
+        None => ("pending_scan", None, blob_dir(state)),
+        Some(Verdict::Infected(sig)) => ("infected", Some(sig.as_str()), quarantine_dir(state)),
     };
     {
         let (tmp, sha) = (incoming.path.clone(), sha.clone());
@@ -571,8 +577,8 @@ pub async fn upload(
     )
     .await?;
     let action = match verdict {
-        Verdict::Clean => AuditAction::FileUploaded,
-        Verdict::Infected(_) => AuditAction::FileInfected,
+        Some(Verdict::Infected(_)) => AuditAction::FileInfected,
+        _ => AuditAction::FileUploaded,
     };
     let mut e = audit_entry(m.actor, action);
     e.target_id = Some(file.id.clone());
@@ -582,6 +588,9 @@ pub async fn upload(
     detail(&mut e, "class", class);
     detail(&mut e, "text_scan", text_scan);
     detail(&mut e, "device", m.device.code());
+    if status == "pending_scan" {
+        detail(&mut e, "scan", "deferred");
+    }
     if let Some(v) = &confirmed {
         detail(&mut e, "dlp_confirmed", serde_json::json!(kind_counts(v)));
     }
@@ -638,7 +647,7 @@ pub async fn upload(
     }
     crate::services::protection::publish_notifications(state, officers);
     match file.status.as_str() {
-        "clean" => Ok(file),
+        "clean" | "pending_scan" => Ok(file),
         _ => Err(AppError::FileRefused("file_infected")),
     }
 }
@@ -679,7 +688,11 @@ pub async fn download(
         (Some(_), Some(msg)) => msg.deleted_at.is_none(),
         (Some(_), None) => false,
     };
-    // Quarantined content is never served, not even to its uploader.
+    // Quarantined content is never served, not even to its uploader; unscanned content
+    // waits for its scan.
+    if visible && file.status == "pending_scan" {
+        return Err(AppError::Conflict("file_scan_pending"));
+    }
     if !visible || file.status != "clean" {
         return Err(AppError::NotFound);
     }
@@ -757,7 +770,7 @@ pub async fn for_message(
             .filter(|f| {
                 f.talk_id == talk_id
                     && f.uploader_id == m.user_id
-                    && f.status == "clean"
+                    && matches!(f.status.as_str(), "clean" | "pending_scan")
                     && f.message_id.is_none()
                     && !ids[..i].contains(id)
             })
@@ -843,6 +856,115 @@ fn old_files(dir: &Path, age: Duration) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Scans files stored while the scanner was down (deferred scans), oldest first, until none
+/// is left or the scanner still does not answer. Clean content becomes servable; infected
+/// content is quarantined with every copy, recorded, and the body's officers are told.
+/// Returns how many contents were scanned.
+pub async fn scan_pending(state: &AppState, scanner: &Scanner) -> Result<usize, AppError> {
+    let mut scanned = 0;
+    loop {
+        let pending = {
+            let mut conn = state.store.read().await?;
+            files::pending_scan(&mut conn, 20).await?
+        };
+        if pending.is_empty() {
+            return Ok(scanned);
+        }
+        for f in pending {
+            let path = blob_path(&blob_dir(state), &f.sha256);
+            let verdict = match scanner.scan_file(&path).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "deferred scans wait: scanner unavailable");
+                    return Ok(scanned);
+                }
+            };
+            scanned += 1;
+            let mut e = kairan_store::audit::NewEntry::new(match verdict {
+                Verdict::Clean => AuditAction::FileScanned,
+                Verdict::Infected(_) => AuditAction::FileInfected,
+            });
+            e.org_id = Some(f.org_id.clone());
+            e.target_id = Some(f.id.clone());
+            detail(&mut e, "talk", f.talk_id.as_str());
+            detail(&mut e, "sha256", f.sha256.as_str());
+            detail(&mut e, "scan", "deferred");
+            let mut tx = state.store.write().await?;
+            let officers = match &verdict {
+                Verdict::Clean => {
+                    files::mark_clean(&mut tx, &f.sha256).await?;
+                    Vec::new()
+                }
+                Verdict::Infected(sig) => {
+                    detail(&mut e, "signature", sig.as_str());
+                    files::quarantine_content(&mut tx, &f.sha256, sig).await?;
+                    let officers =
+                        users::active_with_role(tx.conn(), &f.org_id, Role::SecurityOfficer.code())
+                            .await?;
+                    let details = serde_json::json!({ "outcome": "quarantined", "file": f.id, "signature": sig, "scan": "deferred" });
+                    protection::notify(
+                        &mut tx,
+                        &f.org_id,
+                        &officers,
+                        "malware",
+                        Some(&f.uploader_id),
+                        Some(&f.talk_id),
+                        &details.to_string(),
+                    )
+                    .await?;
+                    officers
+                }
+            };
+            audit::append(&mut tx, e).await?;
+            tx.commit().await?;
+            if matches!(verdict, Verdict::Infected(_)) {
+                // The rows say "infected" now; the bytes move out of the servable store.
+                let (from, to) = (path.clone(), quarantine_dir(state));
+                let sha = f.sha256.clone();
+                let moved = tokio::task::spawn_blocking(move || {
+                    std::fs::create_dir_all(&to)?;
+                    place_blob(&from, &to, &sha)
+                })
+                .await;
+                if !matches!(moved, Ok(Ok(()))) {
+                    tracing::error!("could not move a blob found infected to quarantine");
+                }
+            }
+            crate::services::protection::publish_notifications(state, officers);
+        }
+    }
+}
+
+/// Runs deferred scans every minute for the life of the node. A node started with
+/// `files.when_scanner_down = "defer"` first records that choice in the audit log.
+pub fn start_rescanner(state: AppState) {
+    tokio::spawn(async move {
+        if state.config.files.when_scanner_down == "defer" {
+            let recorded = async {
+                let mut tx = state.store.write().await?;
+                let mut e = kairan_store::audit::NewEntry::new(AuditAction::ScanDeferralInForce);
+                detail(&mut e, "when_scanner_down", "defer");
+                audit::append(&mut tx, e).await?;
+                tx.commit().await?;
+                Ok::<(), AppError>(())
+            };
+            if let Err(e) = recorded.await {
+                tracing::error!(error = %e, "could not record the scan deferral setting");
+            }
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let Ok(scanner) = scanner(&state) else {
+                continue;
+            };
+            if let Err(e) = scan_pending(&state, &scanner).await {
+                tracing::warn!(error = %e, "deferred scans failed");
+            }
+        }
+    });
 }
 
 /// Sweeps at start and then every hour, for the life of the node, removing leftovers older

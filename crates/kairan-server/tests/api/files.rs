@@ -17,10 +17,18 @@ struct Setup {
 }
 
 async fn setup(clamd: &str, max_mib: u64) -> Setup {
+    setup_with(clamd, move |c| c.files.max_mib = max_mib).await
+}
+
+/// [`setup`] with more settings changed.
+async fn setup_with(
+    clamd: &str,
+    tweak: impl FnOnce(&mut kairan_server::config::Config) + Send + 'static,
+) -> Setup {
     let clamd = clamd.to_owned();
     let app = TestApp::spawn_with(move |c| {
         c.files.clamd = clamd;
-        c.files.max_mib = max_mib;
+        tweak(c);
     })
     .await;
     let org = app.create_org("test-town", "試験町").await;
@@ -903,5 +911,97 @@ async fn a_forwarded_message_takes_its_files_to_the_other_talk_and_its_members()
     );
     let (_, list) = s.jiro.get(&format!("/api/v1/talks/{other}/files")).await;
     assert_eq!(list[0]["id"], copy);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn with_scans_deferred_uploads_wait_for_the_scanner_and_nobody_fetches_them_before() {
+    let gone = std::env::temp_dir().join(format!("kairan-no-clamd-{}.sock", uuid::Uuid::now_v7()));
+    let s = setup_with(&format!("unix:{}", gone.display()), |c| {
+        c.files.when_scanner_down = "defer".into();
+    })
+    .await;
+    // The administrator's choice is on record from the start.
+    let state = s.app.state().clone();
+    let mut recorded = 0i64;
+    for _ in 0..50 {
+        let mut conn = state.store.read().await.unwrap();
+        recorded = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'system.scan_deferral'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if recorded > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(recorded, 1);
+    // With clamd down, uploads are taken and wait for their scan.
+    let (st, memo) = upload(&s.hanako, &s.talk, "メモ.txt", "議事メモ".into()).await;
+    assert_eq!(st, StatusCode::CREATED, "{memo}");
+    assert_eq!(memo["status"], "pending_scan");
+    let (st, bad) = upload(
+        &s.hanako,
+        &s.talk,
+        "手順書.txt",
+        format!("手順\n{EICAR}\n").into(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{bad}");
+    let (memo, bad) = (memo["id"].as_str().unwrap(), bad["id"].as_str().unwrap());
+    let (st, msg) = s
+        .hanako
+        .post(
+            &format!("/api/v1/talks/{}/messages", s.talk),
+            json!({ "body": "資料です。", "files": [memo, bad] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{msg}");
+    // Nobody opens them before the scan, not even the uploader.
+    for (who, id) in [(&s.taro, memo), (&s.hanako, bad)] {
+        assert_error(
+            &who.get(&format!("/api/v1/files/{id}")).await,
+            StatusCode::CONFLICT,
+            "file_scan_pending",
+        );
+    }
+    // clamd is back: the deferred scans run; the clean file opens, the other is quarantined.
+    let clamd = Clamd::start("4M").await;
+    let scanner = kairan_server::scanner::Scanner::new(
+        kairan_server::scanner::Endpoint::parse(&clamd.endpoint()).unwrap(),
+        std::time::Duration::from_secs(5),
+    );
+    let scanned = kairan_server::services::files::scan_pending(&state, &scanner)
+        .await
+        .unwrap();
+    assert_eq!(scanned, 2);
+    let r = s
+        .taro
+        .http
+        .get(format!("{}/api/v1/files/{memo}", s.taro.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "議事メモ");
+    assert_error(
+        &s.taro.get(&format!("/api/v1/files/{bad}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let (_, notes) = s.officer.get("/api/v1/me/notifications").await;
+    assert_eq!(notes["items"][0]["kind"], "malware", "{notes}");
+    assert_eq!(notes["items"][0]["details"]["scan"], "deferred");
+    let data = state.config.data_dir.clone();
+    assert_eq!(files_under(&data.join("quarantine")).len(), 1);
+    assert_eq!(
+        files_under(&data.join("blobs")).len(),
+        1,
+        "only the clean file is servable"
+    );
+    let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     s.app.stop().await;
 }
