@@ -367,8 +367,17 @@ const TEXT: &[(&str, &str, &str)] = &[
 ];
 
 pub fn strings(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    TEXT.iter()
-        .map(|(k, ja, en)| (*k, if lang == Lang::Ja { *ja } else { *en }))
+    table(TEXT, lang)
+}
+
+/// A (key, Japanese, English) table in one language.
+pub fn table(
+    entries: &'static [(&'static str, &'static str, &'static str)],
+    lang: Lang,
+) -> BTreeMap<&'static str, &'static str> {
+    entries
+        .iter()
+        .map(|(k, ja, en)| (*k, lang.pick(ja, en)))
         .collect()
 }
 

@@ -20,6 +20,11 @@ const state = {
   ws: null,
 };
 
+// The server's message of an error answer, in the page's language.
+function errorText(data) {
+  return data && data.error ? (T.lang === 'ja' ? data.error.message_ja : data.error.message_en) : null;
+}
+
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
@@ -30,7 +35,7 @@ async function api(method, path, body) {
   if (res.status === 401) { window.location.href = '/login'; throw new Error('signed out'); }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
-    const err = new Error((data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || res.statusText);
+    const err = new Error(errorText(data) || res.statusText);
     err.status = res.status;
     err.code = data && data.error ? data.error.code : null;
     err.dlp = data ? data.dlp : null;
@@ -84,6 +89,7 @@ function timeOf(us) {
 // ---- classification (G1) ----
 const label = (c) => (c ? (T.lang === 'ja' ? c.label_ja : c.label_en) : '');
 const classOf = (rank) => state.detail && state.detail.scheme.confidentiality.find((c) => c.rank === rank);
+const classTag = (rank, attrs = {}) => el('span', { class: `class-tag c${rank}`, ...attrs }, label(classOf(rank)) || String(rank));
 
 function fillSelect(select, options, value) {
   select.replaceChildren(...options.map((o) => el('option', { value: String(o.rank), selected: o.rank === value }, label(o))));
@@ -300,7 +306,7 @@ function messageNode(m) {
   }
   const meta = el('div', { class: 'meta' }, el('time', {}, timeOf(m.created_at)));
   if (m.forwarded && !m.deleted) meta.append(el('span', { class: 'forwarded' }, T.forwarded));
-  if (m.class > 0 && !m.deleted) meta.append(el('span', { class: `class-tag c${m.class}`, 'data-testid': 'class' }, label(classOf(m.class)) || String(m.class)));
+  if (m.class > 0 && !m.deleted) meta.append(classTag(m.class, { 'data-testid': 'class' }));
   if (m.edited && !m.deleted) meta.append(el('span', { class: 'edited' }, T.edited));
   if (mine && !m.deleted) {
     const read = readMark(m);
@@ -325,6 +331,13 @@ function fileIcon(type) {
   if (type.includes('word')) return '📘';
   return '📄';
 }
+// A file's size (and whatever else is given), then its class when it has one.
+function fileInfo(f, ...more) {
+  const info = el('span', { class: 'info' }, [fileSize(f.size), ...more].join(' ・ '));
+  if (f.class > 0) info.append(' ・ ', classTag(f.class));
+  return info;
+}
+
 // Each file is a download link: the server always sends it as an attachment, never inline.
 function attachmentList(files) {
   const list = el('div', { class: 'attachments' });
@@ -337,8 +350,7 @@ function attachmentList(files) {
       list.append(thumb);
       continue;
     }
-    const info = el('span', { class: 'info' }, fileSize(f.size));
-    if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
+    const info = fileInfo(f);
     const parts = [el('span', { class: 'icon', 'aria-hidden': 'true' }, fileIcon(f.content_type)), el('span', { class: 'name' }, f.name), info];
     // On a device whose rules forbid downloads the file is named but not offered.
     if (root.dataset.download === 'no') {
@@ -362,10 +374,8 @@ function openViewer(f) {
   }
   const close = el('button', { type: 'button', class: 'viewer-close', 'aria-label': T.close }, '×');
   close.addEventListener('click', () => dialog.close());
-  const info = el('span', { class: 'info' }, fileSize(f.size));
-  if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
   dialog.replaceChildren(
-    el('div', { class: 'viewer-bar' }, el('strong', { id: 'viewer-title' }, f.name), info,
+    el('div', { class: 'viewer-bar' }, el('strong', { id: 'viewer-title' }, f.name), fileInfo(f),
       el('a', { href: `/api/v1/files/${f.id}`, download: f.name, class: 'viewer-download' }, T.download), close),
     el('img', { src: `/api/v1/files/${f.id}/view`, alt: f.name }));
   dialog.showModal();
@@ -381,8 +391,7 @@ async function showFiles() {
   if (files.length === 0) list.append(el('li', { class: 'muted' }, T.no_files));
   for (const f of files) {
     const when = new Date(f.created_at / 1000).toLocaleString(T.lang === 'ja' ? 'ja-JP' : 'en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Tokyo' });
-    const info = el('span', { class: 'info' }, `${fileSize(f.size)} ・ ${state.names.get(f.uploader_id) || ''} ・ ${when}`);
-    if (f.class > 0) info.append(' ・ ', el('span', { class: `class-tag c${f.class}` }, label(classOf(f.class)) || String(f.class)));
+    const info = fileInfo(f, state.names.get(f.uploader_id) || '', when);
     const name = root.dataset.download === 'no'
       ? el('span', { class: 'name' }, f.name)
       : el('a', { class: 'name', href: `/api/v1/files/${f.id}`, download: f.name }, f.name);
@@ -399,7 +408,6 @@ document.getElementById('files-close').addEventListener('click', () => { documen
 
 // Files wait in the composer while they upload and are scanned, then go with the next send.
 const pendingFiles = [];
-let pendingSeq = 0;
 function renderPending() {
   const list = document.getElementById('pending-files');
   const here = pendingFiles.filter((p) => p.talk === state.talk);
@@ -427,7 +435,7 @@ function renderPending() {
 // XMLHttpRequest rather than fetch: it reports upload progress.
 function uploadFile(file, confirmed = false) {
   if (!state.talk) return;
-  const p = { key: ++pendingSeq, talk: state.talk, file, name: file.name, size: file.size, type: file.type || '', progress: 0, id: null, error: null, xhr: null, confirmable: false };
+  const p = { talk: state.talk, file, name: file.name, size: file.size, type: file.type || '', progress: 0, id: null, error: null, xhr: null, confirmable: false };
   pendingFiles.push(p);
   const xhr = new XMLHttpRequest();
   p.xhr = xhr;
@@ -441,7 +449,7 @@ function uploadFile(file, confirmed = false) {
     if (xhr.status === 201 && data) { p.id = data.id; p.type = data.content_type; }
     else if (xhr.status === 401) { window.location.href = '/login'; return; }
     else {
-      p.error = (data && data.error && (T.lang === 'ja' ? data.error.message_ja : data.error.message_en)) || T.upload_failed;
+      p.error = errorText(data) || T.upload_failed;
       p.confirmable = Boolean(data && data.error && data.error.code === 'file_dlp_confirm_required');
     }
     renderPending();

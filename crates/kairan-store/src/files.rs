@@ -21,7 +21,7 @@ pub struct File {
     pub message_id: Option<String>,
     /// Confidentiality rank.
     pub class: i64,
-    /// What the text scan did: `scanned`, `no_text`, `truncated`, `skipped`, `unreadable`.
+    /// What the text scan did: `scanned`, `no_text`, `truncated` or `unreadable`.
     pub text_scan: String,
     /// Kinds of personal data found, JSON `{"my_number": 2}`; never the values.
     pub findings: Option<String>,
@@ -130,17 +130,17 @@ pub async fn quarantine_content(tx: &mut WriteTx, sha256: &str, signature: &str)
     .rows_affected())
 }
 
-/// Of these files, the ones still waiting to be sent (clean, not yet in a message), read under
-/// the write lock so two messages cannot take the same file.
-pub async fn unattached(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<File>> {
+/// Of these files, the ids of those still waiting to be sent (clean or waiting for their scan,
+/// not yet in a message), read under the write lock so two messages cannot take the same file.
+pub async fn unattached(tx: &mut WriteTx, ids: &[&str]) -> Result<Vec<String>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM files WHERE id IN ({}) AND message_id IS NULL AND status IN ('clean', 'pending_scan')",
+        "SELECT id FROM files WHERE id IN ({}) AND message_id IS NULL AND status IN ('clean', 'pending_scan')",
         crate::in_list(1, ids.len())
     );
-    let mut q = sqlx::query_as(&sql);
+    let mut q = sqlx::query_scalar(&sql);
     for id in ids {
         q = q.bind(*id);
     }
@@ -175,14 +175,21 @@ pub async fn attach(tx: &mut WriteTx, message_id: &str, ids: &[String]) -> Resul
     Ok(())
 }
 
-/// Whether any row (clean or quarantined) names these bytes: a blob nobody names is left over
-/// from an upload that did not commit.
-pub async fn content_known(conn: &mut AnyConnection, sha256: &str) -> Result<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM files WHERE sha256 = $1")
-        .bind(sha256)
-        .fetch_one(conn)
-        .await?;
-    Ok(n > 0)
+/// Of these contents (SHA-256 hex), the ones some row (clean, waiting or quarantined) still
+/// names: a blob no row names is left over from an upload that did not commit.
+pub async fn known_contents(conn: &mut AnyConnection, sha256s: &[String]) -> Result<Vec<String>> {
+    if sha256s.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT DISTINCT sha256 FROM files WHERE sha256 IN ({})",
+        crate::in_list(1, sha256s.len())
+    );
+    let mut q = sqlx::query_scalar(&sql);
+    for s in sha256s {
+        q = q.bind(s);
+    }
+    Ok(q.fetch_all(conn).await?)
 }
 
 /// A clean file copied into another talk with the message that forwards it: a new row naming
@@ -210,7 +217,8 @@ pub async fn copy_into(
     Ok(())
 }
 
-/// Files stored while the scanner was down, oldest first: one row per content.
+/// Files stored while the scanner was down, oldest first (copies of the same bytes each have
+/// their row).
 pub async fn pending_scan(conn: &mut AnyConnection, limit: i64) -> Result<Vec<File>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM files WHERE status = 'pending_scan' ORDER BY created_at LIMIT $1"

@@ -60,6 +60,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_file_origin.sql"),
         postgres: include_str!("../migrations/postgres/0010_file_origin.sql"),
     },
+    Migration {
+        version: 11,
+        sqlite: include_str!("../migrations/sqlite/0011_file_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0011_file_indexes.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -23,7 +23,8 @@ pub struct FileView {
     /// Decided from the content, not from the name or the uploader's Content-Type.
     pub content_type: String,
     pub sha256: String,
-    /// `clean`: scanned by clamd and stored.
+    /// `clean`: scanned by clamd and stored; `pending_scan`: stored while clamd was down, by
+    /// the administrator's choice, and opened by nobody until scanned.
     pub status: String,
     pub created_at: i64,
     /// The message that carries it; absent while it waits to be sent (only its uploader
@@ -32,7 +33,7 @@ pub struct FileView {
     /// Confidentiality rank on the body's scale.
     pub class: i64,
     /// What the personal-data scan of its text did: `scanned`, `no_text` (images),
-    /// `truncated`, `skipped` (too large to read), `unreadable` (encrypted or malformed).
+    /// `truncated` (past 16 MiB of text), `unreadable` (a PDF the reader cannot follow).
     pub text_scan: String,
     /// Kinds of personal data found and how many of each; never the values.
     pub findings: Option<serde_json::Value>,
@@ -80,8 +81,8 @@ pub struct UploadQuery {
 #[utoipa::path(post, path = "/api/v1/talks/{talk}/files", params(("talk" = String, Path), UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = FileView), (status = 404, body = crate::error::ErrorBody),
-        (status = 413, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
-        (status = 503, body = crate::error::ErrorBody)))]
+        (status = 409, body = crate::error::ErrorBody), (status = 413, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody), (status = 503, body = crate::error::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     me: CurrentUser,
@@ -104,7 +105,7 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(FileView::from(file))))
 }
 
-/// The clean files of a talk, newest first.
+/// The files sent in a talk, newest first.
 #[utoipa::path(get, path = "/api/v1/talks/{talk}/files", params(("talk" = String, Path)),
     responses((status = 200, body = Vec<FileView>), (status = 404, body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -149,10 +150,7 @@ pub async fn download(
     me: CurrentUser,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
-    let actor = me.actor();
-    let m = super::chat::member(&me, &actor);
-    let (file, content) = files::download(&state, &m, &file, files::Use::Download).await?;
-    let mut r = streamed(content);
+    let (file, mut r) = open(&state, &me, &file, files::Use::Download).await?;
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -178,18 +176,12 @@ pub async fn view(
     me: CurrentUser,
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
-    let actor = me.actor();
-    let m = super::chat::member(&me, &actor);
-    let (file, content) = files::download(&state, &m, &file, files::Use::View).await?;
-    let kind = match file.content_type.as_str() {
-        "image/png" => "image/png",
-        "image/jpeg" => "image/jpeg",
-        "image/gif" => "image/gif",
-        _ => return Err(AppError::NotFound),
-    };
-    let mut r = streamed(content);
+    // The service serves only `files::SHOWN` types here.
+    let (file, mut r) = open(&state, &me, &file, files::Use::View).await?;
+    let kind = HeaderValue::from_str(&file.content_type)
+        .map_err(|_| AppError::Internal("a stored content type is not a header".into()))?;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CONTENT_TYPE, kind);
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
@@ -205,6 +197,20 @@ pub async fn view(
         HeaderValue::from_static("inline"),
     );
     Ok(r)
+}
+
+/// A file the caller may read, as a response whose body streams its bytes (and whose headers
+/// the caller completes).
+async fn open(
+    state: &AppState,
+    me: &CurrentUser,
+    file: &str,
+    how: files::Use,
+) -> Result<(kairan_store::files::File, Response), AppError> {
+    let actor = me.actor();
+    let m = super::chat::member(me, &actor);
+    let (file, content) = files::download(state, &m, file, how).await?;
+    Ok((file, streamed(content)))
 }
 
 /// A stored file as a response body, a chunk at a time: never held whole in memory.

@@ -1,13 +1,15 @@
-//! Files in talks (C4, G9; issue 9, first part). An upload is checked in this order: the sender
-//! may post in the talk, the name is a plain name, the size is within the limit, the type
-//! (decided from the bytes, never from the name or the client's Content-Type) is one we accept,
-//! and clamd says it is clean. Only then are the bytes stored (written to a temporary file,
-//! synced, renamed under their SHA-256) and the row and its audit record committed together: a
-//! crash at any point leaves either nothing visible or the whole file.
+//! Files in talks (C4, G2, G9). An upload is checked in this order: the sender may post in the
+//! talk, the name is a plain name, the size is within the device's limit, the type (decided
+//! from the bytes, never from the name or the client's Content-Type) is one the device may
+//! send, clamd says it is clean, and a document's text passes the body's DLP rules. Only then
+//! are the bytes kept (received into a temporary file, synced, renamed under their SHA-256) and
+//! the row and its audit record committed together: a crash at any point leaves either nothing
+//! visible or the whole file. `docs/files.md` walks through it.
 //!
 //! An infected file is kept in quarantine for the security officer, never served; the officers
-//! are told and it is an audit event. When clamd does not answer the upload fails closed.
-//! Downloads check membership on every request and are always sent as attachments.
+//! are told and it is an audit event. When clamd does not answer the upload fails closed, or,
+//! by the administrator's recorded choice, waits unserved for a later scan. Downloads check
+//! rights on every request and are always sent as attachments.
 
 use crate::error::AppError;
 use crate::scanner::{Endpoint, ScanError, Scanner, Verdict};
@@ -404,6 +406,56 @@ fn place_blob(tmp: &Path, dir: &Path, sha: &str) -> std::io::Result<()> {
     std::fs::File::open(parent)?.sync_all()
 }
 
+/// Marks every row holding `file`'s bytes infected (earlier copies stored before the scanner
+/// knew them included) and tells the body's security officers. Returns how many rows other
+/// than infected ones changed, and the officers told (to publish after commit).
+async fn quarantine(
+    tx: &mut kairan_store::WriteTx,
+    file: &File,
+    signature: &str,
+    deferred: bool,
+) -> Result<(u64, Vec<String>), AppError> {
+    let changed = files::quarantine_content(tx, &file.sha256, signature).await?;
+    let officers =
+        users::active_with_role(tx.conn(), &file.org_id, Role::SecurityOfficer.code()).await?;
+    let mut details =
+        serde_json::json!({ "outcome": "quarantined", "file": file.id, "signature": signature });
+    if deferred {
+        details["scan"] = "deferred".into();
+    }
+    protection::notify(
+        tx,
+        &file.org_id,
+        &officers,
+        "malware",
+        Some(&file.uploader_id),
+        Some(&file.talk_id),
+        &details.to_string(),
+    )
+    .await?;
+    Ok((changed, officers))
+}
+
+/// Takes bytes found infected out of the servable store once the rows say so: moved into
+/// quarantine, or dropped when quarantine already holds them. A failure is logged, never
+/// served: every row naming the bytes is already `infected`.
+async fn evict(state: &AppState, sha: &str) {
+    let (blobs, kept) = (blob_dir(state), quarantine_dir(state));
+    let sha = sha.to_owned();
+    let moved = tokio::task::spawn_blocking(move || {
+        let from = blob_path(&blobs, &sha);
+        if !from.exists() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&kept)?;
+        place_blob(&from, &kept, &sha)
+    })
+    .await;
+    if !matches!(moved, Ok(Ok(()))) {
+        tracing::error!("could not take a blob found infected out of the servable store");
+    }
+}
+
 fn scanner(state: &AppState) -> Result<Scanner, AppError> {
     let endpoint = Endpoint::parse(&state.config.files.clamd).map_err(AppError::Internal)?;
     Ok(Scanner::new(
@@ -519,27 +571,24 @@ pub async fn upload(
     let (findings, class, text_scan, confirmed) = match &verdict {
         Some(Verdict::Clean) | None => {
             let (text, text_scan) = read_text(&incoming.path, content_type).await?;
-            let dlp = match text {
-                Some(t) => Some(screen_text(state, m, talk, t, confirm_dlp).await?),
+            // Only a verdict with findings matters from here: without any it implies no class.
+            let found = match text {
+                Some(t) => Some(screen_text(state, m, talk, t, confirm_dlp).await?)
+                    .filter(|v| !v.findings.is_empty()),
                 None => None,
             };
-            let class = dlp
+            let class = found
                 .as_ref()
                 .map_or(0, |v| i64::from(v.implied_class))
                 .max(talk.default_class);
-            let findings = dlp
-                .as_ref()
-                .filter(|v| !v.findings.is_empty())
-                .and_then(|v| serde_json::to_string(&kind_counts(v)).ok());
-            (
-                findings,
-                class,
-                text_scan,
-                dlp.filter(|v| !v.findings.is_empty()),
-            )
+            let findings = found.as_ref().map(kind_counts);
+            (findings, class, text_scan, found)
         }
         Some(Verdict::Infected(_)) => (None, talk.default_class, "no_text", None),
     };
+    let findings_json = findings
+        .as_ref()
+        .and_then(|c| serde_json::to_string(c).ok());
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     let (status, signature, dir) = match &verdict {
         Some(Verdict::Clean) => ("clean", None, blob_dir(state)),
@@ -571,7 +620,7 @@ pub async fn upload(
             signature,
             class,
             text_scan,
-            findings: findings.as_deref(),
+            findings: findings_json.as_deref(),
             uploaded_from: m.device.code(),
         },
     )
@@ -591,20 +640,22 @@ pub async fn upload(
     if status == "pending_scan" {
         detail(&mut e, "scan", "deferred");
     }
-    if let Some(v) = &confirmed {
-        detail(&mut e, "dlp_confirmed", serde_json::json!(kind_counts(v)));
+    if let Some(counts) = &findings {
+        detail(&mut e, "dlp_confirmed", serde_json::json!(counts));
     }
+    let mut officers = Vec::new();
     if let Some(sig) = signature {
         detail(&mut e, "signature", sig);
         // The same bytes may have been stored as clean before the scanner knew them.
-        let earlier = files::quarantine_content(&mut tx, &sha, sig).await?;
+        let (earlier, told) = quarantine(&mut tx, &file, sig, false).await?;
         if earlier > 0 {
             detail(&mut e, "earlier_copies_quarantined", earlier);
         }
+        officers = told;
     }
     audit::append(&mut tx, e).await?;
-    let mut officers = match &confirmed {
-        Some(v) => {
+    if let Some(v) = &confirmed {
+        officers.extend(
             crate::services::protection::notify_officers(
                 &mut tx,
                 &talk.org_id,
@@ -613,37 +664,12 @@ pub async fn upload(
                 v,
                 "sent",
             )
-            .await?
-        }
-        None => Vec::new(),
-    };
-    officers.extend(if signature.is_some() {
-        let officers =
-            users::active_with_role(tx.conn(), &talk.org_id, Role::SecurityOfficer.code()).await?;
-        let details = serde_json::json!({ "outcome": "quarantined", "file": file.id, "signature": signature });
-        protection::notify(
-            &mut tx,
-            &talk.org_id,
-            &officers,
-            "malware",
-            Some(m.user_id),
-            Some(talk_id),
-            &details.to_string(),
-        )
-        .await?;
-        officers
-    } else {
-        Vec::new()
-    });
+            .await?,
+        );
+    }
     tx.commit().await?;
     if signature.is_some() {
-        // No servable copy may remain: rows now say "infected" and the blob goes too.
-        let stale = blob_path(&blob_dir(state), &sha);
-        if let Err(e) = tokio::fs::remove_file(&stale).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::error!(error = %e, "could not remove a blob found infected");
-        }
+        evict(state, &sha).await;
     }
     crate::services::protection::publish_notifications(state, officers);
     match file.status.as_str() {
@@ -652,9 +678,9 @@ pub async fn upload(
     }
 }
 
-/// A file and its opened content for a member of its talk; every download is recorded. A
-/// file not yet sent is its uploader's alone; a file whose message was deleted is gone for
-/// readers too.
+/// The types shown in a page ([`Use::View`]): pictures, never SVG.
+pub const SHOWN: [&str; 3] = ["image/png", "image/jpeg", "image/gif"];
+
 /// How a file is read: saved by the reader, or shown in the page (an image's preview).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Use {
@@ -662,6 +688,9 @@ pub enum Use {
     View,
 }
 
+/// A file and its opened content for a member of its talk; every download is recorded. A
+/// file not yet sent is its uploader's alone; a file whose message was deleted is gone for
+/// readers too.
 pub async fn download(
     state: &AppState,
     m: &Member<'_>,
@@ -694,6 +723,10 @@ pub async fn download(
         return Err(AppError::Conflict("file_scan_pending"));
     }
     if !visible || file.status != "clean" {
+        return Err(AppError::NotFound);
+    }
+    // Only pictures whose bytes were checked at upload are ever shown in a page.
+    if how == Use::View && !SHOWN.contains(&file.content_type.as_str()) {
         return Err(AppError::NotFound);
     }
     let path = blob_path(&blob_dir(state), &file.sha256);
@@ -810,18 +843,28 @@ pub async fn sweep(state: &AppState, age: Duration) -> Result<usize, AppError> {
             .await
             .map_err(|e| AppError::Internal(format!("sweep task: {e}")))?
     };
+    let name = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Which of the old blobs rows still name, asked a few hundred at a time.
+    let blobs: Vec<String> = candidates
+        .iter()
+        .map(name)
+        .filter(|n| !n.starts_with(TMP_PREFIX))
+        .collect();
+    let mut known = std::collections::HashSet::new();
+    for chunk in blobs.chunks(500) {
+        let mut conn = state.store.read().await?;
+        known.extend(files::known_contents(&mut conn, chunk).await?);
+    }
     let mut removed = 0;
     for path in candidates {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let orphan = if name.starts_with(TMP_PREFIX) {
-            true
-        } else {
-            let mut conn = state.store.read().await?;
-            !files::content_known(&mut conn, name).await?
-        };
-        if orphan && tokio::fs::remove_file(&path).await.is_ok() {
+        let n = name(&path);
+        let orphan = n.starts_with(TMP_PREFIX) || !known.contains(&n);
+        if !n.is_empty() && orphan && tokio::fs::remove_file(&path).await.is_ok() {
             removed += 1;
         }
     }
@@ -860,8 +903,9 @@ fn old_files(dir: &Path, age: Duration) -> Vec<PathBuf> {
 
 /// Scans files stored while the scanner was down (deferred scans), oldest first, until none
 /// is left or the scanner still does not answer. Clean content becomes servable; infected
-/// content is quarantined with every copy, recorded, and the body's officers are told.
-/// Returns how many contents were scanned.
+/// content is quarantined with every copy, recorded, and the body's officers are told. Rows
+/// sharing bytes (a forwarded copy) are settled by one scan. Returns how many contents were
+/// scanned.
 pub async fn scan_pending(state: &AppState, scanner: &Scanner) -> Result<usize, AppError> {
     let mut scanned = 0;
     loop {
@@ -872,7 +916,11 @@ pub async fn scan_pending(state: &AppState, scanner: &Scanner) -> Result<usize, 
         if pending.is_empty() {
             return Ok(scanned);
         }
+        let mut settled = std::collections::HashSet::new();
         for f in pending {
+            if !settled.insert(f.sha256.clone()) {
+                continue;
+            }
             let path = blob_path(&blob_dir(state), &f.sha256);
             let verdict = match scanner.scan_file(&path).await {
                 Ok(v) => v,
@@ -899,38 +947,13 @@ pub async fn scan_pending(state: &AppState, scanner: &Scanner) -> Result<usize, 
                 }
                 Verdict::Infected(sig) => {
                     detail(&mut e, "signature", sig.as_str());
-                    files::quarantine_content(&mut tx, &f.sha256, sig).await?;
-                    let officers =
-                        users::active_with_role(tx.conn(), &f.org_id, Role::SecurityOfficer.code())
-                            .await?;
-                    let details = serde_json::json!({ "outcome": "quarantined", "file": f.id, "signature": sig, "scan": "deferred" });
-                    protection::notify(
-                        &mut tx,
-                        &f.org_id,
-                        &officers,
-                        "malware",
-                        Some(&f.uploader_id),
-                        Some(&f.talk_id),
-                        &details.to_string(),
-                    )
-                    .await?;
-                    officers
+                    quarantine(&mut tx, &f, sig, true).await?.1
                 }
             };
             audit::append(&mut tx, e).await?;
             tx.commit().await?;
             if matches!(verdict, Verdict::Infected(_)) {
-                // The rows say "infected" now; the bytes move out of the servable store.
-                let (from, to) = (path.clone(), quarantine_dir(state));
-                let sha = f.sha256.clone();
-                let moved = tokio::task::spawn_blocking(move || {
-                    std::fs::create_dir_all(&to)?;
-                    place_blob(&from, &to, &sha)
-                })
-                .await;
-                if !matches!(moved, Ok(Ok(()))) {
-                    tracing::error!("could not move a blob found infected to quarantine");
-                }
+                evict(state, &f.sha256).await;
             }
             crate::services::protection::publish_notifications(state, officers);
         }

@@ -223,7 +223,6 @@ async fn unsent_files(
     Ok(kairan_store::files::unattached(tx, &ids)
         .await?
         .into_iter()
-        .map(|f| f.id)
         .collect())
 }
 

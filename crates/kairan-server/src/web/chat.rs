@@ -144,13 +144,9 @@ const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
 
 /// Words the script needs, in the page's language.
 fn script_text(lang: Lang) -> serde_json::Value {
-    let ja = lang == Lang::Ja;
-    let mut words: serde_json::Map<String, serde_json::Value> = SCRIPT_TEXT
-        .iter()
-        .map(|(k, j, e)| ((*k).to_owned(), (if ja { *j } else { *e }).into()))
-        .collect();
-    words.insert("lang".into(), (if ja { "ja" } else { "en" }).into());
-    serde_json::Value::Object(words)
+    let mut words = crate::i18n::table(SCRIPT_TEXT, lang);
+    words.insert("lang", lang.code());
+    serde_json::json!(words)
 }
 
 async fn page(
