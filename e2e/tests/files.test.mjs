@@ -80,6 +80,7 @@ test('files are picked, uploaded with progress, sent with a message and download
   await shota.waitForSelector('#files-panel:not([hidden]) [data-testid=talk-file]');
   const listed = await shota.$$eval('[data-testid=talk-file]', (li) => li.map((x) => x.textContent));
   assert.equal(listed.length, 2);
+  assert.ok(listed.some((x) => x.includes('窓口当番表.csv')) && listed.some((x) => x.includes('案内図.png')), listed.join(' / '));
   assert.ok(listed.every((x) => x.includes('佐藤 花子')), listed.join(' / '));
   await shot(shota, 'files-list');
   await shota.click('#files-close');

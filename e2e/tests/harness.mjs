@@ -2,7 +2,7 @@
 // The server binary is the one `cargo build` produced; Chromium is Debian's (/usr/bin/chromium).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,13 +37,19 @@ async function startClamd(dir) {
   writeFileSync(conf, `DatabaseDirectory ${db}\nLocalSocket ${socket}\nForeground yes\nStreamMaxLength 64M\nSelfCheck 0\nLogFile ${join(dir, 'clamd.log')}\n`);
   const proc = spawn('/usr/sbin/clamd', ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; i < 200 && !existsSync(socket); i++) {
-    if (proc.exitCode !== null) throw new Error('clamd exited (scripts/test-all installs clamav-daemon)');
+    if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!existsSync(socket)) {
+    proc.kill('SIGKILL');
+    let log = '';
+    try { log = readFileSync(join(dir, 'clamd.log'), 'utf8'); } catch { /* no log yet */ }
+    throw new Error(`clamd did not start (scripts/test-all installs clamav-daemon): ${log}`);
   }
   return { socket, stop: () => proc.kill('SIGKILL') };
 }
 
-export async function startServer({ clamd = false } = {}) {
+export async function startServer({ clamd = false, env = {} } = {}) {
   const data = mkdtempSync(join(tmpdir(), 'kairan-e2e-'));
   const port = await freePort();
   const bin = process.env.KAIRAN_BIN || join(process.env.CARGO_TARGET_DIR || join(root, 'target'), 'debug', 'kairan');
@@ -54,6 +60,7 @@ export async function startServer({ clamd = false } = {}) {
       KAIRAN_DEMO_PASSWORD: DEMO_PASSWORD,
       KAIRAN_LOG_LEVEL: 'warn',
       ...(scanner ? { KAIRAN_FILES_CLAMD: `unix:${scanner.socket}` } : {}),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -32,11 +32,13 @@ test('an auditor states a reason, reads a talk, and finds the reading on record'
   await page.click('form.review-form button[type=submit]');
   await page.waitForSelector('#reason-error');
   assert.match(await page.textContent('#reason-error'), /10文字以上/);
+  assert.equal(await page.inputValue('#talk'), liaison);
   await page.fill('#reason', '窓口応援の依頼に関する定期監査（監査計画 2026-3）');
   await page.click('form.review-form button[type=submit]');
   await page.waitForSelector('.review-result');
   assert.match(await page.textContent('.review-result [role=status]'), /記録されました/);
-  assert.ok((await page.locator('.review-msg').count()) > 0);
+  // The demo's liaison talk: five messages (the attempt with a My Number was never stored).
+  assert.equal(await page.locator('.review-msg').count(), 5);
   assert.match(await page.textContent('.review-result'), /窓口応援/);
   // The corrected message shows its earlier version.
   await page.click('.review-result details summary');

@@ -21,6 +21,21 @@ struct Server {
     base: String,
 }
 
+impl Server {
+    /// SIGKILL: no shutdown, no flush; then reaped.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A failed assertion must not leave a server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 async fn start(data: &std::path::Path, db_url: &str, port: u16) -> Server {
     start_with(data, db_url, port, &[]).await
 }
@@ -141,8 +156,7 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
         enough.is_ok(),
         "120 sends were not acknowledged within 60 s"
     );
-    server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
-    server.child.wait().unwrap();
+    server.kill(); // SIGKILL: no shutdown, no flush
     for s in senders {
         s.await.unwrap();
     }
@@ -191,8 +205,7 @@ async fn every_acknowledged_message_survives_kill_9_exactly_once() {
         "sequence numbers stay dense after the crash"
     );
     let mut server = server;
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
     // The audit chain survived the crash too.
     let verify = Command::new(env!("CARGO_BIN_EXE_kairan"))
         .args(["audit", "verify", "--database-url", &db_url, "--data"])
@@ -261,8 +274,7 @@ async fn an_upload_cut_by_kill_9_is_never_visible_and_its_leftover_is_swept() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(partial.len(), 1, "the upload is being received into a file");
-    server.child.kill().unwrap(); // SIGKILL: the upload's own clean-up never runs
-    server.child.wait().unwrap();
+    server.kill(); // SIGKILL: the upload's own clean-up never runs
     drop(tcp);
     assert_eq!(
         files_under(&blobs),
@@ -302,7 +314,6 @@ async fn an_upload_cut_by_kill_9_is_never_visible_and_its_leftover_is_swept() {
         .await
         .unwrap();
     assert_eq!(list, json!([]));
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    server.kill();
     db.drop_all().await;
 }

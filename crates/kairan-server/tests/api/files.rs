@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 struct Setup {
     app: TestApp,
+    org: String,
     talk: String,
     hanako: Client,
     taro: Client,
@@ -45,6 +46,7 @@ async fn setup_with(
         )
         .await;
     Setup {
+        org,
         talk: talk["id"].as_str().unwrap().to_owned(),
         taro: app.signed_in("taro.suzuki").await,
         jiro: app.signed_in("jiro.tanaka").await,
@@ -55,18 +57,25 @@ async fn setup_with(
 }
 
 async fn upload(c: &Client, talk: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let r = c
-        .http
-        .post(format!("{}/api/v1/talks/{talk}/files", c.base))
-        .query(&[("name", name)])
-        .header("x-csrf-token", &c.csrf)
-        .header("content-type", "image/png") // what a client claims counts for nothing
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status();
-    (s, r.json().await.unwrap_or(Value::Null))
+    upload_from(c, None, talk, name, bytes).await
+}
+
+/// The body's audit records of one action, newest first, as the officer reads them.
+async fn audit(c: &Client, org: &str, action: &str) -> Vec<Value> {
+    let (st, log) = c
+        .get(&format!("/api/v1/orgs/{org}/audit?action={action}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{log}");
+    log.as_array().unwrap().clone()
+}
+
+/// Downloads a file (forwarded for `client` by the proxy when given).
+async fn fetch(c: &Client, path: &str, client: Option<&str>) -> reqwest::Response {
+    let mut r = c.http.get(format!("{}{path}", c.base));
+    if let Some(ip) = client {
+        r = r.header("x-forwarded-for", ip);
+    }
+    r.send().await.unwrap()
 }
 
 /// Uploads and sends a file with a message; returns the file's id.
@@ -140,22 +149,14 @@ async fn a_clean_file_is_stored_and_only_members_download_it_as_an_attachment() 
     let last = history.as_array().unwrap().last().unwrap();
     assert_eq!(last["attachments"][0]["id"], id, "{last}");
 
-    let r = s
-        .taro
-        .http
-        .get(format!("{}/api/v1/files/{id}", s.taro.base))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s.taro, &format!("/api/v1/files/{id}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers().clone();
     assert_eq!(h["content-type"], "application/octet-stream");
     assert_eq!(h["x-content-type-options"], "nosniff");
-    let disposition = h["content-disposition"].to_str().unwrap();
-    assert!(disposition.starts_with("attachment;"), "{disposition}");
-    assert!(
-        disposition.contains("filename*=UTF-8''%E7%AA%93"),
-        "{disposition}"
+    assert_eq!(
+        h["content-disposition"],
+        "attachment; filename=\"_____.csv\"; filename*=UTF-8''%E7%AA%93%E5%8F%A3%E5%BD%93%E7%95%AA%E8%A1%A8.csv"
     );
     assert_eq!(r.bytes().await.unwrap(), text.as_bytes());
 
@@ -166,15 +167,12 @@ async fn a_clean_file_is_stored_and_only_members_download_it_as_an_attachment() 
         "not_found",
     );
     let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["name"], "窓口当番表.csv");
     // Both the upload and the download are on record.
-    let (_, me) = s.officer.get("/api/v1/me").await;
-    let org = me["org_id"].as_str().unwrap();
     for action in ["file.uploaded", "file.downloaded"] {
-        let (_, log) = s
-            .officer
-            .get(&format!("/api/v1/orgs/{org}/audit?action={action}"))
-            .await;
+        let log = audit(&s.officer, &s.org, action).await;
+        assert_eq!(log.len(), 1, "{action}");
         assert_eq!(log[0]["target_id"], id, "{action}");
     }
     s.app.stop().await;
@@ -197,17 +195,10 @@ async fn an_infected_file_is_quarantined_reported_and_never_served() {
     assert_eq!(alert["kind"], "malware", "{notes}");
     assert_eq!(alert["target_id"], s.talk.as_str());
     assert_eq!(alert["details"]["outcome"], "quarantined");
-    let (_, me) = s.officer.get("/api/v1/me").await;
-    let org = me["org_id"].as_str().unwrap();
-    let (_, log) = s
-        .officer
-        .get(&format!("/api/v1/orgs/{org}/audit?action=file.infected"))
-        .await;
-    assert!(
-        log[0]["details"]["signature"]
-            .as_str()
-            .unwrap()
-            .contains("Kairan.Test.EICAR")
+    let log = audit(&s.officer, &s.org, "file.infected").await;
+    assert_eq!(
+        log[0]["details"]["signature"],
+        "Kairan.Test.EICAR.UNOFFICIAL"
     );
     let file_id = log[0]["target_id"].as_str().unwrap();
     assert_error(
@@ -306,14 +297,16 @@ async fn bytes_found_infected_later_are_no_longer_served_from_an_earlier_clean_c
     let s = setup(&clamd.endpoint(), 20).await;
     let unknown = b"PRETEND-NEW-MALWARE-NOT-YET-IN-SIGNATURES\n".to_vec();
     let first = send_file(&s.hanako, &s.talk, "tool.txt", unknown.clone()).await;
-    let (st, _) = s.taro.get(&format!("/api/v1/files/{first}")).await;
-    assert_eq!(st, StatusCode::OK);
+    let r = fetch(&s.taro, &format!("/api/v1/files/{first}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), unknown);
     // Day 1: the signature arrives; someone uploads the same bytes again.
     clamd
         .add_signature("Kairan.Test.Later", "PRETEND-NEW-MALWARE")
         .await;
     let (st, e) = upload(&s.taro, &s.talk, "tool-copy.txt", unknown).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "file_infected");
     // The day-0 copy is no longer served to anyone.
     assert_error(
         &s.taro.get(&format!("/api/v1/files/{first}")).await,
@@ -391,7 +384,7 @@ async fn only_the_uploader_sends_a_file_once_in_its_own_talk_and_deleting_the_me
         .hanako
         .delete(&format!("/api/v1/messages/{}", msg["id"].as_str().unwrap()))
         .await;
-    assert!(st.is_success(), "{st}");
+    assert_eq!(st, StatusCode::OK);
     let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
     assert_eq!(list, json!([]));
     assert_error(
@@ -416,13 +409,7 @@ async fn a_large_upload_is_streamed_and_an_interrupted_one_leaves_nothing() {
     let line = "令和8年度 事業計画 第1四半期 進捗報告\n";
     let big: Vec<u8> = line.repeat(30 * 1024 * 1024 / line.len()).into_bytes();
     let id = send_file(&s.hanako, &s.talk, "事業計画.txt", big.clone()).await;
-    let r = s
-        .taro
-        .http
-        .get(format!("{}/api/v1/files/{id}", s.taro.base))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s.taro, &format!("/api/v1/files/{id}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let got = r.bytes().await.unwrap();
     assert_eq!(got.len(), big.len());
@@ -582,18 +569,9 @@ async fn personal_data_inside_documents_is_found_and_handled_like_a_message() {
     assert_eq!(st, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["error"]["code"], "file_dlp_confirm_required");
     assert_eq!(e["file_dlp"]["kinds"][0]["kind"], "keyword");
-    let r = s
-        .hanako
-        .http
-        .post(format!("{}/api/v1/talks/{t}/files", s.hanako.base))
-        .query(&[("name", "人事案.xlsx"), ("confirm_dlp", "true")])
-        .header("x-csrf-token", &s.hanako.csrf)
-        .body(sheet)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let f: Value = r.json().await.unwrap();
+    let confirmed = [("name", "人事案.xlsx"), ("confirm_dlp", "true")];
+    let (st, f) = post_upload(&s.hanako, None, t, &confirmed, sheet).await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
     assert_eq!(f["text_scan"], "scanned");
     assert_eq!(f["findings"], json!({ "keyword": 1 }));
     assert_eq!(f["class"], 1, "取扱注意 implies 機密性 第2種");
@@ -693,7 +671,8 @@ async fn office_files_with_macros_or_bombs_and_protected_files_are_refused() {
     s.app.stop().await;
 }
 
-/// Uploads as a request forwarded for `client` by the reverse proxy in front of the server.
+/// Uploads, as a request forwarded for `client` by the reverse proxy in front of the server
+/// when one is given.
 async fn upload_from(
     c: &Client,
     client: Option<&str>,
@@ -701,11 +680,23 @@ async fn upload_from(
     name: &str,
     bytes: Vec<u8>,
 ) -> (StatusCode, Value) {
+    post_upload(c, client, talk, &[("name", name)], bytes).await
+}
+
+/// `POST /api/v1/talks/{talk}/files` with this query.
+async fn post_upload(
+    c: &Client,
+    client: Option<&str>,
+    talk: &str,
+    query: &[(&str, &str)],
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
     let mut r = c
         .http
         .post(format!("{}/api/v1/talks/{talk}/files", c.base))
-        .query(&[("name", name)])
+        .query(query)
         .header("x-csrf-token", &c.csrf)
+        .header("content-type", "image/png") // what a client claims counts for nothing
         .body(bytes);
     if let Some(ip) = client {
         r = r.header("x-forwarded-for", ip);
@@ -759,24 +750,18 @@ async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network
     big.resize(2 * 1024 * 1024, 7);
     let (st, e) = upload_from(&hanako, phone, t, "大きい.png", big.clone()).await;
     assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["error"]["code"], "file_too_large");
     let (st, _) = upload_from(&hanako, office, t, "大きい.png", big).await;
     assert_eq!(st, StatusCode::CREATED);
     // A phone that claims an LGWAN address (its own header, prepended before the proxy's
     // view of it) is still a phone; so is a request through the proxy without the header.
-    let (st, e) = upload_from(
-        &hanako,
-        Some("10.20.3.4, 203.0.113.9"),
-        t,
-        "会議録.docx",
-        docx.clone(),
-    )
-    .await;
-    assert_eq!(
-        e["error"]["code"], "file_type_not_allowed_on_device",
-        "{st} {e}"
-    );
-    let (_, e) = upload_from(&hanako, None, t, "会議録.docx", docx).await;
-    assert_eq!(e["error"]["code"], "file_type_not_allowed_on_device");
+    for claimed in [Some("10.20.3.4, 203.0.113.9"), None] {
+        assert_error(
+            &upload_from(&hanako, claimed, t, "会議録.docx", docx.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "file_type_not_allowed_on_device",
+        );
+    }
 
     // Downloads: the photo is sent; on a phone it is named but not served.
     let id = photo["id"].as_str().unwrap();
@@ -787,37 +772,26 @@ async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network
         )
         .await;
     assert_eq!(st, StatusCode::CREATED);
-    let get = |client: Option<&'static str>| {
-        let mut r = hanako
-            .http
-            .get(format!("{}/api/v1/files/{id}", hanako.base));
-        if let Some(ip) = client {
-            r = r.header("x-forwarded-for", ip);
-        }
-        r.send()
-    };
-    let r = get(phone).await.unwrap();
+    let path = format!("/api/v1/files/{id}");
+    let r = fetch(&hanako, &path, phone).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "download_not_allowed_on_device");
-    assert_eq!(get(office).await.unwrap().status(), StatusCode::OK);
+    let r = fetch(&hanako, &path, office).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.bytes().await.unwrap(), PNG);
     // The audit record says which class of device sent each file.
     app.create_user(&org, "anzen.kakari", &["security_officer"])
         .await;
     let officer = app.signed_in("anzen.kakari").await;
-    let (_, log) = officer
-        .get(&format!("/api/v1/orgs/{org}/audit?action=file.uploaded"))
-        .await;
-    let devices: Vec<&str> = log
-        .as_array()
-        .unwrap()
+    // Three uploads were taken: the office's document and picture, the phone's photo.
+    let mut devices: Vec<String> = audit(&officer, &org, "file.uploaded")
+        .await
         .iter()
-        .map(|e| e["details"]["device"].as_str().unwrap())
+        .map(|e| e["details"]["device"].as_str().unwrap().to_owned())
         .collect();
-    assert!(
-        devices.contains(&"internet_device") && devices.contains(&"lgwan_pc"),
-        "{devices:?}"
-    );
+    devices.sort();
+    assert_eq!(devices, ["internet_device", "lgwan_pc", "lgwan_pc"]);
     app.stop().await;
 }
 
@@ -827,13 +801,7 @@ async fn pictures_are_shown_in_the_page_and_nothing_else_is() {
     let s = setup(&clamd.endpoint(), 20).await;
     let picture = send_file(&s.hanako, &s.talk, "現場.png", PNG.to_vec()).await;
     let table = send_file(&s.hanako, &s.talk, "一覧.csv", b"a,b\n".to_vec()).await;
-    let r = s
-        .taro
-        .http
-        .get(format!("{}/api/v1/files/{picture}/view", s.taro.base))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s.taro, &format!("/api/v1/files/{picture}/view"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers().clone();
     assert_eq!(h["content-type"], "image/png");
@@ -894,13 +862,7 @@ async fn a_forwarded_message_takes_its_files_to_the_other_talk_and_its_members()
     let copy = fwd["attachments"][0]["id"].as_str().unwrap();
     assert_ne!(copy, id, "a copy in the other talk");
     assert_eq!(fwd["attachments"][0]["name"], "手順書.txt");
-    let r = s
-        .jiro
-        .http
-        .get(format!("{}/api/v1/files/{copy}", s.jiro.base))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s.jiro, &format!("/api/v1/files/{copy}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.unwrap(), "受付手順");
     // The original stays out of Jiro's reach; the copy is listed in its talk.
@@ -967,7 +929,27 @@ async fn with_scans_deferred_uploads_wait_for_the_scanner_and_nobody_fetches_the
             "file_scan_pending",
         );
     }
-    // clamd is back: the deferred scans run; the clean file opens, the other is quarantined.
+    // Forwarded before their scan: the copies share the bytes and wait with them.
+    let (_, jiro) = s.jiro.get("/api/v1/me").await;
+    let (_, other) = s
+        .hanako
+        .post(
+            "/api/v1/talks",
+            json!({ "kind": "group", "name": "引継ぎ", "members": [jiro["id"]] }),
+        )
+        .await;
+    let (st, fwd) = s
+        .hanako
+        .post(
+            &format!("/api/v1/messages/{}/forward", msg["id"].as_str().unwrap()),
+            json!({ "talk_id": other["id"] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{fwd}");
+    let memo_copy = fwd["attachments"][0]["id"].as_str().unwrap();
+    let bad_copy = fwd["attachments"][1]["id"].as_str().unwrap();
+    // clamd is back: the deferred scans run, once per content; the clean file and its copy
+    // open, the other is quarantined with its copy.
     let clamd = Clamd::start("4M").await;
     let scanner = kairan_server::scanner::Scanner::new(
         kairan_server::scanner::Endpoint::parse(&clamd.endpoint()).unwrap(),
@@ -977,17 +959,19 @@ async fn with_scans_deferred_uploads_wait_for_the_scanner_and_nobody_fetches_the
         .await
         .unwrap();
     assert_eq!(scanned, 2);
-    let r = s
-        .taro
-        .http
-        .get(format!("{}/api/v1/files/{memo}", s.taro.base))
-        .send()
-        .await
-        .unwrap();
+    let r = fetch(&s.taro, &format!("/api/v1/files/{memo}"), None).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.unwrap(), "議事メモ");
     assert_error(
         &s.taro.get(&format!("/api/v1/files/{bad}")).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    let r = fetch(&s.jiro, &format!("/api/v1/files/{memo_copy}"), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "議事メモ");
+    assert_error(
+        &s.jiro.get(&format!("/api/v1/files/{bad_copy}")).await,
         StatusCode::NOT_FOUND,
         "not_found",
     );
@@ -1003,5 +987,13 @@ async fn with_scans_deferred_uploads_wait_for_the_scanner_and_nobody_fetches_the
     );
     let (_, list) = s.taro.get(&format!("/api/v1/talks/{}/files", s.talk)).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // Nothing is left waiting, and each content was scanned once.
+    assert_eq!(
+        kairan_server::services::files::scan_pending(&state, &scanner)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(audit(&s.officer, &s.org, "file.scanned").await.len(), 1);
     s.app.stop().await;
 }

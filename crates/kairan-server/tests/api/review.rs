@@ -78,7 +78,10 @@ async fn an_auditor_reads_a_talk_only_with_a_reason_sees_every_version_and_the_r
     let msgs = r["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 2);
     assert_eq!(msgs[0]["body"], "第一報（訂正）です");
+    // Every test user bears the same name: the id says who sent it.
+    assert_eq!(msgs[0]["sender_id"], hanako_id.as_str());
     assert_eq!(msgs[0]["sender_name"], "試験 太郎");
+    assert_eq!(msgs[0]["versions"].as_array().unwrap().len(), 1);
     assert_eq!(msgs[0]["versions"][0]["body"], "第一報です");
     assert_eq!(msgs[0]["versions"][0]["reason"], "edited");
     assert_eq!(msgs[0]["versions"][0]["replaced_by"], hanako_id.as_str());
