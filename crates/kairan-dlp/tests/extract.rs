@@ -8,8 +8,6 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
-
 use kairan_dlp::{
     DocKind, ExtractError, Extracted, Kind, Limits, Scanner, extract, zip_entry_names,
 };
@@ -142,7 +140,7 @@ fn xlsx_numbers_and_shared_strings_read_row_by_row() {
         text,
         "氏名\t個人番号\t電話\n山田\t123456789018\t09012345678\n佐藤\t3.5\t1\n2枚目\n"
     );
-    assert!(kinds(&text).contains(&Kind::MyNumber), "{text}");
+    assert_eq!(kinds(&text), [Kind::MyNumber, Kind::PhoneNumber], "{text}");
 }
 
 #[test]
@@ -198,28 +196,26 @@ fn a_docx_without_its_main_part_is_malformed() {
     let mut z = ZipWriter::new();
     z.add("[Content_Types].xml", b"<Types/>", true);
     let bytes = z.finish();
-    assert!(matches!(
-        extract(DocKind::Docx, &bytes, &Limits::default()),
-        Err(ExtractError::Malformed(_))
-    ));
-    assert!(matches!(
-        extract(DocKind::Pptx, &bytes, &Limits::default()),
-        Err(ExtractError::Malformed(_))
-    ));
-    assert!(matches!(
-        extract(DocKind::Xlsx, &bytes, &Limits::default()),
-        Err(ExtractError::Malformed(_))
-    ));
+    for (kind, why) in [
+        (DocKind::Docx, "docx: no word/document.xml"),
+        (DocKind::Pptx, "pptx: no ppt/presentation.xml"),
+        (DocKind::Xlsx, "xlsx: no xl/workbook.xml"),
+    ] {
+        assert_eq!(
+            extract(kind, &bytes, &Limits::default()),
+            Err(ExtractError::Malformed(why))
+        );
+    }
 }
 
 #[test]
 fn a_truncated_zip_is_malformed() {
     let doc = docx(&["個人番号 1234-5678-9018"]);
     for cut in [doc.len() - 1, doc.len() - 30, doc.len() / 2, 10, 0] {
-        let r = extract(DocKind::Docx, &doc[..cut], &Limits::default());
-        assert!(
-            matches!(r, Err(ExtractError::Malformed(_))),
-            "cut at {cut}: {r:?}"
+        assert_eq!(
+            extract(DocKind::Docx, &doc[..cut], &Limits::default()),
+            Err(ExtractError::Malformed("zip: no end of central directory")),
+            "cut at {cut}"
         );
     }
 }
@@ -243,10 +239,10 @@ fn a_zip_entry_with_cut_deflate_data_is_malformed() {
         zip_entry_names(&doc, &Limits::default()).unwrap(),
         ["word/document.xml"]
     );
-    assert!(matches!(
+    assert_eq!(
         extract(DocKind::Docx, &doc, &Limits::default()),
-        Err(ExtractError::Malformed(_))
-    ));
+        Err(ExtractError::Malformed("zip: bad deflate data"))
+    );
 }
 
 #[test]
@@ -327,23 +323,6 @@ fn too_many_zip_entries_are_refused() {
 }
 
 /// 50 MiB of zeros deflated: about 50 KB, a ratio of about 1000:1.
-fn zeros_deflated() -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec(&vec![0u8; 50 << 20], 6)
-}
-
-fn bomb_docx(packed: &[u8], claimed: u32) -> Vec<u8> {
-    let mut z = ZipWriter::new();
-    z.add("[Content_Types].xml", b"<Types/>", true);
-    z.add_raw(RawEntry {
-        name: "word/document.xml",
-        data: packed,
-        method: 8,
-        flags: 0,
-        crc: 0,
-        uncompressed: claimed,
-    });
-    z.finish()
-}
 
 #[test]
 fn zip_bombs_are_refused_quickly() {
@@ -352,26 +331,18 @@ fn zip_bombs_are_refused_quickly() {
 
     // Claims 1 GiB: refused from the header.
     let honest = bomb_docx(&packed, 1 << 30);
-    let t = Instant::now();
     assert_eq!(
         extract(DocKind::Docx, &honest, &Limits::default()),
         Err(ExtractError::Bomb)
-    );
-    assert!(
-        t.elapsed() < Duration::from_millis(100),
-        "{:?}",
-        t.elapsed()
     );
 
     // Claims 1 KB: caught by the ratio while inflating, after at most
     // compressed × max_ratio bytes (about 10 MB), not 50 MiB.
     let liar = bomb_docx(&packed, 1000);
-    let t = Instant::now();
     assert_eq!(
         extract(DocKind::Docx, &liar, &Limits::default()),
         Err(ExtractError::Bomb)
     );
-    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 
     // With the ratio lifted, the total budget still stops it.
     let no_ratio = Limits {
@@ -404,7 +375,7 @@ fn the_inflate_budget_is_shared_by_all_parts() {
         extract(DocKind::Docx, &doc, &tight),
         Err(ExtractError::Bomb)
     );
-    assert!(extract(DocKind::Docx, &doc, &Limits::default()).is_ok());
+    assert_eq!(text_of(DocKind::Docx, &doc), format!("{para}\n").repeat(4));
 }
 
 #[test]
@@ -413,37 +384,32 @@ fn output_is_capped_at_max_text_bytes() {
         max_text_bytes: 100,
         ..Limits::default()
     };
+    // 30 bytes a sentence: the cut falls inside 号 (bytes 99–102), which is dropped.
     let para = "個人番号 1234-5678-9018。".repeat(50);
+    let cut = format!("{}個人番", "個人番号 1234-5678-9018。".repeat(3));
+    assert_eq!(cut.len(), 99);
+    // 27 bytes a run: the cut falls on a char boundary.
+    let run = "個人番号 1234-5678-9018".repeat(20);
+    let pdf_cut = &run[..100];
     let inputs = [
-        (DocKind::Text, para.clone().into_bytes()),
-        (DocKind::Csv, para.clone().into_bytes()),
-        (DocKind::Docx, docx(&[&para, &para])),
-        (DocKind::Pptx, pptx(&[(1, &para)], &[])),
+        (DocKind::Text, para.clone().into_bytes(), cut.as_str()),
+        (DocKind::Csv, para.clone().into_bytes(), &cut),
+        (DocKind::Docx, docx(&[&para, &para]), &cut),
+        (DocKind::Pptx, pptx(&[(1, &para)], &[]), &cut),
         (
             DocKind::Xlsx,
             xlsx(&[&para], &[r#"<row><c t="s"><v>0</v></c></row>"#]),
+            &cut,
         ),
         (
             DocKind::Pdf,
-            japanese_pdf(&format!(
-                "BT /F1 12 Tf 72 700 Td {} Tj ET",
-                cids(&"個人番号 1234-5678-9018".repeat(20))
-            )),
+            japanese_pdf(&format!("BT /F1 12 Tf 72 700 Td {} Tj ET", cids(&run))),
+            pdf_cut,
         ),
     ];
-    for (kind, bytes) in inputs {
+    for (kind, bytes, want) in inputs {
         let out = extract(kind, &bytes, &limits).unwrap();
-        assert!(out.truncated, "{kind:?}");
-        assert!(
-            out.text.len() <= 100 && out.text.len() > 90,
-            "{kind:?}: {}",
-            out.text.len()
-        );
-        assert!(
-            out.text.starts_with("個人番号 1234-5678-9018"),
-            "{kind:?}: {}",
-            out.text
-        );
+        assert_eq!((out.text.as_str(), out.truncated), (want, true), "{kind:?}");
     }
     // Exactly at the limit is not truncation.
     let exact = Limits {
@@ -626,11 +592,15 @@ fn an_encrypted_pdf_is_refused() {
 
 #[test]
 fn not_a_pdf_is_malformed() {
-    for bytes in [&b""[..], b"hello", b"%PDF-1.4\n% nothing here\n%%EOF"] {
-        assert!(matches!(
+    for (bytes, why) in [
+        (&b""[..], "pdf: no %PDF header"),
+        (b"hello", "pdf: no %PDF header"),
+        (b"%PDF-1.4\n% nothing here\n%%EOF", "pdf: no objects"),
+    ] {
+        assert_eq!(
             extract(DocKind::Pdf, bytes, &Limits::default()),
-            Err(ExtractError::Malformed(_))
-        ));
+            Err(ExtractError::Malformed(why))
+        );
     }
 }
 
@@ -672,49 +642,157 @@ fn a_broken_xref_and_missing_page_tree_still_yield_text() {
     assert_eq!(text_of(DocKind::Pdf, &bytes), "orphan page\n");
 }
 
+/// Extracts `bytes` under `limits` and again with at most `small` bytes of text: neither
+/// may panic, and when both succeed the cut text is a prefix of the whole, the rest being
+/// layout only unless the cut one says it was truncated. Returns the first outcome.
+fn extract_checking_prefix(
+    kind: DocKind,
+    bytes: &[u8],
+    limits: &Limits,
+    small: usize,
+) -> Result<Extracted, ExtractError> {
+    let whole = extract(kind, bytes, limits);
+    let cut_limits = Limits {
+        max_text_bytes: small,
+        ..limits.clone()
+    };
+    if let (Ok(whole), Ok(cut)) = (&whole, extract(kind, bytes, &cut_limits)) {
+        let Some(rest) = whole.text.strip_prefix(cut.text.as_str()) else {
+            panic!(
+                "{kind:?}: {:?} is not a prefix of {:?}",
+                cut.text, whole.text
+            );
+        };
+        assert!(
+            cut.truncated || rest.chars().all(|c| matches!(c, '\n' | '\t' | ' ')),
+            "{kind:?}: {:?} not marked truncated before {rest:?}",
+            cut.text
+        );
+    }
+    whole
+}
+
 #[test]
-fn malformed_pdfs_never_panic_or_hang() {
+fn truncated_pdfs_give_a_clean_outcome() {
+    let full = "個人番号 1234-5678-9018\n";
     let good = japanese_pdf(&format!(
         "BT /F1 12 Tf 72 700 Td {} Tj ET",
-        cids("個人番号 1234-5678-9018")
+        cids(full.trim_end())
     ));
-    let mut cases: Vec<Vec<u8>> = Vec::new();
-    // Every truncation point of a real file.
-    for cut in (0..good.len()).step_by(7) {
-        cases.push(good[..cut].to_vec());
+    // Every truncation point of a real file: the header or the objects are missing, the
+    // content is lost, or the text comes out whole (only the xref and trailer were cut).
+    for cut in 0..good.len() {
+        let r = extract_checking_prefix(DocKind::Pdf, &good[..cut], &Limits::default(), 8);
+        match r {
+            Err(ExtractError::Malformed("pdf: no %PDF header")) => assert!(cut < 5),
+            Err(ExtractError::Malformed("pdf: no objects")) => {}
+            Ok(Extracted {
+                text,
+                truncated: false,
+            }) if text.is_empty() || text == full => {}
+            other => panic!("cut at {cut}: {other:?}"),
+        }
     }
+}
+
+#[test]
+fn malformed_pdfs_never_panic_or_hang() {
+    let no_objects = Err(ExtractError::Malformed("pdf: no objects"));
     let nested = |open: &str, n: usize| format!("%PDF-1.4\n1 0 obj\n{}\nendobj\n", open.repeat(n));
-    cases.push(nested("[", 1_000_000).into_bytes());
-    cases.push(nested("<<", 500_000).into_bytes());
-    cases.push(nested("<< /A [", 200_000).into_bytes());
-    cases.push(nested("(", 1_000_000).into_bytes());
-    cases.push(nested("1 0 obj (", 100_000).into_bytes());
-    cases.push(nested("1 0 obj [", 100_000).into_bytes());
-    cases.push(nested(")", 1_000_000).into_bytes());
-    cases.push(nested("1 0 R ", 100_000).into_bytes());
-    cases.push(
-        format!(
-            "%PDF-1.4\n{}",
-            "1 0 obj << /Length 5 >> stream\n".repeat(50_000)
-        )
-        .into_bytes(),
-    );
-    // Content streams with unbalanced parens, endless arrays, and junk operators.
-    for content in [
-        "BT /F1 12 Tf (unbalanced ((( Tj ET".to_string(),
-        format!("BT /F1 12 Tf {} ET", "[".repeat(200_000)),
-        format!("BT {} ET", "<<".repeat(100_000)),
-        "BT /F1 12 Tf ) ) ) > > } { Tj TJ ' \" Tf Tm cm Do BI ID \x00\x01 EI ET".to_string(),
-        format!(
-            "BT /F1 1e308 Tf 1e308 1e308 1e308 1e308 1e308 1e308 Tm {} Tj ET",
-            cids("1")
+    let mut cases: Vec<(String, Vec<u8>, Result<&str, ExtractError>)> = vec![
+        // Nesting past the parser's depth limit: object 1 is refused, and it was the only
+        // one.
+        (
+            "[".into(),
+            nested("[", 1_000_000).into_bytes(),
+            no_objects.clone(),
         ),
-        "BT /F1 12 Tf 0 0 0 0 0 0 Tm (a) Tj NaN NaN Td (b) Tj ET".to_string(),
-        "q ".repeat(100_000) + &"Q ".repeat(100_000),
-    ] {
-        cases.push(japanese_pdf(&content));
+        (
+            "<<".into(),
+            nested("<<", 500_000).into_bytes(),
+            no_objects.clone(),
+        ),
+        (
+            "<< /A [".into(),
+            nested("<< /A [", 200_000).into_bytes(),
+            no_objects.clone(),
+        ),
+        (
+            ")".into(),
+            nested(")", 1_000_000).into_bytes(),
+            no_objects.clone(),
+        ),
+        // Readable objects (a string running to the end, integers, a reference to
+        // itself), but no pages.
+        ("(".into(), nested("(", 1_000_000).into_bytes(), Ok("")),
+        (
+            "1 0 obj (".into(),
+            nested("1 0 obj (", 100_000).into_bytes(),
+            Ok(""),
+        ),
+        (
+            "1 0 obj [".into(),
+            nested("1 0 obj [", 100_000).into_bytes(),
+            Ok(""),
+        ),
+        (
+            "1 0 R".into(),
+            nested("1 0 R ", 100_000).into_bytes(),
+            Ok(""),
+        ),
+        (
+            "stream".into(),
+            format!(
+                "%PDF-1.4\n{}",
+                "1 0 obj << /Length 5 >> stream\n".repeat(50_000)
+            )
+            .into_bytes(),
+            Ok(""),
+        ),
+    ];
+    // Content streams (uncompressed, so that the interpreter rather than the inflate
+    // guard meets them) with unbalanced parens, endless arrays and dictionaries, junk
+    // operators, absurd numbers, and more saves than are tracked.
+    let huge = "1".repeat(40); // 1e40: not an i64, read as a real
+    let inf = "1".repeat(400); // beyond f64: infinity
+    let contents = [
+        ("BT /F1 12 Tf (unbalanced ((( Tj ET".to_string(), ""),
+        (format!("BT /F1 12 Tf {} ET", "[".repeat(200_000)), ""),
+        (format!("BT {} ET", "<<".repeat(100_000)), ""),
+        (
+            format!("BT /F1 12 Tf {} (a) Tj ET", "<< /A [".repeat(50_000)),
+            "",
+        ),
+        (
+            "BT /F1 12 Tf ) ) ) > > } { Tj TJ ' \" Tf Tm cm Do BI ID \x00\x01 EI ET".to_string(),
+            "",
+        ),
+        (
+            format!(
+                "BT /F1 {huge} Tf {huge} {huge} {huge} {huge} {huge} {huge} Tm (a) Tj (b) Tj ET"
+            ),
+            "ab\n",
+        ),
+        (
+            format!("BT /F1 {inf} Tf {inf} {inf} {inf} {inf} {inf} {inf} Tm (a) Tj (b) Tj ET"),
+            "ab\n",
+        ),
+        (
+            "BT /F1 12 Tf 0 0 0 0 0 0 Tm (a) Tj NaN NaN Td (b) Tj ET".to_string(),
+            "ab\n",
+        ),
+        (
+            "q ".repeat(100_000) + "BT /F1 12 Tf (x) Tj ET " + &"Q ".repeat(100_000),
+            "x\n",
+        ),
+    ];
+    for (content, text) in contents {
+        let label = content.chars().take(30).collect();
+        cases.push((label, simple_pdf(&[content.as_bytes()], false), Ok(text)));
     }
-    // Self-referencing page tree, form XObject that draws itself, reference loops.
+    // Self-referencing page tree, a form XObject that draws itself, a reference loop: the
+    // form runs from each of the page's two `Do`s but not from its own, then the page
+    // (the same stream) shows its own text.
     let mut pdf = Pdf::new();
     pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
     pdf.obj(
@@ -730,22 +808,15 @@ fn malformed_pdfs_never_panic_or_hang() {
     );
     pdf.obj(12, "13 0 R");
     pdf.obj(13, "12 0 R");
-    cases.push(pdf.finish(""));
+    cases.push(("loops".into(), pdf.finish(""), Ok("looplooploop\n")));
 
-    let limits = Limits {
-        max_text_bytes: 4096,
-        ..Limits::default()
-    };
-    for (i, case) in cases.iter().enumerate() {
-        let t = Instant::now();
-        if let Ok(out) = extract(DocKind::Pdf, case, &limits) {
-            assert!(out.text.len() <= 4096);
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "case {i} took {:?}",
-            t.elapsed()
-        );
+    for (label, case, want) in &cases {
+        let got = extract_checking_prefix(DocKind::Pdf, case, &Limits::default(), 1);
+        let got = got.map(|out| {
+            assert!(!out.truncated, "{label}");
+            out.text
+        });
+        assert_eq!(got.as_deref(), want.as_deref(), "{label}");
     }
 }
 
@@ -776,6 +847,130 @@ fn a_pdf_flate_bomb_is_refused() {
     );
 }
 
+#[test]
+fn a_stream_listed_many_times_by_one_page_is_refused() {
+    // 1 MB of uncompressed content listed 2,000 times in one page's /Contents: 2 GB once
+    // the parts are joined. Each part is charged before it is copied (tests/memory.rs checks
+    // what that saves).
+    let bytes = repeated_contents_pdf(2000);
+    assert!(
+        (1_000_000..1_100_000).contains(&bytes.len()),
+        "{}",
+        bytes.len()
+    );
+    assert_eq!(
+        extract(DocKind::Pdf, &bytes, &Limits::default()),
+        Err(ExtractError::Bomb)
+    );
+}
+
+#[test]
+fn a_form_drawn_on_every_page_is_inflated_and_interpreted_once() {
+    // A 63 KB letterhead of path operators (no text) drawn on each of 2,000 pages: run
+    // every time, that is 126 MB of content for a file of under 400 KB. It is inflated
+    // once and, having shown no text, run once. A small form with text (a stamp) is still
+    // run on every page that draws it.
+    let mut art = String::new();
+    for i in 0..10_000u32 {
+        if art.len() >= 63_000 {
+            break;
+        }
+        art.push_str(&format!(
+            "{} {} m {} {} l S\n",
+            i % 577,
+            i * 7 % 811,
+            i * 13 % 577,
+            i * 3 % 811
+        ));
+    }
+    let pages = 2000u32;
+    let mut pdf = Pdf::new();
+    pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", 100 + 2 * i)).collect();
+    pdf.obj(
+        2,
+        &format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} /Resources << /Font << /F1 3 0 R >> /XObject << /Art 4 0 R /Stamp 5 0 R >> >> >>",
+            kids.join(" ")
+        ),
+    );
+    pdf.obj(
+        3,
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    );
+    pdf.stream(
+        4,
+        "/Type /XObject /Subtype /Form /BBox [0 0 595 842]",
+        art.as_bytes(),
+        true,
+    );
+    pdf.stream(
+        5,
+        "/Type /XObject /Subtype /Form /BBox [0 0 100 20] /Resources << /Font << /F1 3 0 R >> >>",
+        b"BT /F1 9 Tf 0 0 Td (Stamp) Tj ET",
+        true,
+    );
+    for i in 0..pages {
+        let content: &[u8] = match pages - i {
+            1 => b"q /Art Do Q q /Stamp Do Q BT /F1 12 Tf 72 700 Td (Tel 03-1234-5678) Tj ET",
+            2 => b"q /Art Do Q q /Stamp Do Q",
+            _ => b"q /Art Do Q",
+        };
+        let num = 100 + 2 * i;
+        pdf.obj(
+            num,
+            &format!("<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>", num + 1),
+        );
+        pdf.stream(num + 1, "", content, false);
+    }
+    let bytes = pdf.finish("");
+    assert!(art.len() >= 63_000 && art.len() < 64 * 1024);
+    assert!(bytes.len() < 400_000, "{}", bytes.len());
+    assert_eq!(
+        text_of(DocKind::Pdf, &bytes),
+        "Stamp\nStamp\nTel 03-1234-5678\n"
+    );
+}
+
+#[test]
+fn pdf_objects_are_held_to_a_node_allowance() {
+    // One array of 400,000 names in 1.2 MB: 400,001 objects to build. The allowance is
+    // 100 per allowed object plus one per 16 bytes of file.
+    let names = format!("[{}]", "/a ".repeat(400_000));
+    let mut pdf = Pdf::new();
+    pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    pdf.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>");
+    pdf.obj(3, &names);
+    let direct = pdf.finish("");
+    // The same array in a compressed object stream: its inflated data draws on the same
+    // allowance, which the (small) file size decides.
+    let mut pdf = Pdf::new();
+    pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    pdf.obj(2, "<< /Type /Pages /Kids [] /Count 0 >>");
+    let stm = format!("3 0 {names}");
+    pdf.stream(4, "/Type /ObjStm /N 1 /First 4", stm.as_bytes(), true);
+    let packed = pdf.finish("");
+    assert!(packed.len() < 10_000, "{}", packed.len());
+
+    let limits = |max_entries: usize| Limits {
+        max_entries,
+        max_ratio: u64::MAX,
+        ..Limits::default()
+    };
+    // 1,000 × 100 + 75,000 for the direct file, 100,000 + a few hundred for the packed one.
+    for bytes in [&direct, &packed] {
+        assert_eq!(
+            extract(DocKind::Pdf, bytes, &limits(1000)),
+            Err(ExtractError::Bomb)
+        );
+        // 1,000,000 + …: enough.
+        assert_eq!(
+            extract(DocKind::Pdf, bytes, &limits(10_000)).map(|o| o.text),
+            Ok(String::new())
+        );
+    }
+}
+
 /// A tiny xorshift generator for the mutation test below.
 struct Rng(u64);
 
@@ -792,7 +987,7 @@ impl Rng {
 }
 
 #[test]
-fn mutated_documents_never_panic_and_respect_the_limits() {
+fn mutated_documents_never_panic_and_cut_text_is_a_prefix() {
     let seeds: Vec<(DocKind, Vec<u8>)> = vec![
         (
             DocKind::Docx,
@@ -847,9 +1042,7 @@ fn mutated_documents_never_panic_and_respect_the_limits() {
                 }
             }
             for k in [*kind, DocKind::Pdf, DocKind::Docx] {
-                if let Ok(out) = extract(k, &bytes, &limits) {
-                    assert!(out.text.len() <= limits.max_text_bytes);
-                }
+                let _ = extract_checking_prefix(k, &bytes, &limits, 10);
             }
             if let Ok(names) = zip_entry_names(&bytes, &limits) {
                 assert!(names.len() <= limits.max_entries);

@@ -12,7 +12,8 @@
 //!
 //! Uploaded files are hostile input, so every reader is bounded by [`Limits`]: the size of
 //! the text kept, the bytes inflated in total and per compressed byte, the number of zip
-//! entries or PDF objects, and the nesting depth of PDF arrays and dictionaries. No input
+//! entries or PDF objects (and of the values PDF objects hold), and the nesting depth of
+//! PDF arrays and dictionaries. No input
 //! may panic or loop forever; structures that cannot be read give
 //! [`ExtractError::Malformed`] rather than a silently partial result, so that the server
 //! can refuse what it could not inspect.
@@ -52,11 +53,16 @@ pub struct Limits {
     /// `truncated` is set.
     pub max_text_bytes: usize,
     /// Most bytes inflated in total from all zip entries / PDF streams together
-    /// (decompression-bomb guard). PDF content interpreted (uncompressed content too, and
-    /// shared content or form XObjects once per use) is bounded by the same figure and
-    /// by 16 × the file size + 16 MiB.
+    /// (decompression-bomb guard). PDF form XObjects and content streams shared by pages
+    /// are kept decoded, so each is inflated and counted once. PDF content interpreted
+    /// (uncompressed content too, and shared content or form XObjects once per use, each
+    /// counted before a page's parts are joined) is bounded by the same figure and by
+    /// 16 × the file size + 16 MiB; a form or page content that showed no text is not run
+    /// again with the same resources.
     pub max_inflated_bytes: u64,
-    /// Most entries in a zip directory / objects in a PDF.
+    /// Most entries in a zip directory / objects in a PDF. The values PDF objects hold
+    /// (array items, dictionary values, objects in object streams, each counting one) are
+    /// limited to 100 × this + one per 16 bytes of file, which bounds their memory.
     pub max_entries: usize,
     /// Largest allowed ratio of inflated size to compressed size for one entry/stream
     /// (bomb guard). The ratio is only enforced past the first 64 KiB of output, so tiny

@@ -6,7 +6,7 @@
 //! spreadsheets, the shared-string table.
 
 use super::inflate::Budget;
-use super::sink::Sink;
+use super::sink::{Sink, floor_char_boundary};
 use super::xml::{Event, Reader, attr, local, push_text, push_text_to};
 use super::zip::{Archive, Entry};
 use super::{DocKind, ExtractError, Limits};
@@ -82,15 +82,7 @@ fn docx(archive: &Archive<'_>, budget: &mut Budget, sink: &mut Sink) -> Result<(
     ] {
         parts.extend(archive.find(name));
     }
-    for part in parts {
-        let xml = archive.read(part, budget)?;
-        paragraphs(&xml, sink);
-        sink.newline();
-        if sink.is_full() {
-            break;
-        }
-    }
-    Ok(())
+    read_parts(archive, parts, budget, sink)
 }
 
 fn pptx(archive: &Archive<'_>, budget: &mut Budget, sink: &mut Sink) -> Result<(), ExtractError> {
@@ -99,6 +91,17 @@ fn pptx(archive: &Archive<'_>, budget: &mut Budget, sink: &mut Sink) -> Result<(
         return Err(ExtractError::Malformed("pptx: no ppt/presentation.xml"));
     }
     parts.extend(numbered(archive, "ppt/notesSlides/notesSlide", ".xml"));
+    read_parts(archive, parts, budget, sink)
+}
+
+/// Reads the paragraphs of each part in turn, each part ending its line, until the output
+/// is full.
+fn read_parts(
+    archive: &Archive<'_>,
+    parts: Vec<&Entry>,
+    budget: &mut Budget,
+    sink: &mut Sink,
+) -> Result<(), ExtractError> {
     for part in parts {
         let xml = archive.read(part, budget)?;
         paragraphs(&xml, sink);
@@ -157,6 +160,8 @@ struct SharedStrings {
     text: String,
     ends: Vec<u32>,
     used: Vec<bool>,
+    /// The table was cut at the text limit: its last item is partial, later ones missing.
+    cut: bool,
 }
 
 impl SharedStrings {
@@ -172,10 +177,18 @@ impl SharedStrings {
         self.text.get(start..end)
     }
 
-    /// Reads `<si>` items; false when the table holds more than `max_bytes` of text: it
-    /// is cut there (later strings resolve to nothing) and the caller marks the output
-    /// incomplete. The output could not hold more text than that anyway.
-    fn read(&mut self, xml: &[u8], max_bytes: usize) -> bool {
+    /// True when item `i` is partial or missing because the table was cut.
+    fn lost(&self, i: usize) -> bool {
+        self.cut && i.saturating_add(1) >= self.ends.len()
+    }
+
+    /// Reads `<si>` items. A table holding more than `max_bytes` of text is cut there
+    /// ([`SharedStrings::cut`]): the output could not hold more text than that anyway.
+    fn read(&mut self, xml: &[u8], max_bytes: usize) {
+        self.cut = !self.read_items(xml, max_bytes);
+    }
+
+    fn read_items(&mut self, xml: &[u8], max_bytes: usize) -> bool {
         let mut in_item = false;
         let mut in_text = false;
         let mut phonetic = 0u32;
@@ -208,11 +221,8 @@ impl SharedStrings {
                 _ => {}
             }
             if self.text.len() > max_bytes {
-                let mut cut = max_bytes;
-                while !self.text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                self.text.truncate(cut);
+                self.text
+                    .truncate(floor_char_boundary(&self.text, max_bytes));
                 self.end_item(max_bytes);
                 return false;
             }
@@ -243,10 +253,9 @@ fn xlsx(
         return Err(ExtractError::Malformed("xlsx: no xl/workbook.xml"));
     }
     let mut shared = SharedStrings::default();
-    let mut shared_complete = true;
     if let Some(sst) = archive.find("xl/sharedStrings.xml") {
         let xml = archive.read(sst, budget)?;
-        shared_complete = shared.read(&xml, limits.max_text_bytes);
+        shared.read(&xml, limits.max_text_bytes);
     }
     for part in sheets {
         let xml = archive.read(part, budget)?;
@@ -256,7 +265,7 @@ fn xlsx(
             return Ok(());
         }
     }
-    if !shared_complete {
+    if shared.cut {
         sink.mark_truncated();
         return Ok(());
     }
@@ -270,12 +279,12 @@ fn xlsx(
             sink.newline();
         }
     }
-    for part in numbered(archive, "xl/comments", ".xml") {
-        let xml = archive.read(part, budget)?;
-        paragraphs(&xml, sink);
-        sink.newline();
-    }
-    Ok(())
+    read_parts(
+        archive,
+        numbered(archive, "xl/comments", ".xml"),
+        budget,
+        sink,
+    )
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -324,13 +333,15 @@ fn sheet(xml: &[u8], shared: &mut SharedStrings, sink: &mut Sink) {
                 b"t" => in_t = false,
                 b"rPh" => phonetic = phonetic.saturating_sub(1),
                 b"c" => {
+                    let mut lost = false;
                     let text = match cell {
-                        CellType::Shared => value
-                            .trim()
-                            .parse::<usize>()
-                            .ok()
-                            .and_then(|i| shared.get(i))
-                            .unwrap_or(""),
+                        CellType::Shared => match value.trim().parse::<usize>() {
+                            Ok(i) => {
+                                lost = shared.lost(i);
+                                shared.get(i).unwrap_or("")
+                            }
+                            Err(_) => "",
+                        },
                         CellType::Inline | CellType::Value => value.as_str(),
                     };
                     if !text.is_empty() {
@@ -339,6 +350,13 @@ fn sheet(xml: &[u8], shared: &mut SharedStrings, sink: &mut Sink) {
                         }
                         sink.push_str(text);
                         row_empty = false;
+                    }
+                    if lost {
+                        // The rest of this string and of the table were cut at the text
+                        // limit: the output ends here, marked incomplete, so that it is
+                        // still a prefix of the whole text.
+                        sink.mark_truncated();
+                        return;
                     }
                     value.clear();
                 }
@@ -386,7 +404,8 @@ mod tests {
     fn shared_strings_skip_phonetic_readings() {
         let xml = r#"<sst><si><t>山田</t><rPh sb="0" eb="2"><t>ヤマダ</t></rPh></si><si><r><t>a</t></r><r><t>b</t></r></si><si/><si><t>x</t></si></sst>"#;
         let mut s = SharedStrings::default();
-        assert!(s.read(xml.as_bytes(), 100));
+        s.read(xml.as_bytes(), 100);
+        assert!(!s.cut);
         assert_eq!(s.get(0), Some("山田"));
         assert_eq!(s.get(1), Some("ab"));
         assert_eq!(s.get(2), Some(""));
@@ -397,10 +416,11 @@ mod tests {
     #[test]
     fn sheet_cells_resolve_shared_strings_in_row_order() {
         let mut s = SharedStrings::default();
-        assert!(s.read(
+        s.read(
             b"<sst><si><t>\xe6\xb0\x8f\xe5\x90\x8d</t></si><si><t>tel</t></si></sst>",
-            100
-        ));
+            100,
+        );
+        assert!(!s.cut);
         let xml = r#"<worksheet><sheetData>
             <row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>
             <row r="2"><c r="A2" t="inlineStr"><is><t>山田</t></is></c><c r="B2"><f>1+1</f><v>9012345678</v></c><c r="C2"/></row>
@@ -409,5 +429,27 @@ mod tests {
         let mut sink = Sink::new(1 << 20);
         sheet(xml.as_bytes(), &mut s, &mut sink);
         assert_eq!(sink.finish().text, "氏名\ttel\n山田\t9012345678\n");
+    }
+
+    #[test]
+    fn a_cut_shared_string_table_ends_the_sheet_there() {
+        let mut s = SharedStrings::default();
+        s.read(
+            b"<sst><si><t>abc</t></si><si><t>defgh</t></si><si><t>ij</t></si></sst>",
+            6,
+        );
+        assert!(s.cut);
+        assert_eq!(s.get(0), Some("abc"));
+        assert_eq!(s.get(1), Some("def"));
+        assert_eq!(s.get(2), None);
+        assert!(!s.lost(0) && s.lost(1) && s.lost(2));
+        let xml = r#"<worksheet><sheetData>
+            <row><c t="s"><v>0</v></c><c t="s"><v>1</v></c><c><v>5</v></c></row>
+            <row><c t="s"><v>2</v></c></row>
+            </sheetData></worksheet>"#;
+        let mut sink = Sink::new(1 << 20);
+        sheet(xml.as_bytes(), &mut s, &mut sink);
+        let out = sink.finish();
+        assert_eq!((out.text.as_str(), out.truncated), ("abc\tdef", true));
     }
 }

@@ -7,6 +7,16 @@
 
 use super::Extracted;
 
+/// The largest char boundary of `s` at or below `at` (what `str::floor_char_boundary`,
+/// still unstable, does).
+pub(crate) fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut cut = at.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
 pub(crate) struct Sink {
     text: String,
     max: usize,
@@ -37,11 +47,8 @@ impl Sink {
             self.text.push_str(s);
             return;
         }
-        let mut cut = room;
-        while cut > 0 && !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.text.push_str(s.get(..cut).unwrap_or(""));
+        self.text
+            .push_str(s.get(..floor_char_boundary(s, room)).unwrap_or(""));
         self.truncated = true;
     }
 

@@ -27,44 +27,47 @@ pub(crate) fn extract_csv(bytes: &[u8], sink: &mut Sink) {
     csv.flush(sink);
 }
 
-/// Picks the encoding and strips the BOM.
-fn sniff(bytes: &[u8]) -> (&'static Encoding, &[u8]) {
-    match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => (UTF_8, rest),
-        [0xFF, 0xFE, rest @ ..] => (UTF_16LE, rest),
-        [0xFE, 0xFF, rest @ ..] => (UTF_16BE, rest),
-        _ => match std::str::from_utf8(bytes) {
-            Ok(_) => (UTF_8, bytes),
-            // Only the last char is incomplete: a file cut mid-character is still UTF-8.
-            Err(e) if e.error_len().is_none() => (UTF_8, bytes),
-            Err(_) => (SHIFT_JIS, bytes),
-        },
+/// Where the text comes from, once the encoding is decided.
+enum Src<'a> {
+    /// Valid UTF-8 (BOM stripped; an incomplete last char dropped).
+    Utf8(&'a str),
+    /// Bytes to decode with this encoding (BOM stripped).
+    Other(&'static Encoding, &'a [u8]),
+}
+
+/// Picks the encoding and strips the BOM, validating UTF-8 once.
+fn sniff(bytes: &[u8]) -> Src<'_> {
+    let (bom_utf8, body) = match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => (true, rest),
+        [0xFF, 0xFE, rest @ ..] => return Src::Other(UTF_16LE, rest),
+        [0xFE, 0xFF, rest @ ..] => return Src::Other(UTF_16BE, rest),
+        _ => (false, bytes),
+    };
+    let mut chunks = body.utf8_chunks();
+    let Some(first) = chunks.next() else {
+        return Src::Utf8("");
+    };
+    let rest = first.invalid();
+    // Valid throughout, or only the last char is incomplete: a file cut mid-character is
+    // still UTF-8.
+    if rest.is_empty()
+        || (chunks.next().is_none()
+            && matches!(std::str::from_utf8(rest), Err(e) if e.error_len().is_none()))
+    {
+        return Src::Utf8(first.valid());
     }
+    // Invalid UTF-8 after a UTF-8 BOM: decode with replacement characters.
+    Src::Other(if bom_utf8 { UTF_8 } else { SHIFT_JIS }, body)
 }
 
 /// Decodes `bytes` and hands the text to `f` in chunks until `f` returns false.
 fn decode_chunks(bytes: &[u8], mut f: impl FnMut(&str) -> bool) {
-    let (encoding, body) = sniff(bytes);
-    if encoding == UTF_8 {
-        match std::str::from_utf8(body) {
-            Ok(s) => {
-                f(s);
-                return;
-            }
-            Err(e) if e.error_len().is_none() => {
-                if let Some(s) = body
-                    .get(..e.valid_up_to())
-                    .and_then(|b| std::str::from_utf8(b).ok())
-                {
-                    f(s);
-                }
-                return;
-            }
-            // Invalid UTF-8 after a UTF-8 BOM: decode with replacement characters.
-            Err(_) => {}
+    match sniff(bytes) {
+        Src::Utf8(s) => {
+            f(s);
         }
+        Src::Other(encoding, body) => decode_with(encoding, body, f),
     }
-    decode_with(encoding, body, f);
 }
 
 /// Streams `src` through an `encoding_rs` decoder into a fixed buffer (the crate's
@@ -246,5 +249,43 @@ mod tests {
         let mut sink = Sink::new(100);
         extract_text(&"個人".as_bytes()[..5], &mut sink);
         assert_eq!(sink.finish().text, "個");
+    }
+
+    #[test]
+    fn the_encoding_is_sniffed_once() {
+        let utf8 = |src: Src<'_>| match src {
+            Src::Utf8(s) => Some(s.to_string()),
+            Src::Other(..) => None,
+        };
+        let other = |src: Src<'_>| match src {
+            Src::Other(e, body) => Some((e.name(), body.to_vec())),
+            Src::Utf8(_) => None,
+        };
+        assert_eq!(utf8(sniff(b"")), Some(String::new()));
+        assert_eq!(utf8(sniff("個人".as_bytes())), Some("個人".into()));
+        assert_eq!(
+            utf8(sniff(&"\u{FEFF}個人".as_bytes()[..8])),
+            Some("個".into())
+        );
+        // An invalid byte at the end is not a cut char.
+        assert_eq!(
+            other(sniff(b"ab\xFF")),
+            Some(("Shift_JIS", b"ab\xFF".to_vec()))
+        );
+        assert_eq!(
+            other(sniff(b"\xEF\xBB\xBFa\xFFb")),
+            Some(("UTF-8", b"a\xFFb".to_vec()))
+        );
+        assert_eq!(
+            other(sniff(b"\xFE\xFF\x00a")),
+            Some(("UTF-16BE", b"\x00a".to_vec()))
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_after_a_bom_gets_replacement_characters() {
+        let mut sink = Sink::new(100);
+        extract_text(b"\xEF\xBB\xBFa\xFFb", &mut sink);
+        assert_eq!(sink.finish().text, "a\u{FFFD}b");
     }
 }

@@ -250,12 +250,10 @@ mod tests {
         assert_eq!(text("&#0;&#xD800;"), "\u{FFFD}\u{FFFD}");
     }
 
-    #[test]
-    fn events_cover_tags_text_and_cdata() {
-        let xml = br#"<?xml version="1.0"?><!-- c --><w:p a="x>y"><w:t xml:space="preserve">a &amp; b</w:t><w:tab/><![CDATA[<raw>]]></w:p>"#;
-        let mut seen = Vec::new();
-        for ev in Reader::new(xml) {
-            seen.push(match ev {
+    /// The events of `xml`, one short string each.
+    fn events(xml: &[u8]) -> Vec<String> {
+        Reader::new(xml)
+            .map(|ev| match ev {
                 Event::Start { name, attrs, empty } => format!(
                     "S:{}:{}:{}",
                     String::from_utf8_lossy(name),
@@ -265,10 +263,15 @@ mod tests {
                 Event::End { name } => format!("E:{}", String::from_utf8_lossy(name)),
                 Event::Text(t) => format!("T:{}", String::from_utf8_lossy(t)),
                 Event::CData(t) => format!("C:{}", String::from_utf8_lossy(t)),
-            });
-        }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_cover_tags_text_and_cdata() {
+        let xml = br#"<?xml version="1.0"?><!-- c --><w:p a="x>y"><w:t xml:space="preserve">a &amp; b</w:t><w:tab/><![CDATA[<raw>]]></w:p>"#;
         assert_eq!(
-            seen,
+            events(xml),
             [
                 "S:w:p:x>y:false",
                 "S:w:t:-:false",
@@ -283,8 +286,16 @@ mod tests {
 
     #[test]
     fn truncated_markup_ends_quietly() {
-        for xml in [&b"<a><b attr=\"x"[..], b"<!-- open", b"<![CDATA[x", b"<"] {
-            assert!(Reader::new(xml).count() <= 2);
+        let cases: [(&[u8], &[&str]); 6] = [
+            (b"<a a=\"1\"><b a=\"x", &["S:a:1:false"]),
+            (b"<a>text<!-- open", &["S:a:-:false", "T:text"]),
+            (b"<a><![CDATA[x", &["S:a:-:false", "C:x"]),
+            (b"<a/><?pi", &["S:a:-:true"]),
+            (b"</a", &[]),
+            (b"<", &[]),
+        ];
+        for (xml, want) in cases {
+            assert_eq!(events(xml), want, "{}", String::from_utf8_lossy(xml));
         }
     }
 }

@@ -515,3 +515,39 @@ pub fn text_pdf(lines: &[String], per_page: usize) -> Vec<u8> {
     }
     pdf.finish("")
 }
+
+/// 50 MiB of zeros, deflated (about 50 KB).
+pub fn zeros_deflated() -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec(&vec![0u8; 50 << 20], 6)
+}
+
+/// A .docx whose document part is `packed`, its header claiming `claimed` bytes.
+pub fn bomb_docx(packed: &[u8], claimed: u32) -> Vec<u8> {
+    let mut z = ZipWriter::new();
+    z.add("[Content_Types].xml", b"<Types/>", true);
+    z.add_raw(RawEntry {
+        name: "word/document.xml",
+        data: packed,
+        method: 8,
+        flags: 0,
+        crc: 0,
+        uncompressed: claimed,
+    });
+    z.finish()
+}
+
+/// One page whose `/Contents` lists the same 1 MB uncompressed stream `times` times.
+pub fn repeated_contents_pdf(times: usize) -> Vec<u8> {
+    let mut pdf = Pdf::new();
+    pdf.obj(1, "<< /Type /Catalog /Pages 2 0 R >>");
+    pdf.obj(2, "<< /Type /Pages /Kids [10 0 R] /Count 1 >>");
+    pdf.obj(
+        10,
+        &format!(
+            "<< /Type /Page /Parent 2 0 R /Contents [{}] >>",
+            "20 0 R ".repeat(times)
+        ),
+    );
+    pdf.stream(20, "", &b"0 0 m 9 9 l S\n".repeat(75_000), false);
+    pdf.finish("")
+}

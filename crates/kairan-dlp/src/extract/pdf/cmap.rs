@@ -8,9 +8,12 @@
 use std::collections::HashMap;
 
 use super::lex::{Lexer, Obj, Tok, parse_obj};
+use crate::extract::text::push_cp1252;
 
 /// Most mappings kept from one CMap; real ones have at most a few tens of thousands.
 const MAX_MAPPINGS: usize = 200_000;
+/// Most objects (destination strings, array items) built while reading one CMap.
+const MAX_NODES: usize = 4 * MAX_MAPPINGS;
 /// Most code space ranges kept (each code is matched against all of them; the spec
 /// allows 100 per block and real CMaps have one to four).
 const MAX_SPACES: usize = 64;
@@ -68,19 +71,28 @@ fn next_str(lx: &mut Lexer<'_>) -> Option<Vec<u8>> {
     }
 }
 
-fn utf16_units(bytes: &[u8]) -> Vec<u16> {
-    if bytes.len() == 1 {
-        // Broken writers emit one-byte destinations; read them as the code point.
-        return vec![u16::from(bytes[0])];
-    }
+/// Big-endian byte pairs as UTF-16 code units; an odd last byte is ignored.
+fn be_units(bytes: &[u8]) -> impl Iterator<Item = u16> + '_ {
     bytes
         .chunks_exact(2)
         .map(|p| u16::from_be_bytes([p[0], p[1]]))
-        .collect()
 }
 
-/// UTF-16BE → String; lone surrogates become U+FFFD, control chars are dropped.
-pub(crate) fn push_utf16(units: impl IntoIterator<Item = u16>, out: &mut String) {
+/// UTF-16BE bytes → String, as [`push_utf16`].
+pub(crate) fn push_utf16_be(bytes: &[u8], out: &mut String) {
+    push_utf16(be_units(bytes), out);
+}
+
+fn utf16_units(bytes: &[u8]) -> Vec<u16> {
+    match bytes {
+        // Broken writers emit one-byte destinations; read them as the code point.
+        [b] => vec![u16::from(*b)],
+        _ => be_units(bytes).collect(),
+    }
+}
+
+/// UTF-16 → String; lone surrogates become U+FFFD, control chars are dropped.
+fn push_utf16(units: impl IntoIterator<Item = u16>, out: &mut String) {
     for c in char::decode_utf16(units) {
         let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
         if !c.is_control() || c == '\n' || c == '\t' {
@@ -102,6 +114,7 @@ impl CMap {
         let mut cmap = CMap::default();
         let mut lx = Lexer::new(data, 0);
         let mut count = 0usize;
+        let mut nodes = MAX_NODES;
         while let Some(tok) = lx.next_tok() {
             let Tok::Kw(kw) = tok else { continue };
             match kw {
@@ -132,7 +145,7 @@ impl CMap {
                         }
                         // A destination that is not a string (some writers put a glyph
                         // name) maps to nothing.
-                        if let Some(Obj::Str(dst)) = parse_obj(&mut lx)
+                        if let Some(Obj::Str(dst)) = parse_obj(&mut lx, &mut nodes)
                             && let Some(code) = code_of(&src)
                         {
                             cmap.chars.insert(code, utf16_string(&dst));
@@ -147,7 +160,7 @@ impl CMap {
                         if count > MAX_MAPPINGS {
                             break;
                         }
-                        let dst = match parse_obj(&mut lx) {
+                        let dst = match parse_obj(&mut lx, &mut nodes) {
                             Some(Obj::Str(d)) => RangeDst::Base(utf16_units(&d)),
                             Some(Obj::Array(items)) => RangeDst::List(
                                 items
@@ -240,21 +253,18 @@ impl CMap {
     }
 
     /// Decodes a shown string; returns the number of codes (glyphs) it held. Unmapped
-    /// one-byte codes fall back to Latin-1 when `latin1_fallback` (simple fonts).
-    pub(crate) fn decode(&self, bytes: &[u8], latin1_fallback: bool, out: &mut String) -> usize {
+    /// one-byte codes fall back to Windows-1252 when `cp1252_fallback` (simple fonts).
+    pub(crate) fn decode(&self, bytes: &[u8], cp1252_fallback: bool, out: &mut String) -> usize {
         let mut i = 0;
         let mut glyphs = 0;
         while let Some(rest) = bytes.get(i..).filter(|r| !r.is_empty()) {
             let len = self.code_len(rest).min(rest.len());
             if let Some((len, code)) = rest.get(..len).and_then(code_of)
                 && !self.lookup(len, code, out)
-                && latin1_fallback
+                && cp1252_fallback
                 && len == 1
             {
-                let c = char::from(code as u8);
-                if !c.is_control() {
-                    out.push(c);
-                }
+                push_cp1252(&[code as u8], out);
             }
             i += len;
             glyphs += 1;
@@ -296,23 +306,42 @@ endcmap CMapName currentdict /CMap defineresource pop end end";
     }
 
     #[test]
-    fn simple_fonts_fall_back_to_latin1() {
+    fn simple_fonts_fall_back_to_cp1252() {
         let cmap = CMap::parse(b"1 beginbfchar <41> <0042> endbfchar", false);
         let mut s = String::new();
-        cmap.decode(b"AxA", true, &mut s);
-        assert_eq!(s, "BxB");
+        // Unmapped: x, the euro sign and a quote in Windows-1252, and a control (dropped).
+        assert_eq!(cmap.decode(b"Ax\x80\x93\x01A", true, &mut s), 6);
+        assert_eq!(s, "Bx€“B");
     }
 
     #[test]
-    fn garbage_cmaps_do_not_fail() {
-        for junk in [
-            &b"beginbfrange <00> [[[[[[ endbfrange"[..],
-            b"beginbfchar <01>",
-            b"begincodespacerange <00",
+    fn garbage_cmaps_keep_what_they_could_read() {
+        // A good mapping first, then junk; codes 1, 2, 3 are decoded through each.
+        let good = "1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfchar <0001> <0041> endbfchar ";
+        for (junk, want) in [
+            ("beginbfrange <0002> [[[[[[ endbfrange", "A"),
+            ("beginbfchar <0002>", "A"),
+            (
+                "beginbfchar <0002> /glyphname <0003> <0043> endbfchar",
+                "AC",
+            ),
+            ("begincodespacerange <00", "A"),
+            // A list shorter than its range, and a range running backwards.
+            (
+                "beginbfrange <0002> <0003> [<0042>] <0003> <0002> <0044> endbfrange",
+                "AB",
+            ),
+            ("beginbfrange <0002> <0003> <00", "A"),
         ] {
-            let cmap = CMap::parse(junk, true);
+            let cmap = CMap::parse(format!("{good}{junk}").as_bytes(), true);
             let mut s = String::new();
-            cmap.decode(b"\x00\x01\x02", false, &mut s);
+            assert_eq!(cmap.decode(b"\x00\x01\x00\x02\x00\x03", false, &mut s), 3);
+            assert_eq!(s, want, "{junk}");
         }
+        // Nothing usable at all.
+        let cmap = CMap::parse(b"begincodespacerange <00", true);
+        let mut s = String::new();
+        assert_eq!(cmap.decode(b"\x00\x01\x02", false, &mut s), 2);
+        assert_eq!(s, "");
     }
 }

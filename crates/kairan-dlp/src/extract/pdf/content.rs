@@ -8,11 +8,13 @@
 //! positioned one by one — and inserts a space only across a clear gap. A move to another
 //! baseline starts a new line.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use encoding_rs::{EUC_JP, SHIFT_JIS};
 
-use super::cmap::{CMap, push_utf16};
+use super::cmap::{CMap, push_utf16_be};
 use super::lex::{Lexer, MAX_DEPTH, Obj, Tok, is_delim, is_space};
 use super::{Doc, PdfObj};
 use crate::extract::inflate::Budget;
@@ -63,25 +65,20 @@ enum Encoding {
 }
 
 pub(crate) struct Font {
-    cmap: Option<CMap>,
+    cmap: Option<Rc<CMap>>,
     encoding: Encoding,
     two_byte: bool,
 }
 
 impl Font {
-    fn load(doc: &Doc<'_>, dict: &Obj, budget: &mut Budget) -> Result<Font, ExtractError> {
-        let two_byte = dict
-            .get(b"Subtype")
-            .is_some_and(|s| doc.resolve(s).is_name(b"Type0"));
-        let cmap = match dict.get(b"ToUnicode") {
-            Some(Obj::Ref(n)) => match doc.get(*n) {
-                Some(o) => doc
-                    .stream_data(o, budget)?
-                    .map(|d| CMap::parse(&d, two_byte)),
-                None => None,
-            },
-            _ => None,
-        };
+    /// Whether the font is composite (Type0): it decides how codes are read.
+    fn is_two_byte(doc: &Doc<'_>, dict: &Obj) -> bool {
+        dict.get(b"Subtype")
+            .is_some_and(|s| doc.resolve(s).is_name(b"Type0"))
+    }
+
+    fn new(doc: &Doc<'_>, dict: &Obj, cmap: Option<Rc<CMap>>) -> Font {
+        let two_byte = Font::is_two_byte(doc, dict);
         let name = dict
             .get(b"Encoding")
             .and_then(|e| doc.resolve(e).as_name())
@@ -98,11 +95,11 @@ impl Font {
         } else {
             Encoding::Unknown
         };
-        Ok(Font {
+        Font {
             cmap,
             encoding,
             two_byte,
-        })
+        }
     }
 
     /// Appends the text of a shown string; returns its number of glyphs.
@@ -117,12 +114,7 @@ impl Font {
                 bytes.len()
             }
             Encoding::Utf16 => {
-                push_utf16(
-                    bytes
-                        .chunks_exact(2)
-                        .map(|p| u16::from_be_bytes([p[0], p[1]])),
-                    out,
-                );
+                push_utf16_be(bytes, out);
                 bytes.len() / 2
             }
             Encoding::ShiftJis => {
@@ -282,14 +274,36 @@ enum FontKey {
     Direct(usize),
 }
 
+/// The address of an object in the document, as an identity (see [`FontKey::Direct`]).
+fn address(obj: &Obj) -> usize {
+    std::ptr::from_ref(obj) as usize
+}
+
+/// Decoded stream data: borrowed from the file when unfiltered, inflated otherwise.
+type Data<'a> = Rc<Cow<'a, [u8]>>;
+
+/// What interpretation costs besides the content itself, per run (page or form use).
+const RUN_COST: usize = 256;
+
 pub(crate) struct Extractor<'d, 'a> {
     doc: &'d Doc<'a>,
     budget: Budget,
     fonts: Vec<Font>,
     font_index: HashMap<FontKey, usize>,
-    /// Content bytes interpreted so far. Shared content (a form on every page, one stream
-    /// listed by many pages) is interpreted once per use, so a small file could otherwise
-    /// demand unbounded work; see [`Extractor::new`] for the bound.
+    /// Parsed `/ToUnicode` CMaps by stream object and font kind: fonts may share one.
+    cmaps: HashMap<(u32, bool), Option<Rc<CMap>>>,
+    /// Decoded form XObjects and page contents used by several pages, by object number
+    /// (`None`: not a stream we can decode), so that each is inflated, and charged to the
+    /// budget, once. Content used by one page only is not kept.
+    streams: HashMap<u32, Option<Data<'a>>>,
+    /// Content streams listed more than once in the pages' `/Contents`.
+    shared_content: HashSet<u32>,
+    /// Runs of a stream with a resource dictionary (by address) that showed no text, moved
+    /// to no new line and called nothing that might: running them again would change
+    /// nothing, so they are skipped (a letterhead form drawn on every page, say).
+    textless: HashSet<(u32, usize)>,
+    /// Content bytes interpreted so far, including every use of shared content; see
+    /// [`Extractor::new`] for the bound.
     interpreted: u64,
     max_interpreted: u64,
     text: String,
@@ -298,20 +312,64 @@ pub(crate) struct Extractor<'d, 'a> {
 impl<'d, 'a> Extractor<'d, 'a> {
     /// Interpretation is bounded by the inflate limit and by 16 × the file size + 16 MiB:
     /// real documents interpret about as much content as they inflate, while a small file
-    /// that reuses one stream thousands of times would otherwise cost seconds of CPU.
-    pub(crate) fn new(doc: &'d Doc<'a>, budget: Budget, limits: &Limits) -> Self {
+    /// that reuses one stream thousands of times would otherwise cost seconds of CPU and,
+    /// when one page lists a stream many times, memory.
+    pub(crate) fn new(
+        doc: &'d Doc<'a>,
+        budget: Budget,
+        limits: &Limits,
+        pages: &[(u32, &Obj)],
+    ) -> Self {
         let by_size = (doc.data.len() as u64)
             .saturating_mul(16)
             .saturating_add(16 << 20);
+        let mut seen = HashSet::new();
+        let mut shared_content = HashSet::new();
+        for &(page, _) in pages {
+            for part in content_parts(doc, page) {
+                if !seen.insert(part) {
+                    shared_content.insert(part);
+                }
+            }
+        }
         Extractor {
             doc,
             budget,
             fonts: Vec::new(),
             font_index: HashMap::new(),
+            cmaps: HashMap::new(),
+            streams: HashMap::new(),
+            shared_content,
+            textless: HashSet::new(),
             interpreted: 0,
             max_interpreted: limits.max_inflated_bytes.min(by_size),
             text: String::new(),
         }
+    }
+
+    /// Counts `n` bytes of content about to be interpreted (or copied for it).
+    fn charge(&mut self, n: usize) -> Result<(), ExtractError> {
+        self.interpreted = self.interpreted.saturating_add(n as u64);
+        if self.interpreted > self.max_interpreted {
+            return Err(ExtractError::Bomb);
+        }
+        Ok(())
+    }
+
+    /// The decoded data of stream object `num`, from the cache when it is there; `keep`
+    /// puts it there.
+    fn stream(&mut self, num: u32, keep: bool) -> Result<Option<Data<'a>>, ExtractError> {
+        if let Some(data) = self.streams.get(&num) {
+            return Ok(data.clone());
+        }
+        let data = match self.doc.get(num) {
+            Some(o) => self.doc.stream_data(o, &mut self.budget)?.map(Rc::new),
+            None => None,
+        };
+        if keep {
+            self.streams.insert(num, data.clone());
+        }
+        Ok(data)
     }
 
     /// Appends the text of one page.
@@ -322,35 +380,39 @@ impl<'d, 'a> Extractor<'d, 'a> {
         sink: &mut Sink,
     ) -> Result<(), ExtractError> {
         let doc = self.doc;
-        let Some(page) = doc.get(num) else {
-            return Ok(());
-        };
-        let mut parts: Vec<&PdfObj> = Vec::new();
-        match page.value.get(b"Contents") {
-            Some(Obj::Ref(n)) => match doc.get(*n) {
-                Some(o) if o.stream.is_some() => parts.push(o),
-                // An indirect array of streams.
-                Some(o) => {
-                    if let Obj::Array(items) = &o.value {
-                        parts.extend(refs(doc, items));
-                    }
-                }
-                None => {}
-            },
-            Some(Obj::Array(items)) => parts.extend(refs(doc, items)),
-            _ => {}
-        }
-        // The streams of one page form one content stream: a token may span two of them.
-        let mut content = Vec::new();
-        for part in parts {
-            if let Some(data) = doc.stream_data(part, &mut self.budget)? {
-                content.extend_from_slice(&data);
-                content.push(b'\n');
+        let resources = doc.resolve(resources);
+        let mut parts = Vec::new();
+        for part in content_parts(doc, num) {
+            let keep = self.shared_content.contains(&part);
+            if let Some(data) = self.stream(part, keep)? {
+                parts.push((part, data));
             }
         }
-        let resources = doc.resolve(resources);
         let mut state = TextState::new();
-        self.run(&content, resources, &mut state, 0, &mut Vec::new(), sink)?;
+        match parts.as_slice() {
+            [] => {}
+            // One stream (the usual case) is interpreted where it is.
+            [(part, data)] => {
+                let key = (*part, address(resources));
+                if !self.textless.contains(&key) {
+                    self.charge(data.len())?;
+                    if !self.run(data, resources, &mut state, &mut Vec::new(), sink)? {
+                        self.textless.insert(key);
+                    }
+                }
+            }
+            // The streams of one page form one content stream: a token may span two of
+            // them. Each is charged before it is copied.
+            _ => {
+                let mut content = Vec::new();
+                for (_, data) in &parts {
+                    self.charge(data.len() + 1)?;
+                    content.extend_from_slice(data);
+                    content.push(b'\n');
+                }
+                self.run(&content, resources, &mut state, &mut Vec::new(), sink)?;
+            }
+        }
         sink.newline();
         Ok(())
     }
@@ -366,37 +428,53 @@ impl<'d, 'a> Extractor<'d, 'a> {
         };
         let key = match font {
             Obj::Ref(n) => FontKey::Ref(*n),
-            other => FontKey::Direct(std::ptr::from_ref(other) as usize),
+            other => FontKey::Direct(address(other)),
         };
         if let Some(&i) = self.font_index.get(&key) {
             return Ok(Some(i));
         }
-        let loaded = Font::load(doc, doc.resolve(font), &mut self.budget)?;
-        self.fonts.push(loaded);
+        let dict = doc.resolve(font);
+        let cmap = match dict.get(b"ToUnicode") {
+            Some(Obj::Ref(n)) => self.cmap(*n, Font::is_two_byte(doc, dict))?,
+            _ => None,
+        };
+        self.fonts.push(Font::new(doc, dict, cmap));
         let i = self.fonts.len() - 1;
         self.font_index.insert(key, i);
         Ok(Some(i))
     }
 
+    /// The parsed `/ToUnicode` CMap in stream object `num`, parsed once.
+    fn cmap(&mut self, num: u32, two_byte: bool) -> Result<Option<Rc<CMap>>, ExtractError> {
+        if let Some(cmap) = self.cmaps.get(&(num, two_byte)) {
+            return Ok(cmap.clone());
+        }
+        let cmap = self
+            .stream(num, false)?
+            .map(|data| Rc::new(CMap::parse(&data, two_byte)));
+        self.cmaps.insert((num, two_byte), cmap.clone());
+        Ok(cmap)
+    }
+
+    /// Interprets `content`, whose bytes the caller has charged. Returns false when the
+    /// run showed no text, started no line and called nothing that might have (so that
+    /// running the same content with the same resources again would add nothing).
     fn run(
         &mut self,
         content: &[u8],
         resources: &'d Obj,
         state: &mut TextState,
-        depth: usize,
         active: &mut Vec<u32>,
         sink: &mut Sink,
-    ) -> Result<(), ExtractError> {
+    ) -> Result<bool, ExtractError> {
         // Every run costs something, even an empty form drawn a million times.
-        self.interpreted += content.len() as u64 + 256;
-        if self.interpreted > self.max_interpreted {
-            return Err(ExtractError::Bomb);
-        }
+        self.charge(RUN_COST)?;
+        let mut output = false;
         let mut lx = Lexer::new(content, 0);
         let mut ops: Vec<Operand> = Vec::new();
         while let Some(tok) = lx.next_tok() {
             if sink.is_full() {
-                return Ok(());
+                return Ok(true);
             }
             let Tok::Kw(op) = tok else {
                 if ops.len() >= MAX_OPERANDS {
@@ -420,7 +498,7 @@ impl<'d, 'a> Extractor<'d, 'a> {
                     }
                 }
                 b"cm" => {
-                    if let Some(m) = matrix(&ops) {
+                    if let Some(m) = matrix(&ops, Operand::num) {
                         state.g.ctm = mul(&m, &state.g.ctm);
                     }
                 }
@@ -446,21 +524,24 @@ impl<'d, 'a> Extractor<'d, 'a> {
                     }
                 }
                 b"Tm" => {
-                    if let Some(m) = matrix(&ops) {
+                    if let Some(m) = matrix(&ops, Operand::num) {
                         state.tm = m;
                         state.tlm = m;
                     }
                 }
                 b"T*" => {
+                    output = true;
                     state.move_line(0.0, -state.g.leading);
                     sink.newline();
                 }
                 b"Tj" => {
+                    output = true;
                     if let Some(Operand::Str(s)) = ops.last() {
                         self.show(s, state, sink);
                     }
                 }
                 b"'" | b"\"" => {
+                    output = true;
                     state.move_line(0.0, -state.g.leading);
                     sink.newline();
                     if let Some(Operand::Str(s)) = ops.last() {
@@ -468,6 +549,7 @@ impl<'d, 'a> Extractor<'d, 'a> {
                     }
                 }
                 b"TJ" => {
+                    output = true;
                     if let Some(Operand::Array(items)) = ops.last() {
                         for item in items {
                             match item {
@@ -486,7 +568,7 @@ impl<'d, 'a> Extractor<'d, 'a> {
                 }
                 b"Do" => {
                     if let Some(Operand::Name(name)) = ops.last() {
-                        self.form(name, resources, state, depth, active, sink)?;
+                        output |= self.form(name, resources, state, active, sink)?;
                     }
                 }
                 b"BI" => skip_inline_image(&mut lx),
@@ -494,7 +576,7 @@ impl<'d, 'a> Extractor<'d, 'a> {
             }
             ops.clear();
         }
-        Ok(())
+        Ok(output)
     }
 
     /// Shows one string: line break or word gap from the position, then the text.
@@ -531,76 +613,109 @@ impl<'d, 'a> Extractor<'d, 'a> {
         state.last = Some((end[4], y));
     }
 
-    /// Runs a form XObject named in the resources (recursion and depth bounded).
+    /// Runs a form XObject named in the resources (recursion and depth bounded). Returns
+    /// what [`Extractor::run`] does: false when it added nothing and never will.
     fn form(
         &mut self,
         name: &[u8],
         resources: &'d Obj,
         state: &mut TextState,
-        depth: usize,
         active: &mut Vec<u32>,
         sink: &mut Sink,
-    ) -> Result<(), ExtractError> {
+    ) -> Result<bool, ExtractError> {
         let doc = self.doc;
         let Some(Obj::Ref(num)) = resources
             .get(b"XObject")
             .map(|x| doc.resolve(x))
             .and_then(|x| x.get(name))
         else {
-            return Ok(());
+            return Ok(false);
         };
-        if depth >= MAX_FORM_DEPTH || active.contains(num) {
-            return Ok(());
-        }
-        let Some(obj) = doc.get(*num) else {
-            return Ok(());
+        let num = *num;
+        let Some(obj) = doc.get(num) else {
+            return Ok(false);
         };
         if !obj
             .value
             .get(b"Subtype")
             .is_some_and(|s| s.is_name(b"Form"))
         {
-            return Ok(());
+            return Ok(false);
         }
-        let Some(data) = doc.stream_data(obj, &mut self.budget)? else {
-            return Ok(());
-        };
+        // Skipped here, but maybe not from elsewhere.
+        if active.len() >= MAX_FORM_DEPTH || active.contains(&num) {
+            return Ok(true);
+        }
         let form_resources = match obj.value.get(b"Resources").map(|r| doc.resolve(r)) {
             Some(r @ Obj::Dict(_)) => r,
             _ => resources,
         };
-        let saved = (state.g.clone(), state.tm, state.tlm);
-        if let Some(Obj::Array(m)) = obj.value.get(b"Matrix") {
-            let nums: Vec<f64> = m.iter().filter_map(Obj::as_num).collect();
-            if let [a, b, c, d, e, f] = nums[..] {
-                state.g.ctm = mul(&[a, b, c, d, e, f], &state.g.ctm);
-            }
+        let key = (num, address(form_resources));
+        if self.textless.contains(&key) {
+            return Ok(false);
         }
-        active.push(*num);
-        let result = self.run(&data, form_resources, state, depth + 1, active, sink);
+        let Some(data) = self.stream(num, true)? else {
+            return Ok(false);
+        };
+        self.charge(data.len())?;
+        // The form runs in a graphics state of its own (ISO 32000-1 §8.10.1): whatever it
+        // changes, and its unbalanced `q`/`Q`, do not leak to the caller.
+        let saved = (
+            state.g.clone(),
+            state.tm,
+            state.tlm,
+            std::mem::take(&mut state.saves),
+        );
+        if let Some(Obj::Array(m)) = obj.value.get(b"Matrix")
+            && m.len() == 6
+            && let Some(m) = matrix(m, Obj::as_num)
+        {
+            state.g.ctm = mul(&m, &state.g.ctm);
+        }
+        active.push(num);
+        let result = self.run(&data, form_resources, state, active, sink);
         active.pop();
-        (state.g, state.tm, state.tlm) = saved;
-        result
+        (state.g, state.tm, state.tlm, state.saves) = saved;
+        let output = result?;
+        if !output {
+            self.textless.insert(key);
+        }
+        Ok(output)
     }
 }
 
-/// The six numbers before a `cm` or `Tm` operator.
-fn matrix(ops: &[Operand]) -> Option<Matrix> {
-    let start = ops.len().checked_sub(6)?;
+/// The last six numbers of `items` (the operands of `cm` or `Tm`, a form's `/Matrix`).
+fn matrix<T>(items: &[T], num: impl Fn(&T) -> Option<f64>) -> Option<Matrix> {
+    let start = items.len().checked_sub(6)?;
     let mut m = [0.0; 6];
-    for (slot, op) in m.iter_mut().zip(ops.get(start..)?) {
-        *slot = op.num()?;
+    for (slot, item) in m.iter_mut().zip(items.get(start..)?) {
+        *slot = num(item)?;
     }
     Some(m)
 }
 
-/// The stream objects an array of references points to.
-fn refs<'d>(doc: &'d Doc<'_>, items: &[Obj]) -> Vec<&'d PdfObj> {
-    items
-        .iter()
-        .filter_map(|i| match i {
-            Obj::Ref(n) => doc.get(*n),
-            _ => None,
-        })
-        .collect()
+/// The object numbers of a page's content streams, in order.
+fn content_parts(doc: &Doc<'_>, page: u32) -> Vec<u32> {
+    let refs = |items: &[Obj]| -> Vec<u32> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                Obj::Ref(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    };
+    match doc.get(page).and_then(|p| p.value.get(b"Contents")) {
+        Some(Obj::Ref(n)) => match doc.get(*n) {
+            Some(o) if o.stream.is_some() => vec![*n],
+            // An indirect array of streams.
+            Some(PdfObj {
+                value: Obj::Array(items),
+                ..
+            }) => refs(items),
+            _ => Vec::new(),
+        },
+        Some(Obj::Array(items)) => refs(items),
+        _ => Vec::new(),
+    }
 }

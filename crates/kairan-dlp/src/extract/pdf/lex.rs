@@ -3,8 +3,9 @@
 //!
 //! The lexer never fails: unterminated strings end at the end of input, stray delimiters
 //! become one-byte keywords. The object parser fails (returns `None`) on anything that is
-//! not a well-formed object and on nesting deeper than [`MAX_DEPTH`], which keeps its
-//! recursion bounded.
+//! not a well-formed object, on nesting deeper than [`MAX_DEPTH`], which keeps its
+//! recursion bounded, and when it has built as many objects as the caller allows, which
+//! keeps its memory bounded.
 
 /// Deepest nesting of arrays and dictionaries accepted.
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -289,13 +290,16 @@ fn number_or_keyword(run: &[u8]) -> Tok<'_> {
     Tok::Real(s.parse::<f64>().unwrap_or(0.0))
 }
 
-/// Parses one object starting at the lexer's position.
-pub(crate) fn parse_obj(lx: &mut Lexer<'_>) -> Option<Obj> {
+/// Parses one object starting at the lexer's position. Every object built (the items and
+/// values inside arrays and dictionaries too) takes one from `nodes`; when none are left
+/// the parse fails and `nodes` is 0, which tells the caller why.
+pub(crate) fn parse_obj(lx: &mut Lexer<'_>, nodes: &mut usize) -> Option<Obj> {
     let tok = lx.next_tok()?;
-    from_tok(lx, tok, 0)
+    from_tok(lx, tok, 0, nodes)
 }
 
-fn from_tok(lx: &mut Lexer<'_>, tok: Tok<'_>, depth: usize) -> Option<Obj> {
+fn from_tok(lx: &mut Lexer<'_>, tok: Tok<'_>, depth: usize, nodes: &mut usize) -> Option<Obj> {
+    *nodes = nodes.checked_sub(1)?;
     Some(match tok {
         Tok::Int(n) => {
             // `N G R` is a reference; anything else leaves the lexer where it was.
@@ -321,7 +325,7 @@ fn from_tok(lx: &mut Lexer<'_>, tok: Tok<'_>, depth: usize) -> Option<Obj> {
             loop {
                 match lx.next_tok()? {
                     Tok::ArrClose => break,
-                    t => items.push(from_tok(lx, t, depth + 1)?),
+                    t => items.push(from_tok(lx, t, depth + 1, nodes)?),
                 }
             }
             Obj::Array(items)
@@ -341,7 +345,7 @@ fn from_tok(lx: &mut Lexer<'_>, tok: Tok<'_>, depth: usize) -> Option<Obj> {
                                 entries.push((key, Obj::Null));
                                 break;
                             }
-                            t => from_tok(lx, t, depth + 1)?,
+                            t => from_tok(lx, t, depth + 1, nodes)?,
                         };
                         entries.push((key, value));
                     }
@@ -393,7 +397,7 @@ mod tests {
     #[test]
     fn objects_parse_with_references() {
         let mut lx = Lexer::new(b"<< /Type /Page /Kids [1 0 R 2 0 R] /N 3 /X [1 2] >>", 0);
-        let o = parse_obj(&mut lx).unwrap();
+        let o = parse_obj(&mut lx, &mut 1000).unwrap();
         assert!(o.get(b"Type").unwrap().is_name(b"Page"));
         assert_eq!(
             o.get(b"Kids"),
@@ -407,10 +411,23 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused_without_overflow() {
+        let mut nodes = usize::MAX;
         let deep = vec![b'['; 100_000];
-        assert_eq!(parse_obj(&mut Lexer::new(&deep, 0)), None);
+        assert_eq!(parse_obj(&mut Lexer::new(&deep, 0), &mut nodes), None);
         let ok = [&[b'['; 60][..], &[b']'; 60][..]].concat();
-        assert!(parse_obj(&mut Lexer::new(&ok, 0)).is_some());
+        assert!(parse_obj(&mut Lexer::new(&ok, 0), &mut nodes).is_some());
+    }
+
+    #[test]
+    fn every_object_built_takes_a_node() {
+        let src = b"<< /A [1 2 3 0 R] /B << /C null >> >>";
+        // dict, array, 1, 2, the reference, inner dict, null.
+        let mut nodes = 7;
+        assert!(parse_obj(&mut Lexer::new(src, 0), &mut nodes).is_some());
+        assert_eq!(nodes, 0);
+        let mut nodes = 6;
+        assert_eq!(parse_obj(&mut Lexer::new(src, 0), &mut nodes), None);
+        assert_eq!(nodes, 0);
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod content;
 mod lex;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
 use super::inflate::{self, Budget, Wrapper};
@@ -34,6 +34,58 @@ const MAX_HOPS: usize = 32;
 /// What a missing object or entry resolves to.
 static NULL: Obj = Obj::Null;
 
+/// Objects (dictionary values and array items count one each) that may be built while
+/// reading a PDF: this many per allowed object ([`Limits::max_entries`]) plus one per
+/// [`BYTES_PER_NODE`] bytes of file. Object streams draw on the same allowance, so their
+/// inflated data cannot multiply the memory held by the parsed objects either.
+const NODES_PER_ENTRY: usize = 100;
+const BYTES_PER_NODE: usize = 16;
+
+/// A bound on lexing work: 8 × the size of the data + 1 MiB. A well-formed file is lexed
+/// about once, but a file made of nested `1 0 obj (` prefixes could make every candidate
+/// re-lex the rest.
+struct Fuel {
+    used: u64,
+    max: u64,
+}
+
+impl Fuel {
+    fn for_data(len: usize) -> Fuel {
+        Fuel {
+            used: 0,
+            max: (len as u64).saturating_mul(8).saturating_add(1 << 20),
+        }
+    }
+
+    fn burn(&mut self, n: usize) -> Result<(), ExtractError> {
+        self.used = self.used.saturating_add(n as u64);
+        if self.used > self.max {
+            return Err(ExtractError::Malformed("pdf: too complex"));
+        }
+        Ok(())
+    }
+}
+
+/// Parses one object at `lx`, burning the bytes lexed and drawing on the node allowance
+/// (a failed parse gives its nodes back: they are freed); an exhausted allowance is a
+/// [`ExtractError::Bomb`].
+fn parse_counted(
+    lx: &mut Lexer<'_>,
+    fuel: &mut Fuel,
+    nodes: &mut usize,
+) -> Result<Option<Obj>, ExtractError> {
+    let (start, before) = (lx.pos, *nodes);
+    let value = parse_obj(lx, nodes);
+    fuel.burn(lx.pos - start)?;
+    if *nodes == 0 {
+        return Err(ExtractError::Bomb);
+    }
+    if value.is_none() {
+        *nodes = before;
+    }
+    Ok(value)
+}
+
 pub(crate) fn extract(bytes: &[u8], limits: &Limits, sink: &mut Sink) -> Result<(), ExtractError> {
     let head = bytes.get(..bytes.len().min(1024)).unwrap_or(bytes);
     if find(head, b"%PDF-").is_none() {
@@ -44,8 +96,9 @@ pub(crate) fn extract(bytes: &[u8], limits: &Limits, sink: &mut Sink) -> Result<
     if doc.encrypted {
         return Err(ExtractError::Encrypted);
     }
-    let mut ex = content::Extractor::new(&doc, budget, limits);
-    for (page, resources) in doc.pages(limits) {
+    let pages = doc.pages(limits);
+    let mut ex = content::Extractor::new(&doc, budget, limits, &pages);
+    for (page, resources) in pages {
         ex.page(page, resources, sink)?;
         if sink.is_full() {
             return Ok(());
@@ -63,7 +116,8 @@ struct PdfObj {
 
 pub(crate) struct Doc<'a> {
     data: &'a [u8],
-    objs: HashMap<u32, PdfObj>,
+    /// By object number; iteration is in object-number order.
+    objs: BTreeMap<u32, PdfObj>,
     root: Option<u32>,
     encrypted: bool,
 }
@@ -146,13 +200,7 @@ fn stream_extent(data: &[u8], start: usize, length: Option<usize>) -> (Range<usi
 fn text_string(bytes: &[u8]) -> String {
     let mut out = String::new();
     match bytes {
-        [0xFE, 0xFF, rest @ ..] => {
-            cmap::push_utf16(
-                rest.chunks_exact(2)
-                    .map(|p| u16::from_be_bytes([p[0], p[1]])),
-                &mut out,
-            );
-        }
+        [0xFE, 0xFF, rest @ ..] => cmap::push_utf16_be(rest, &mut out),
         [0xEF, 0xBB, 0xBF, rest @ ..] => out.push_str(&String::from_utf8_lossy(rest)),
         _ => push_cp1252(bytes, &mut out),
     }
@@ -162,13 +210,12 @@ fn text_string(bytes: &[u8]) -> String {
 
 impl<'a> Doc<'a> {
     fn scan(data: &'a [u8], limits: &Limits, budget: &mut Budget) -> Result<Doc<'a>, ExtractError> {
-        // A bound on total lexing work: a well-formed file is lexed about once, but a file
-        // made of nested `1 0 obj (` prefixes could make every candidate re-lex the rest.
-        let fuel_max = (data.len() as u64)
-            .saturating_mul(8)
-            .saturating_add(1 << 20);
-        let mut fuel = 0u64;
-        let mut objs: HashMap<u32, PdfObj> = HashMap::new();
+        let mut fuel = Fuel::for_data(data.len());
+        let mut nodes = limits
+            .max_entries
+            .saturating_mul(NODES_PER_ENTRY)
+            .saturating_add(data.len() / BYTES_PER_NODE);
+        let mut objs: BTreeMap<u32, PdfObj> = BTreeMap::new();
         let mut pos = 0usize;
         while let Some(rel) = find(data.get(pos..).unwrap_or(&[]), b"obj") {
             let at = pos + rel;
@@ -183,13 +230,10 @@ impl<'a> Doc<'a> {
                 continue;
             };
             let mut lx = Lexer::new(data, at + 3);
-            let value = parse_obj(&mut lx);
+            let value = parse_counted(&mut lx, &mut fuel, &mut nodes)?;
             let after_value = lx.pos;
             let next = value.as_ref().and_then(|_| lx.next_tok());
-            fuel += (lx.pos - (at + 3)) as u64;
-            if fuel > fuel_max {
-                return Err(ExtractError::Malformed("pdf: too complex"));
-            }
+            fuel.burn(lx.pos - after_value)?;
             let Some(value) = value else {
                 continue;
             };
@@ -223,23 +267,16 @@ impl<'a> Doc<'a> {
             encrypted: false,
         };
         doc.fix_indirect_lengths();
-        doc.read_trailers(&mut fuel, fuel_max)?;
-        doc.expand_object_streams(limits, budget)?;
+        doc.read_trailers(&mut fuel, &mut nodes)?;
+        doc.expand_object_streams(limits, budget, &mut nodes)?;
         if doc.root.is_none() {
-            doc.root = doc.sorted_numbers().into_iter().find(|n| {
-                doc.objs
-                    .get(n)
-                    .and_then(|o| o.value.get(b"Type"))
-                    .is_some_and(|t| t.is_name(b"Catalog"))
-            });
+            doc.root = doc
+                .objs
+                .iter()
+                .find(|(_, o)| o.value.get(b"Type").is_some_and(|t| t.is_name(b"Catalog")))
+                .map(|(&n, _)| n);
         }
         Ok(doc)
-    }
-
-    fn sorted_numbers(&self) -> Vec<u32> {
-        let mut nums: Vec<u32> = self.objs.keys().copied().collect();
-        nums.sort_unstable();
-        nums
     }
 
     /// `/Length 12 0 R` could not be resolved while scanning; now it can.
@@ -267,34 +304,33 @@ impl<'a> Doc<'a> {
 
     /// Reads `trailer` dictionaries and cross-reference stream dictionaries for `/Root`
     /// and `/Encrypt`.
-    fn read_trailers(&mut self, fuel: &mut u64, fuel_max: u64) -> Result<(), ExtractError> {
-        let mut dicts = Vec::new();
+    fn read_trailers(&mut self, fuel: &mut Fuel, nodes: &mut usize) -> Result<(), ExtractError> {
+        let mut trailers = Vec::new();
         let mut pos = 0;
         while let Some(rel) = find(self.data.get(pos..).unwrap_or(&[]), b"trailer") {
             let at = pos + rel + 7;
             let mut lx = Lexer::new(self.data, at);
-            let dict = parse_obj(&mut lx);
-            *fuel += (lx.pos - at) as u64;
-            if *fuel > fuel_max {
-                return Err(ExtractError::Malformed("pdf: too complex"));
-            }
-            dicts.extend(dict);
+            trailers.extend(parse_counted(&mut lx, fuel, nodes)?);
             pos = at;
         }
-        for num in self.sorted_numbers() {
-            if let Some(o) = self.objs.get(&num)
-                && o.value.get(b"Type").is_some_and(|t| t.is_name(b"XRef"))
-            {
-                dicts.push(o.value.clone());
-            }
-        }
-        for d in &dicts {
+        let xref_streams = self
+            .objs
+            .values()
+            .map(|o| &o.value)
+            .filter(|v| v.get(b"Type").is_some_and(|t| t.is_name(b"XRef")));
+        let mut encrypted = false;
+        let mut root = None;
+        for d in trailers.iter().chain(xref_streams) {
             if d.get(b"Encrypt").is_some_and(|e| *e != Obj::Null) {
-                self.encrypted = true;
+                encrypted = true;
             }
             if let Some(Obj::Ref(r)) = d.get(b"Root") {
-                self.root = Some(*r);
+                root = Some(*r);
             }
+        }
+        self.encrypted |= encrypted;
+        if root.is_some() {
+            self.root = root;
         }
         Ok(())
     }
@@ -305,12 +341,10 @@ impl<'a> Doc<'a> {
         &mut self,
         limits: &Limits,
         budget: &mut Budget,
+        nodes: &mut usize,
     ) -> Result<(), ExtractError> {
         let mut found: Vec<(u32, Obj)> = Vec::new();
-        for num in self.sorted_numbers() {
-            let Some(o) = self.objs.get(&num) else {
-                continue;
-            };
+        for o in self.objs.values() {
             if !o.value.get(b"Type").is_some_and(|t| t.is_name(b"ObjStm")) {
                 continue;
             }
@@ -335,10 +369,7 @@ impl<'a> Doc<'a> {
                 }
             }
             // Offsets may overlap or repeat; bound the lexing as for the file itself.
-            let fuel_max = (data.len() as u64)
-                .saturating_mul(8)
-                .saturating_add(1 << 20);
-            let mut fuel = 0u64;
+            let mut fuel = Fuel::for_data(data.len());
             for (n, off) in index {
                 if self.objs.contains_key(&n) {
                     continue;
@@ -347,12 +378,7 @@ impl<'a> Doc<'a> {
                     continue;
                 };
                 let mut lx = Lexer::new(&data, at);
-                let value = parse_obj(&mut lx);
-                fuel += (lx.pos - at) as u64;
-                if fuel > fuel_max {
-                    return Err(ExtractError::Malformed("pdf: too complex"));
-                }
-                if let Some(value) = value {
+                if let Some(value) = parse_counted(&mut lx, &mut fuel, nodes)? {
                     if self.objs.len() + found.len() >= limits.max_entries {
                         return Err(ExtractError::Bomb);
                     }
@@ -447,10 +473,10 @@ impl<'a> Doc<'a> {
             return from_tree;
         }
         // No usable page tree: every page object, in object-number order.
-        self.sorted_numbers()
-            .into_iter()
-            .filter_map(|n| {
-                let o = &self.get(n)?.value;
+        self.objs
+            .iter()
+            .filter_map(|(&n, o)| {
+                let o = &o.value;
                 if !o.get(b"Type").is_some_and(|t| t.is_name(b"Page")) {
                     return None;
                 }
@@ -503,8 +529,7 @@ impl<'a> Doc<'a> {
     /// Values of filled-in form fields (with the field name, a useful context word such
     /// as 氏名) and the text of annotations (comments, sticky notes).
     fn fields_and_comments(&self, sink: &mut Sink) {
-        for num in self.sorted_numbers() {
-            let Some(o) = self.get(num) else { continue };
+        for o in self.objs.values() {
             let v = &o.value;
             let value = v.get(b"V").map(|x| self.resolve(x));
             if let (Some(Obj::Str(name)), Some(Obj::Str(value))) = (v.get(b"T"), value) {
