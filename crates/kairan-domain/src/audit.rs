@@ -56,10 +56,19 @@ pub enum AuditAction {
     /// The node started with deferred scanning switched on: the administrator's choice to
     /// accept uploads while the scanner is down, on record (G9).
     ScanDeferralInForce,
+    /// A second factor enrolled or replaced (I3).
+    MfaEnrolled,
+    MfaRemoved,
+    MfaVerified,
+    MfaFailed,
+    /// An administrator removed a user's second factor, with a recorded reason (I3).
+    MfaReset,
+    RecoveryCodesIssued,
+    MfaPolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 43] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -96,6 +105,13 @@ impl AuditAction {
         AuditAction::FileDownloaded,
         AuditAction::FileScanned,
         AuditAction::ScanDeferralInForce,
+        AuditAction::MfaEnrolled,
+        AuditAction::MfaRemoved,
+        AuditAction::MfaVerified,
+        AuditAction::MfaFailed,
+        AuditAction::MfaReset,
+        AuditAction::RecoveryCodesIssued,
+        AuditAction::MfaPolicyChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -136,6 +152,13 @@ impl AuditAction {
             AuditAction::FileDownloaded => "file.downloaded",
             AuditAction::FileScanned => "file.scanned",
             AuditAction::ScanDeferralInForce => "system.scan_deferral",
+            AuditAction::MfaEnrolled => "mfa.enrolled",
+            AuditAction::MfaRemoved => "mfa.removed",
+            AuditAction::MfaVerified => "mfa.verified",
+            AuditAction::MfaFailed => "mfa.failed",
+            AuditAction::MfaReset => "mfa.reset",
+            AuditAction::RecoveryCodesIssued => "mfa.recovery_codes",
+            AuditAction::MfaPolicyChanged => "mfa.policy_changed",
         }
     }
 
@@ -181,6 +204,13 @@ impl AuditAction {
             AuditAction::FileDownloaded => "ファイルのダウンロード",
             AuditAction::FileScanned => "保留していたウイルス検査（異常なし）",
             AuditAction::ScanDeferralInForce => "ウイルス検査の保留を許可する設定で起動",
+            AuditAction::MfaEnrolled => "2要素認証の登録",
+            AuditAction::MfaRemoved => "2要素認証の解除",
+            AuditAction::MfaVerified => "2要素認証の成功",
+            AuditAction::MfaFailed => "2要素認証の失敗",
+            AuditAction::MfaReset => "2要素認証のリセット（管理者）",
+            AuditAction::RecoveryCodesIssued => "リカバリーコードの発行",
+            AuditAction::MfaPolicyChanged => "2要素認証の方針変更",
         }
     }
 
@@ -222,6 +252,13 @@ impl AuditAction {
             AuditAction::FileDownloaded => "File downloaded",
             AuditAction::FileScanned => "Deferred malware scan: clean",
             AuditAction::ScanDeferralInForce => "Started with deferred malware scans allowed",
+            AuditAction::MfaEnrolled => "Second factor enrolled",
+            AuditAction::MfaRemoved => "Second factor removed",
+            AuditAction::MfaVerified => "Second factor passed",
+            AuditAction::MfaFailed => "Second factor failed",
+            AuditAction::MfaReset => "Second factor reset by an administrator",
+            AuditAction::RecoveryCodesIssued => "Recovery codes issued",
+            AuditAction::MfaPolicyChanged => "Second-factor policy changed",
         }
     }
 }

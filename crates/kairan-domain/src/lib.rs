@@ -11,6 +11,7 @@ pub mod device;
 pub mod error;
 pub mod ids;
 pub mod input;
+pub mod mfa;
 pub mod password;
 pub mod policy;
 pub mod role;

@@ -54,10 +54,15 @@ pub enum Action {
     /// Read talks one is not a member of, every version included, for audit or an incident:
     /// only with a stated reason, and each reading is recorded and shown to auditors (G7).
     ReviewContent,
+    /// Remove a user's second factor (a lost phone), with a recorded reason; the user is told.
+    ResetMfa,
+    /// Set who must use a second factor in the body (seed 004 4.4②: the system department
+    /// sets how staff sign in).
+    ConfigureSignIn,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 16] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -72,6 +77,8 @@ impl Action {
         Action::ConfigureProtection,
         Action::ViewDlpEvents,
         Action::ReviewContent,
+        Action::ResetMfa,
+        Action::ConfigureSignIn,
     ];
 
     pub fn code(self) -> &'static str {
@@ -90,6 +97,8 @@ impl Action {
             Action::ConfigureProtection => "configure_protection",
             Action::ViewDlpEvents => "view_dlp_events",
             Action::ReviewContent => "review_content",
+            Action::ResetMfa => "reset_mfa",
+            Action::ConfigureSignIn => "configure_sign_in",
         }
     }
 
@@ -109,7 +118,9 @@ impl Action {
             | Action::ReactivateUser
             | Action::ResetPassword
             | Action::GrantRole
-            | Action::RevokeRole => &[Admin],
+            | Action::RevokeRole
+            | Action::ResetMfa
+            | Action::ConfigureSignIn => &[Admin],
             // Administrators are audited, so they never read the audit log themselves (G7).
             Action::ReadAuditLog => &[SecurityOfficer, Auditor],
             Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
@@ -130,6 +141,7 @@ impl Action {
             Action::SuspendUser
             | Action::ReactivateUser
             | Action::ResetPassword
+            | Action::ResetMfa
             | Action::GrantRole
             | Action::RevokeRole => true,
             Action::ViewDirectory
@@ -140,7 +152,8 @@ impl Action {
             | Action::ListPrivileged
             | Action::ConfigureProtection
             | Action::ViewDlpEvents
-            | Action::ReviewContent => false,
+            | Action::ReviewContent
+            | Action::ConfigureSignIn => false,
         }
     }
 }

@@ -207,10 +207,19 @@ pub fn session_expired(state: &AppState, session: &sessions::Session, now: i64) 
     now - session.last_seen_at > idle_us || now - session.created_at > absolute_us
 }
 
-impl FromRequestParts<AppState> for Authenticated {
+/// How long a session may wait at its second-factor step before it must start again.
+pub const MFA_STEP_MINUTES: i64 = 10;
+
+/// A live session, whatever it still owes after the password step. Only the second-factor
+/// endpoints and sign-out take this; everything else takes [`Authenticated`], which refuses
+/// a session that has not finished signing in.
+#[derive(Debug, Clone)]
+pub struct AnySession(pub Authenticated);
+
+impl FromRequestParts<AppState> for AnySession {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if let Some(done) = parts.extensions.get::<Authenticated>() {
+        if let Some(done) = parts.extensions.get::<AnySession>() {
             return Ok(done.clone());
         }
         let client = Client::from_request_parts(parts, state).await?;
@@ -221,9 +230,16 @@ impl FromRequestParts<AppState> for Authenticated {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let now = kairan_store::now_us();
-        if session_expired(state, &session, now) {
+        let step_over =
+            session.mfa_state != "none" && now - session.created_at > MFA_STEP_MINUTES * 60_000_000;
+        if session_expired(state, &session, now) || step_over {
             drop(conn);
-            expire(state, &session, &client).await?;
+            let reason = if step_over {
+                "mfa_timeout"
+            } else {
+                "idle_timeout"
+            };
+            expire(state, &session, &client, reason).await?;
             return Err(AppError::Unauthenticated);
         }
         let user = users::by_id(&mut conn, &session.user_id)
@@ -248,14 +264,40 @@ impl FromRequestParts<AppState> for Authenticated {
         if now - session.last_seen_at > 30_000_000 {
             sessions::touch(&mut conn, &session.id, now).await?;
         }
-        let me = Authenticated {
+        let me = AnySession(Authenticated {
             session,
             user,
             roles,
             client,
-        };
+        });
         parts.extensions.insert(me.clone());
         Ok(me)
+    }
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for AnySession {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        match <AnySession as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(me) => Ok(Some(me)),
+            Err(AppError::Unauthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AnySession(me) = AnySession::from_request_parts(parts, state).await?;
+        match me.session.mfa_state.as_str() {
+            "none" => Ok(me),
+            "enrol" => Err(AppError::MfaEnrolmentRequired),
+            _ => Err(AppError::MfaRequired),
+        }
     }
 }
 
@@ -263,9 +305,10 @@ async fn expire(
     state: &AppState,
     session: &sessions::Session,
     client: &Client,
+    reason: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.store.write().await?;
-    if sessions::end(&mut tx, &session.id, "idle_timeout").await? {
+    if sessions::end(&mut tx, &session.id, reason).await? {
         let org = users::by_id(tx.conn(), &session.user_id)
             .await?
             .map(|u| u.org_id);
@@ -274,6 +317,7 @@ async fn expire(
         e.actor_id = Some(session.user_id.clone());
         e.target_id = Some(session.id.clone());
         e.ip = client.ip.clone();
+        crate::services::detail(&mut e, "reason", reason);
         kairan_store::audit::append(&mut tx, e).await?;
     }
     tx.commit().await?;

@@ -30,6 +30,24 @@ pub struct Config {
     pub chat: ChatConfig,
     pub files: FilesConfig,
     pub zones: ZonesConfig,
+    /// Who must use a second factor, unless a body sets its own (`settings.mfa`). Privileged
+    /// IDs always must.
+    pub mfa: kairan_domain::mfa::MfaPolicy,
+    /// The key that seals TOTP secrets and keys recovery-code hashes, as 64 hex characters.
+    /// Unset: `DATA/secret.key`, created on first start. Nodes sharing a database must share
+    /// it.
+    pub secret_key: Option<Secret>,
+}
+
+/// A configured secret: never printed, not even by `Debug`.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// Which networks are the LGWAN side (I5). A request from anywhere else is an internet device
@@ -213,6 +231,8 @@ impl Default for Config {
             chat: ChatConfig::default(),
             files: FilesConfig::default(),
             zones: ZonesConfig::default(),
+            mfa: kairan_domain::mfa::MfaPolicy::default(),
+            secret_key: None,
         }
     }
 }
@@ -363,6 +383,9 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_ZONES_TRUSTED_PROXIES") {
             self.zones.trusted_proxies = list(&v);
+        }
+        if let Some(v) = get("KAIRAN_SECRET_KEY") {
+            self.secret_key = Some(Secret(v));
         }
         if let Some(v) = get("KAIRAN_LOG_FORMAT") {
             self.log.format = v;

@@ -20,6 +20,15 @@ pub enum AppError {
     SignInFailed,
     #[error("password change required")]
     PasswordChangeRequired,
+    /// The session has passed its password step but still owes the user's second factor.
+    #[error("second factor required")]
+    MfaRequired,
+    /// The policy requires a second factor and the user has none yet: enrolment first.
+    #[error("second-factor enrolment required")]
+    MfaEnrolmentRequired,
+    /// A wrong, replayed or spent code.
+    #[error("second factor failed")]
+    MfaFailed,
     #[error("csrf check failed")]
     Csrf,
     #[error("not found")]
@@ -75,10 +84,14 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Denied(_) | AppError::PasswordChangeRequired | AppError::Csrf => {
-                StatusCode::FORBIDDEN
+            AppError::Denied(_)
+            | AppError::PasswordChangeRequired
+            | AppError::MfaRequired
+            | AppError::MfaEnrolmentRequired
+            | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Unauthenticated | AppError::SignInFailed | AppError::MfaFailed => {
+                StatusCode::UNAUTHORIZED
             }
-            AppError::Unauthenticated | AppError::SignInFailed => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -119,6 +132,9 @@ impl Localized for AppError {
             AppError::Unauthenticated => "unauthenticated",
             AppError::SignInFailed => "sign_in_failed",
             AppError::PasswordChangeRequired => "password_change_required",
+            AppError::MfaRequired => "mfa_required",
+            AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
+            AppError::MfaFailed => "mfa_failed",
             AppError::Csrf => "csrf_failed",
             AppError::NotFound => "not_found",
             AppError::Conflict(code) => code,
@@ -141,6 +157,9 @@ impl Localized for AppError {
             AppError::Unauthenticated => "サインインしてください。".into(),
             AppError::SignInFailed => "ログインIDまたはパスワードが正しくありません。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::PasswordChangeRequired => "パスワードを変更してから操作してください。".into(),
+            AppError::MfaRequired => "確認コードを入力して、サインインを完了してください。".into(),
+            AppError::MfaEnrolmentRequired => "このIDは2要素認証が必要です。認証アプリを登録してから操作してください。".into(),
+            AppError::MfaFailed => "確認コードが正しくないか、既に使用されています。新しいコードを入力してください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::Csrf => "画面の有効期限が切れました。ページを再読み込みしてから、もう一度操作してください。".into(),
             AppError::NotFound => "お探しの情報は見つかりませんでした。".into(),
             AppError::Conflict(code) => conflict_ja(code).into(),
@@ -167,6 +186,9 @@ impl Localized for AppError {
             AppError::Unauthenticated => "Please sign in.".into(),
             AppError::SignInFailed => "The login ID or password is incorrect. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::PasswordChangeRequired => "Change your password first.".into(),
+            AppError::MfaRequired => "Enter your verification code to finish signing in.".into(),
+            AppError::MfaEnrolmentRequired => "This ID must use two-factor authentication. Set up an authenticator app first.".into(),
+            AppError::MfaFailed => "The code is wrong or has already been used. Enter a new code. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::Csrf => "This page has expired. Reload it and try again.".into(),
             AppError::NotFound => "Not found.".into(),
             AppError::Conflict(code) => conflict_en(code).into(),
@@ -258,6 +280,14 @@ fn conflict_ja(code: &str) -> &'static str {
         "already_suspended" => "既に利用停止中です。",
         "already_active" => "既に利用中です。",
         "message_deleted" => "このメッセージは削除されています。",
+        "mfa_required_by_policy" => {
+            "このIDは2要素認証の利用が義務付けられているため、解除できません。認証アプリを変更する場合は、再設定してください。"
+        }
+        "totp_not_started" => {
+            "認証アプリの登録が始まっていないか、期限が切れました。最初からやり直してください。"
+        }
+        "mfa_not_enrolled" => "2要素認証が登録されていません。",
+        "mfa_not_pending" => "このセッションでは確認コードの入力は不要です。",
         _ => "既に登録されています。",
     }
 }
@@ -275,6 +305,12 @@ fn conflict_en(code: &str) -> &'static str {
         "already_suspended" => "The user is already suspended.",
         "already_active" => "The user is already active.",
         "message_deleted" => "This message has been deleted.",
+        "mfa_required_by_policy" => {
+            "This ID must use two-factor authentication, so it cannot be turned off. Set it up again to change the app."
+        }
+        "totp_not_started" => "No authenticator set-up is in progress, or it expired. Start again.",
+        "mfa_not_enrolled" => "No second factor is set up.",
+        "mfa_not_pending" => "This session does not need a verification code.",
         _ => "It already exists.",
     }
 }

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod realtime;
 pub mod scanner;
+pub mod secrets;
 pub mod services;
 pub mod state;
 pub mod token;
@@ -55,12 +56,27 @@ pub async fn open(config: Config) -> Result<AppState, AppError> {
     })?;
     let max = if url.starts_with("sqlite:") { 8 } else { 16 };
     let store = Store::open(&url, max).await?;
+    let key = secrets::ServerKey::load(
+        config.secret_key.as_ref().map(|s| s.0.as_str()),
+        &config.data_dir,
+    )
+    .map_err(|e| AppError::Internal(format!("secret key: {e}")))?;
+    {
+        let mut tx = store.write().await?;
+        let recorded = kairan_store::mfa::key_fingerprint(&mut tx, key.fingerprint()).await?;
+        tx.commit().await?;
+        if recorded != key.fingerprint() {
+            return Err(AppError::Internal(
+                "secret key: this node's key differs from the one this database's secrets were sealed with; give every node the same KAIRAN_SECRET_KEY or DATA/secret.key".into(),
+            ));
+        }
+    }
     let hasher = hasher::Hasher::new(&config.argon2)?;
     let bus: std::sync::Arc<dyn realtime::Bus> = match config.bus.as_str() {
         "" | "local" => std::sync::Arc::new(realtime::LocalBus::default()),
         url => std::sync::Arc::new(bus::NetBus::connect(url).map_err(AppError::Internal)?),
     };
-    Ok(AppState::new(store, config, hasher, bus))
+    Ok(AppState::new(store, config, hasher, bus, key))
 }
 
 pub fn router(state: AppState) -> Router {

@@ -26,6 +26,8 @@ pub struct Inner {
     pub upload_slots: tokio::sync::Semaphore,
     /// The network zones that decide each request's device class.
     pub zones: crate::zones::Zones,
+    /// Seals second-factor secrets and keys recovery-code hashes.
+    pub key: crate::secrets::ServerKey,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,6 +43,7 @@ impl AppState {
         config: Config,
         hasher: Hasher,
         bus: Arc<dyn crate::realtime::Bus>,
+        key: crate::secrets::ServerKey,
     ) -> AppState {
         let secure_cookies = config.secure_cookies();
         let send_limiter = crate::limits::SendLimiter::new(
@@ -75,6 +78,7 @@ impl AppState {
             send_limiter,
             upload_slots: tokio::sync::Semaphore::new(4),
             zones,
+            key,
             config,
         }));
         crate::services::files::start_sweeper(state.clone());

@@ -31,3 +31,8 @@ async function refreshNotifications() {
 }
 refreshNotifications();
 document.addEventListener('kairan:notification', refreshNotifications);
+
+// Recovery codes: a print button (the page's print style shows only the codes).
+for (const b of document.querySelectorAll('[data-print]')) {
+  b.addEventListener('click', () => window.print());
+}

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod chat;
 mod error;
 pub mod files;
+pub mod mfa;
 mod migrate;
 pub mod orgs;
 pub mod protection;

@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_file_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0011_file_indexes.sql"),
     },
+    Migration {
+        version: 12,
+        sqlite: include_str!("../migrations/sqlite/0012_mfa.sql"),
+        postgres: include_str!("../migrations/postgres/0012_mfa.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -16,9 +16,11 @@ pub struct Session {
     pub prev_sign_in_at: Option<i64>,
     pub failed_before: i64,
     pub ended_at: Option<i64>,
+    /// What the session still owes after the password: `none`, `verify` or `enrol`.
+    pub mfa_state: String,
 }
 
-const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at";
+const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at, mfa_state";
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
@@ -28,14 +30,15 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
     pub prev_sign_in_at: Option<i64>,
     pub failed_before: i64,
+    pub mfa_state: &'a str,
 }
 
 pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     let id = crate::new_id();
     let now = crate::now_us();
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)",
+        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, mfa_state)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&id)
     .bind(s.token_hash)
@@ -46,6 +49,7 @@ pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     .bind(s.user_agent)
     .bind(s.prev_sign_in_at)
     .bind(s.failed_before)
+    .bind(s.mfa_state)
     .execute(tx.conn())
     .await?;
     Ok(id)
@@ -79,6 +83,23 @@ pub async fn live_for_user(conn: &mut AnyConnection, user_id: &str) -> Result<Ve
         "SELECT {COLUMNS} FROM sessions WHERE user_id = $1 AND ended_at IS NULL ORDER BY last_seen_at DESC"
     );
     Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)
+}
+
+/// Sets what the session shows as the previous sign-in once its sign-in is complete (after
+/// the second factor, when there is one).
+pub async fn set_sign_in_history(
+    tx: &mut WriteTx,
+    id: &str,
+    prev_sign_in_at: Option<i64>,
+    failed_before: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE sessions SET prev_sign_in_at = $1, failed_before = $2 WHERE id = $3")
+        .bind(prev_sign_in_at)
+        .bind(failed_before)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Ends one session; returns false when it had already ended.

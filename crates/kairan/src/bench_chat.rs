@@ -148,6 +148,7 @@ pub(crate) async fn setup(config: Config, a: &Shape) -> Result<Setup> {
                     user_agent: Some("kairan bench chat"),
                     prev_sign_in_at: None,
                     failed_before: 0,
+                    mfa_state: "none",
                 },
             )
             .await?;

@@ -360,6 +360,11 @@ fn print_demo(logins: &[kairan_server::demo::DemoLogin]) {
         println!("  {}", line(r));
     }
     println!();
+    println!(
+        "  特権ID（管理者、情報セキュリティ担当者、CSIRT、監査担当者）は、初回のサインインで認証アプリ（2要素認証）を登録します。"
+    );
+    println!("  Privileged IDs set up an authenticator app (two-factor) at their first sign-in.");
+    println!();
 }
 
 async fn org_id(state: &AppState, code: &str) -> Result<String> {

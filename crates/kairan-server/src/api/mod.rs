@@ -6,6 +6,7 @@ mod admin;
 pub(crate) mod chat;
 mod files;
 mod me;
+mod mfa;
 mod protection;
 pub(crate) mod review;
 pub(crate) mod session;
@@ -51,6 +52,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         me::change_password,
         me::sessions,
         me::end_session,
+        mfa::verify,
+        mfa::status,
+        mfa::start_totp,
+        mfa::confirm_totp,
+        mfa::recovery_codes,
+        mfa::remove,
+        mfa::reset,
+        mfa::get_policy,
+        mfa::put_policy,
         admin::directory,
         admin::departments,
         admin::create_department,
@@ -111,6 +121,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/session",
             post(session::sign_in).delete(session::sign_out),
+        )
+        .route("/api/v1/session/mfa", post(mfa::verify))
+        .route("/api/v1/me/mfa", get(mfa::status))
+        .route("/api/v1/me/mfa/totp", post(mfa::start_totp))
+        .route("/api/v1/me/mfa/totp/confirm", post(mfa::confirm_totp))
+        .route("/api/v1/me/mfa/recovery-codes", post(mfa::recovery_codes))
+        .route("/api/v1/me/mfa/remove", post(mfa::remove))
+        .route("/api/v1/users/{user}/reset-mfa", post(mfa::reset))
+        .route(
+            "/api/v1/orgs/{org}/mfa-policy",
+            get(mfa::get_policy).put(mfa::put_policy),
         )
         .route("/api/v1/me", get(me::me))
         .route("/api/v1/me/password", post(me::change_password))

@@ -131,7 +131,8 @@ impl From<kairan_store::audit::Row> for DlpEvent {
 #[derive(Serialize, ToSchema)]
 pub struct NotificationView {
     pub id: String,
-    /// `dlp`: a personal-data detection the body's rules report to security officers.
+    /// `dlp`: a personal-data detection the body's rules report to security officers;
+    /// `mfa_reset`: an administrator reset the user's second factor (`details.reason`).
     pub kind: String,
     pub actor_id: Option<String>,
     pub target_id: Option<String>,

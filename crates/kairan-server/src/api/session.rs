@@ -1,7 +1,7 @@
 //! Signing in and out through the API.
 
 use super::ApiJson;
-use crate::auth::{Authenticated, CSRF_COOKIE, Client, SESSION_COOKIE, cookie, set_cookie};
+use crate::auth::{AnySession, CSRF_COOKIE, Client, SESSION_COOKIE, cookie, set_cookie};
 use crate::error::AppError;
 use crate::services::identity;
 use crate::state::AppState;
@@ -41,6 +41,11 @@ pub struct SignInResponse {
     pub must_change_password: bool,
     /// The CSRF token bound to the new session.
     pub csrf_token: String,
+    /// What the session still owes before it opens anything: `none`; `verify` (send the
+    /// code of the user's authenticator app or a recovery code to `POST /api/v1/session/mfa`);
+    /// or `enrol` (the policy requires a second factor: set one up through
+    /// `POST /api/v1/me/mfa/totp` and `…/totp/confirm`).
+    pub mfa: String,
 }
 
 /// Signs in with a login ID and password. The same answer, after the same time, whether or not
@@ -63,6 +68,7 @@ pub async fn sign_in(
             user_id: s.user_id,
             must_change_password: s.must_change_password,
             csrf_token: s.csrf_token,
+            mfa: s.mfa.to_owned(),
         }),
     ))
 }
@@ -95,7 +101,7 @@ pub fn clear_session_cookie(state: &AppState) -> (axum::http::HeaderName, axum::
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
 pub async fn sign_out(
     State(state): State<AppState>,
-    me: Authenticated,
+    AnySession(me): AnySession,
 ) -> Result<impl IntoResponse, AppError> {
     identity::sign_out(&state, &me).await?;
     Ok((

@@ -20,7 +20,7 @@ fn org_check(actor: &Actor, action: Action, org_id: &str) -> Result<(), AppError
     policy::check(actor, action, &Resource::Org(&org)).map_err(AppError::from)
 }
 
-fn user_check(actor: &Actor, action: Action, target: &User) -> Result<(), AppError> {
+pub(crate) fn user_check(actor: &Actor, action: Action, target: &User) -> Result<(), AppError> {
     let org = OrgId(target.org_id.clone());
     let user = UserId(target.id.clone());
     policy::check(
@@ -241,7 +241,7 @@ pub async fn create_user(
     })
 }
 
-async fn target(state: &AppState, user_id: &str) -> Result<User, AppError> {
+pub(crate) async fn target(state: &AppState, user_id: &str) -> Result<User, AppError> {
     let mut conn = state.store.read().await?;
     users::by_id(&mut conn, user_id)
         .await?

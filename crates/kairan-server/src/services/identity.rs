@@ -21,6 +21,9 @@ pub struct SignedIn {
     pub csrf_token: String,
     pub user_id: String,
     pub must_change_password: bool,
+    /// What the session still owes: `none`, `verify` (the user's second factor) or `enrol`
+    /// (the policy requires one and the user has none).
+    pub mfa: &'static str,
 }
 
 /// The password policy of a body: the server default with the body's overrides
@@ -119,10 +122,26 @@ pub async fn sign_in(
         return Err(AppError::SignInFailed);
     }
 
+    let roles: Vec<Role> = {
+        let mut conn = state.store.read().await?;
+        users::roles(&mut conn, &user.id)
+            .await?
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .collect()
+    };
+    let mfa =
+        crate::services::mfa::state_after_password(state, &user, &roles, client.device).await?;
     let session_token = token::random_hex(32);
     let csrf_token = token::random_hex(32);
     let mut tx = state.store.write().await?;
-    let (prev, failed) = users::record_success(&mut tx, &user.id).await?;
+    // With a second factor still owed, the sign-in is not complete: the failure count stays
+    // (wrong codes add to it) and the previous sign-in is read when the second step passes.
+    let (prev, failed) = if mfa == "verify" {
+        (None, 0)
+    } else {
+        users::record_success(&mut tx, &user.id).await?
+    };
     let session_id = sessions::insert(
         &mut tx,
         &sessions::NewSession {
@@ -133,6 +152,7 @@ pub async fn sign_in(
             user_agent: client.user_agent.as_deref(),
             prev_sign_in_at: prev,
             failed_before: failed,
+            mfa_state: mfa,
         },
     )
     .await?;
@@ -140,6 +160,10 @@ pub async fn sign_in(
     e.actor_id = Some(user.id.clone());
     e.ip = client.ip.clone();
     detail(&mut e, "session", session_id);
+    detail(&mut e, "device", client.device.code());
+    if mfa != "none" {
+        detail(&mut e, "mfa", mfa);
+    }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(SignedIn {
@@ -147,6 +171,7 @@ pub async fn sign_in(
         csrf_token,
         user_id: user.id,
         must_change_password: user.must_change_password != 0,
+        mfa,
     })
 }
 
@@ -216,12 +241,18 @@ pub async fn change_password(
         return Err(perr(PasswordError::ConfirmationMismatch));
     }
     let policy = policy_for(state, &me.user.org_id).await?;
+    let has_second_factor = {
+        let mut conn = state.store.read().await?;
+        kairan_store::mfa::confirmed_totp(&mut conn, &me.user.id)
+            .await?
+            .is_some()
+    };
     let ctx = PasswordContext {
         login_id: &me.user.login_id,
         display_name: &me.user.display_name,
         kana: &me.user.kana,
         privileged: me.roles.iter().any(|r| r.is_privileged()),
-        has_second_factor: false,
+        has_second_factor,
     };
     policy.check(new, &ctx).map_err(perr)?;
     let history = {

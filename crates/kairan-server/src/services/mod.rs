@@ -9,6 +9,7 @@ pub mod dlp;
 pub mod files;
 pub mod group_commit;
 pub mod identity;
+pub mod mfa;
 pub mod protection;
 pub mod review;
 

@@ -2,7 +2,7 @@
 
 use super::{PageCtx, PageError, me_value, render, when};
 use crate::api::session::{clear_session_cookie, session_cookies};
-use crate::auth::{Authenticated, Client, CurrentUser};
+use crate::auth::{AnySession, Authenticated, Client, CurrentUser};
 use crate::error::AppError;
 use crate::services::{admin, identity};
 use crate::state::AppState;
@@ -63,10 +63,11 @@ async fn login(
 ) -> Result<Response, PageError> {
     match identity::sign_in(&state, &f.login_id, &f.password, &client).await {
         Ok(s) => {
-            let next = if s.must_change_password {
-                "/password"
-            } else {
-                "/"
+            let next = match (s.mfa, s.must_change_password) {
+                ("verify", _) => "/mfa",
+                ("enrol", _) => "/mfa/setup",
+                (_, true) => "/password",
+                _ => "/",
             };
             Ok((
                 AppendHeaders(session_cookies(&state, &s.token, &s.csrf_token)),
@@ -99,9 +100,9 @@ fn message(e: &AppError, ctx: &PageCtx) -> String {
 async fn logout(
     State(state): State<AppState>,
     ctx: PageCtx,
-    me: Option<Authenticated>,
+    me: Option<AnySession>,
 ) -> Result<Response, PageError> {
-    if let Some(me) = me {
+    if let Some(AnySession(me)) = me {
         identity::sign_out(&state, &me)
             .await
             .map_err(|e| PageError(e, ctx.lang))?;
@@ -122,6 +123,22 @@ async fn home(
     let org = admin::org_by_id(&state, &me.user.org_id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
+    // A reset of one's second factor since the last sign-in is told here, with its reason.
+    let since = me.session.prev_sign_in_at.unwrap_or(0);
+    let (list, _) = crate::services::protection::notifications(&state, &me.user.id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let mfa_resets: Vec<_> = list
+        .iter()
+        .filter(|n| n.kind == "mfa_reset" && n.created_at > since)
+        .map(|n| {
+            let reason = serde_json::from_str::<serde_json::Value>(&n.details)
+                .ok()
+                .and_then(|d| d["reason"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            context! { at => when(Some(n.created_at), ctx.lang), reason }
+        })
+        .collect();
     render(
         &state,
         "home.html",
@@ -129,6 +146,7 @@ async fn home(
         context! {
             me => me_value(&me, &org.name, ctx.lang),
             nav => "home",
+            mfa_resets,
             previous_sign_in => when(me.session.prev_sign_in_at, ctx.lang),
             failed_since => me.session.failed_before,
         },

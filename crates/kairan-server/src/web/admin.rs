@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/suspend", post(suspend))
         .route("/admin/users/{id}/reactivate", post(reactivate))
         .route("/admin/users/{id}/reset-password", post(reset_password))
+        .route("/admin/users/{id}/reset-mfa", post(reset_mfa))
         .route("/admin/users/{id}/roles", post(grant_role))
         .route("/admin/users/{id}/roles/{role}/revoke", post(revoke_role))
         .route(
@@ -226,10 +227,25 @@ async fn user_view(
     done: Option<&str>,
     temporary_password: Option<String>,
 ) -> Result<Html<String>, PageError> {
+    user_view_with(state, ctx, b, id, done, temporary_password, None).await
+}
+
+async fn user_view_with(
+    state: &AppState,
+    ctx: &PageCtx,
+    b: &Base,
+    id: &str,
+    done: Option<&str>,
+    temporary_password: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
     let u = admin::get_user(state, &b.me.actor(), id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
     let depts = dept_names(state, b, ctx.lang).await?;
+    let has_mfa = crate::services::mfa::has_factor(state, &u.id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
     let held: Vec<Value> = u
         .roles
         .iter()
@@ -252,8 +268,9 @@ async fn user_view(
                 status => u.status, locked => u.locked, pending => u.must_change_password,
                 last_sign_in => when(u.last_sign_in_at, ctx.lang),
                 is_self => u.id == b.me.user.id,
+                has_mfa,
             },
-            held, grantable, done, temporary_password,
+            held, grantable, done, temporary_password, error,
         },
     )
 }
@@ -300,6 +317,31 @@ async fn reset_password(
             .await?
             .into_response(),
     )
+}
+
+#[derive(Deserialize)]
+struct ReasonForm {
+    reason: String,
+}
+
+async fn reset_mfa(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, PageError> {
+    let b = base(&state, me, ctx.lang).await?;
+    match crate::services::mfa::reset(&state, &b.me.actor(), &id, &f.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=mfa_reset")).into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let status = e.status();
+            let message = ctx.lang.pick(&e.message_ja(), &e.message_en()).to_owned();
+            let page = user_view_with(&state, &ctx, &b, &id, None, None, Some(message)).await?;
+            Ok((status, page).into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
 }
 
 #[derive(Deserialize)]

@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod audit;
 mod chat;
+mod mfa;
 mod protection;
 mod review;
 
@@ -65,6 +66,30 @@ pub fn templates() -> Environment<'static> {
         ),
         ("error.html", include_str!("../../templates/error.html")),
         ("talks.html", include_str!("../../templates/talks.html")),
+        (
+            "mfa_verify.html",
+            include_str!("../../templates/mfa_verify.html"),
+        ),
+        (
+            "mfa_setup.html",
+            include_str!("../../templates/mfa_setup.html"),
+        ),
+        (
+            "mfa_setup_body.html",
+            include_str!("../../templates/mfa_setup_body.html"),
+        ),
+        (
+            "mfa_codes.html",
+            include_str!("../../templates/mfa_codes.html"),
+        ),
+        (
+            "security.html",
+            include_str!("../../templates/security.html"),
+        ),
+        (
+            "sign_in_settings.html",
+            include_str!("../../templates/sign_in_settings.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not parse");
@@ -121,6 +146,7 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         can_view_dlp => may(A::ViewDlpEvents),
         can_configure_protection => may(A::ConfigureProtection),
         can_review => may(A::ReviewContent),
+        can_configure_sign_in => may(A::ConfigureSignIn),
     }
 }
 
@@ -170,6 +196,8 @@ impl IntoResponse for PageError {
         match err {
             AppError::Unauthenticated => return Redirect::to("/login").into_response(),
             AppError::PasswordChangeRequired => return Redirect::to("/password").into_response(),
+            AppError::MfaRequired => return Redirect::to("/mfa").into_response(),
+            AppError::MfaEnrolmentRequired => return Redirect::to("/mfa/setup").into_response(),
             _ => {}
         }
         err.log();
@@ -283,6 +311,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review::routes())
         .merge(chat::routes())
         .merge(protection::routes())
+        .merge(mfa::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {

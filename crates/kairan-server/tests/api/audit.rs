@@ -135,8 +135,9 @@ async fn many_concurrent_writers_never_fork_the_chain() {
         t.await.unwrap();
     }
     match verify(&app).await {
-        // org + user (+ role in same record) + sign-in + 48 departments + 12 failures
-        Verdict::Intact { checked } => assert_eq!(checked, 3 + 48 + 12),
+        // org + user (+ role in same record) + sign-in + the administrator's enrolment of
+        // a second factor + 48 departments + 12 failures
+        Verdict::Intact { checked } => assert_eq!(checked, 4 + 48 + 12),
         Verdict::Broken(f) => panic!("chain broken: {f}"),
     }
     app.stop().await;
@@ -267,8 +268,9 @@ async fn two_nodes_on_one_database_share_sessions_and_never_fork_the_chain() {
     }
     node_b.stop().await;
     match verify(&app).await {
-        // org, user, two sign-ins, 30 departments
-        Verdict::Intact { checked } => assert_eq!(checked, 4 + 30),
+        // org, user, two sign-ins, the first one's enrolment of a second factor and the
+        // second one's code, 30 departments
+        Verdict::Intact { checked } => assert_eq!(checked, 6 + 30),
         Verdict::Broken(f) => panic!("chain broken: {f}"),
     }
     app.stop().await;

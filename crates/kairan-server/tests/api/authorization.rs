@@ -39,6 +39,12 @@ async fn victim(app: &TestApp, org: &str, n: usize, action: Action) -> String {
             .await
             .unwrap();
     }
+    if action == Action::ResetMfa {
+        app.signed_in(&format!("victim{n}.x"))
+            .await
+            .enrol_totp(&format!("victim{n}.x"))
+            .await;
+    }
     id
 }
 
@@ -98,6 +104,16 @@ fn request(
         ),
         Action::ViewDlpEvents => (M::GET, format!("/api/v1/orgs/{org}/dlp-events"), None),
         Action::ReviewContent => (M::GET, format!("/api/v1/orgs/{org}/talks"), None),
+        Action::ResetMfa => (
+            M::POST,
+            format!("/api/v1/users/{victim}/reset-mfa"),
+            Some(json!({ "reason": "スマートフォン紛失の届出を受けたため" })),
+        ),
+        Action::ConfigureSignIn => (
+            M::PUT,
+            format!("/api/v1/orgs/{org}/mfa-policy"),
+            Some(json!({ "roles": ["section_head"], "devices": ["internet_device"] })),
+        ),
     }
 }
 

@@ -203,7 +203,31 @@ impl Client {
         self.csrf = v["csrf_token"].as_str().unwrap_or_default().to_owned();
     }
 
+    /// Signs in as a person does: the password, then the second factor when the answer asks
+    /// for one. A user the policy makes enrol sets up an authenticator app here (the test's
+    /// copy of the app is kept for their next sign-in); one who has an app gives its code.
     pub async fn sign_in(&mut self, login: &str, password: &str) -> (StatusCode, Value) {
+        let r = self.sign_in_password(login, password).await;
+        if r.0 == StatusCode::OK {
+            match r.1["mfa"].as_str() {
+                Some("enrol") => {
+                    self.enrol_totp(login).await;
+                }
+                Some("verify") => {
+                    let code = self.authenticator_code(login).await;
+                    let v = self
+                        .post("/api/v1/session/mfa", json!({ "code": code }))
+                        .await;
+                    assert_eq!(v.0, StatusCode::OK, "second factor of {login}: {}", v.1);
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+
+    /// The password step alone: the session may still owe its second factor.
+    pub async fn sign_in_password(&mut self, login: &str, password: &str) -> (StatusCode, Value) {
         if self.csrf.is_empty() {
             self.fetch_csrf().await;
         }
@@ -230,6 +254,64 @@ impl Client {
             self.csrf = v["csrf_token"].as_str().unwrap_or_default().to_owned();
         }
         (s, v)
+    }
+
+    /// Sets up an authenticator app for the signed-in user, as the enrolment screen does, and
+    /// keeps the test's copy of it. Returns the recovery codes issued.
+    pub async fn enrol_totp(&self, login: &str) -> Vec<String> {
+        let (s, setup) = self.post("/api/v1/me/mfa/totp", json!({})).await;
+        assert_eq!(s, StatusCode::OK, "start enrolment of {login}: {setup}");
+        let secret = kairan_domain::mfa::base32_decode(setup["secret"].as_str().unwrap_or(""))
+            .expect("base32 secret");
+        let step = now_step();
+        let code = format!("{:06}", kairan_domain::mfa::code_at(&secret, step));
+        let (s, done) = self
+            .post("/api/v1/me/mfa/totp/confirm", json!({ "code": code }))
+            .await;
+        assert_eq!(s, StatusCode::OK, "confirm enrolment of {login}: {done}");
+        let codes: Vec<String> = done["recovery_codes"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        authenticators().insert(
+            (self.base.clone(), login.to_owned()),
+            Authenticator {
+                secret,
+                last_step: step,
+                recovery_codes: codes.clone(),
+            },
+        );
+        codes
+    }
+
+    /// The next code the test's authenticator app would show for `login`: the code of a step
+    /// no earlier sign-in used, inside the server's window; when both steps of the window are
+    /// used, one recovery code; when those are gone too, the code of the next step, after
+    /// waiting for it.
+    pub async fn authenticator_code(&self, login: &str) -> String {
+        loop {
+            let key = (self.base.clone(), login.to_owned());
+            {
+                let mut all = authenticators();
+                let a = all
+                    .get_mut(&key)
+                    .unwrap_or_else(|| panic!("{login} has no authenticator in this test"));
+                let now = now_step();
+                let step = a.last_step.max(now - 1) + 1;
+                if step <= now + 1 {
+                    a.last_step = step;
+                    return format!("{:06}", kairan_domain::mfa::code_at(&a.secret, step));
+                }
+                if let Some(code) = a.recovery_codes.pop() {
+                    return code;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -279,6 +361,33 @@ impl Client {
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::DELETE, path, None).await
     }
+}
+
+/// The test's copy of a user's authenticator app.
+pub struct Authenticator {
+    pub secret: Vec<u8>,
+    /// The newest step whose code a sign-in used (the server refuses it and earlier ones).
+    pub last_step: i64,
+    pub recovery_codes: Vec<String>,
+}
+
+/// Every user's authenticator app in this test process, by server and login ID.
+pub fn authenticators()
+-> std::sync::MutexGuard<'static, std::collections::HashMap<(String, String), Authenticator>> {
+    static ALL: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<(String, String), Authenticator>>,
+    > = std::sync::OnceLock::new();
+    ALL.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn now_step() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    kairan_domain::mfa::step_at(secs)
 }
 
 /// Asserts the error format: status, stable code and both messages.

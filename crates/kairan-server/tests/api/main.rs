@@ -12,6 +12,7 @@ mod chat;
 mod files;
 mod helpers;
 mod identity;
+mod mfa;
 mod ops;
 mod protection;
 mod review;

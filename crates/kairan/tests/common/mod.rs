@@ -161,14 +161,86 @@ pub async fn sign_in(base: &str, login: &str, password: &str) -> User {
                 .next()
                 .unwrap();
             let v: Value = r.json().await.unwrap();
-            return User {
+            let user = User {
                 http,
                 csrf: v["csrf_token"].as_str().unwrap().to_owned(),
                 session,
                 id: v["user_id"].as_str().unwrap().to_owned(),
             };
+            second_factor(base, login, &user, v["mfa"].as_str().unwrap_or("none")).await;
+            return user;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("cannot sign in as {login}");
+}
+
+/// The test's authenticator apps: (server, login) → (secret, newest step used).
+fn authenticators()
+-> std::sync::MutexGuard<'static, std::collections::HashMap<(String, String), (Vec<u8>, i64)>> {
+    static ALL: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<(String, String), (Vec<u8>, i64)>>,
+    > = std::sync::OnceLock::new();
+    ALL.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+fn now_step() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    kairan_domain::mfa::step_at(secs)
+}
+
+/// Finishes a sign-in that owes a second factor, as a person with an authenticator app
+/// does: a privileged ID enrols on its first sign-in and gives a fresh code after that.
+async fn second_factor(base: &str, login: &str, u: &User, owed: &str) {
+    let post = |path: &'static str, body: Value| async move {
+        let r = u
+            .http
+            .post(format!("{base}{path}"))
+            .header("x-csrf-token", &u.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{path} for {login}: {status} {v}");
+        v
+    };
+    let key = (base.to_owned(), login.to_owned());
+    match owed {
+        "enrol" => {
+            let setup = post("/api/v1/me/mfa/totp", json!({})).await;
+            let secret =
+                kairan_domain::mfa::base32_decode(setup["secret"].as_str().unwrap()).unwrap();
+            let step = now_step();
+            let code = format!("{:06}", kairan_domain::mfa::code_at(&secret, step));
+            post("/api/v1/me/mfa/totp/confirm", json!({ "code": code })).await;
+            authenticators().insert(key, (secret, step));
+        }
+        "verify" => loop {
+            let next = {
+                let mut all = authenticators();
+                let (secret, last) = all.get_mut(&key).expect("an authenticator from enrolment");
+                let now = now_step();
+                let step = (*last).max(now - 1) + 1;
+                (step <= now + 1).then(|| {
+                    *last = step;
+                    format!("{:06}", kairan_domain::mfa::code_at(secret, step))
+                })
+            };
+            match next {
+                Some(code) => {
+                    post("/api/v1/session/mfa", json!({ "code": code })).await;
+                    break;
+                }
+                None => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        },
+        _ => {}
+    }
 }

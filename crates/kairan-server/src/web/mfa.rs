@@ -1,0 +1,407 @@
+//! The second-factor screens (I3): the code step of a sign-in, setting up an authenticator
+//! app (QR code, the key as text, the first code), the recovery codes shown once, the
+//! user's own 2要素認証 page, and the administrator's sign-in settings.
+
+use super::{PageCtx, PageError, me_value, render, when};
+use crate::auth::{AnySession, Authenticated, CurrentUser};
+use crate::error::AppError;
+use crate::services::{admin, mfa};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use kairan_domain::mfa::MfaPolicy;
+use kairan_domain::{DeviceClass, Localized, Role};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/mfa", get(verify_page).post(verify))
+        .route("/mfa/setup", get(setup_page).post(confirm))
+        .route("/mfa/setup/replace", post(replace))
+        .route("/account/security", get(security_page))
+        .route("/account/security/recovery-codes", post(new_codes))
+        .route("/account/security/remove", post(remove))
+        .route("/admin/sign-in", get(policy_page).post(save_policy))
+}
+
+fn message(e: &AppError, ctx: &PageCtx) -> String {
+    ctx.lang.pick(&e.message_ja(), &e.message_en()).to_owned()
+}
+
+/// Where a session goes once its second-factor step is done.
+fn after_sign_in(me: &Authenticated) -> &'static str {
+    if me.user.must_change_password != 0 {
+        "/password"
+    } else {
+        "/"
+    }
+}
+
+async fn verify_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<AnySession, AppError>,
+) -> Result<Response, PageError> {
+    let AnySession(me) = me.map_err(|e| PageError(e, ctx.lang))?;
+    match me.session.mfa_state.as_str() {
+        "verify" => Ok(verify_form(&state, &ctx, None)?.into_response()),
+        "enrol" => Ok(Redirect::to("/mfa/setup").into_response()),
+        _ => Ok(Redirect::to(after_sign_in(&me)).into_response()),
+    }
+}
+
+fn verify_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    render(state, "mfa_verify.html", ctx, context! { error })
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<AnySession, AppError>,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let AnySession(me) = me.map_err(|e| PageError(e, ctx.lang))?;
+    match mfa::verify(&state, &me, &f.code).await {
+        Ok(_) => Ok(Redirect::to(after_sign_in(&me)).into_response()),
+        Err(e @ AppError::MfaFailed) => {
+            let page = verify_form(&state, &ctx, Some(message(&e, &ctx)))?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(AppError::Conflict("mfa_not_pending")) => {
+            Ok(Redirect::to(after_sign_in(&me)).into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+/// The set-up page: a new secret, or the one started a moment ago when the page is shown
+/// again. A user who already has an app replaces it from their 2要素認証 page, with their
+/// password.
+async fn setup_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<AnySession, AppError>,
+) -> Result<Response, PageError> {
+    let AnySession(me) = me.map_err(|e| PageError(e, ctx.lang))?;
+    if me.session.mfa_state == "verify" {
+        return Ok(Redirect::to("/mfa").into_response());
+    }
+    let lang = ctx.lang;
+    let setup = match mfa::setup_in_progress(&state, &me)
+        .await
+        .map_err(|e| PageError(e, lang))?
+    {
+        Some(s) => s,
+        None => {
+            if mfa::has_factor(&state, &me.user.id)
+                .await
+                .map_err(|e| PageError(e, lang))?
+            {
+                return Ok(Redirect::to("/account/security").into_response());
+            }
+            mfa::start_totp(&state, &me, None)
+                .await
+                .map_err(|e| PageError(e, lang))?
+        }
+    };
+    Ok(setup_form(&state, &ctx, &me, &setup, None)
+        .await?
+        .into_response())
+}
+
+async fn setup_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    setup: &mfa::TotpSetup,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    // During a sign-in's enrolment step the page stands alone, without the menu that leads
+    // nowhere yet.
+    let enrolling = me.session.mfa_state == "enrol";
+    let me_v = if enrolling {
+        Value::from(())
+    } else {
+        page_me(state, ctx, me).await?
+    };
+    let secret_groups: Vec<String> = setup
+        .secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    render(
+        state,
+        "mfa_setup.html",
+        ctx,
+        context! {
+            me => me_v,
+            nav => "security",
+            enrolling,
+            qr => Value::from_safe_string(setup.qr_svg.clone()),
+            secret => secret_groups.join(" "),
+            error,
+        },
+    )
+}
+
+async fn page_me(state: &AppState, ctx: &PageCtx, me: &Authenticated) -> Result<Value, PageError> {
+    let org = admin::org_by_id(state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    Ok(me_value(me, &org.name, ctx.lang))
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<AnySession, AppError>,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let AnySession(me) = me.map_err(|e| PageError(e, ctx.lang))?;
+    match mfa::confirm_totp(&state, &me, &f.code).await {
+        Ok(done) if done.recovery_codes.is_empty() => {
+            Ok(Redirect::to("/account/security?done=totp").into_response())
+        }
+        Ok(done) => Ok(codes_page(&state, &ctx, &me, &done.recovery_codes, true)
+            .await?
+            .into_response()),
+        Err(e @ AppError::MfaFailed) => {
+            let Some(setup) = mfa::setup_in_progress(&state, &me)
+                .await
+                .map_err(|e| PageError(e, ctx.lang))?
+            else {
+                return Ok(Redirect::to("/mfa/setup").into_response());
+            };
+            let page = setup_form(&state, &ctx, &me, &setup, Some(message(&e, &ctx))).await?;
+            Ok((e.status(), page).into_response())
+        }
+        Err(AppError::Conflict("totp_not_started")) => {
+            Ok(Redirect::to("/mfa/setup").into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+/// The recovery codes, shown this once, rendered straight from the POST so they are never
+/// in a URL or a cache.
+async fn codes_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    codes: &[String],
+    first: bool,
+) -> Result<Html<String>, PageError> {
+    // The enrolment step has just been completed, so the menu may show now.
+    let me_v = page_me(state, ctx, me).await?;
+    let next = if first {
+        after_sign_in(me)
+    } else {
+        "/account/security"
+    };
+    render(
+        state,
+        "mfa_codes.html",
+        ctx,
+        context! { me => me_v, nav => "security", codes, first, next },
+    )
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    password: String,
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    match mfa::start_totp(&state, &me, Some(&f.password)).await {
+        Ok(setup) => Ok(setup_form(&state, &ctx, &me, &setup, None)
+            .await?
+            .into_response()),
+        Err(e @ AppError::Invalid(_)) => security_with_error(&state, &ctx, &me, e).await,
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn security_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Query(q): Query<Done>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    security_view(&state, &ctx, &me, q.done.as_deref(), None).await
+}
+
+async fn security_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    done: Option<&str>,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let status = mfa::status(state, me)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let me_v = page_me(state, ctx, me).await?;
+    render(
+        state,
+        "security.html",
+        ctx,
+        context! {
+            me => me_v,
+            nav => "security",
+            totp => status.totp,
+            since => when(status.totp_since, ctx.lang),
+            codes_left => status.recovery_codes_left,
+            required_here => status.required_here,
+            required_everywhere => status.required_everywhere,
+            done, error,
+        },
+    )
+}
+
+async fn security_with_error(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let status = e.status();
+    let page = security_view(state, ctx, me, None, Some(message(&e, ctx))).await?;
+    Ok((status, page).into_response())
+}
+
+async fn new_codes(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    match mfa::regenerate_recovery_codes(&state, &me, &f.password).await {
+        Ok(codes) => Ok(codes_page(&state, &ctx, &me, &codes, false)
+            .await?
+            .into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            security_with_error(&state, &ctx, &me, e).await
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    match mfa::remove(&state, &me, &f.password).await {
+        Ok(()) => Ok(Redirect::to("/account/security?done=removed").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            security_with_error(&state, &ctx, &me, e).await
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+async fn policy_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Query(q): Query<Done>,
+) -> Result<Html<String>, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    let policy = mfa::policy_for_admin(&state, &me.actor(), &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    policy_view(&state, &ctx, &me, &policy, q.done.is_some()).await
+}
+
+async fn policy_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    policy: &MfaPolicy,
+    done: bool,
+) -> Result<Html<String>, PageError> {
+    let lang = ctx.lang;
+    let roles: Vec<Value> = Role::ALL
+        .iter()
+        .map(|r| {
+            context! {
+                code => r.code(),
+                label => lang.pick(r.label_ja(), r.label_en()),
+                always => r.is_privileged(),
+                checked => r.is_privileged() || policy.roles.contains(r),
+            }
+        })
+        .collect();
+    let devices: Vec<Value> = DeviceClass::ALL
+        .iter()
+        .map(|d| {
+            context! {
+                code => d.code(),
+                label => lang.pick(d.label_ja(), d.label_en()),
+                checked => policy.devices.contains(d),
+            }
+        })
+        .collect();
+    let me_v = page_me(state, ctx, me).await?;
+    render(
+        state,
+        "sign_in_settings.html",
+        ctx,
+        context! { me => me_v, nav => "sign_in_settings", roles, devices, done },
+    )
+}
+
+async fn save_policy(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    // Checkboxes post one pair per ticked box; privileged roles are always on and not sent.
+    let policy = MfaPolicy {
+        roles: pairs
+            .iter()
+            .filter(|(k, _)| k == "role")
+            .filter_map(|(_, v)| Role::parse(v))
+            .filter(|r| !r.is_privileged())
+            .collect(),
+        devices: pairs
+            .iter()
+            .filter(|(k, _)| k == "device")
+            .filter_map(|(_, v)| DeviceClass::parse(v))
+            .collect(),
+    };
+    mfa::set_policy(&state, &me.actor(), &me.user.org_id, policy)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    Ok(Redirect::to("/admin/sign-in?done=1").into_response())
+}

@@ -1,0 +1,190 @@
+//! Second factors (I3): TOTP credentials, recovery codes, and what a session still owes
+//! after its password step. Secrets arrive sealed and codes arrive hashed; this module never
+//! sees either in the clear.
+
+use crate::{AnyConnection, Result, WriteTx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Totp {
+    pub id: String,
+    pub user_id: String,
+    pub secret_sealed: String,
+    pub last_step: i64,
+    pub created_at: i64,
+    pub confirmed_at: Option<i64>,
+}
+
+const TOTP_COLUMNS: &str = "id, user_id, secret_sealed, last_step, created_at, confirmed_at";
+
+/// The user's TOTP credential in use (confirmed), if any.
+pub async fn confirmed_totp(conn: &mut AnyConnection, user_id: &str) -> Result<Option<Totp>> {
+    let sql = format!(
+        "SELECT {TOTP_COLUMNS} FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The enrolment the user started and has not yet proved with a code.
+pub async fn pending_totp(conn: &mut AnyConnection, user_id: &str) -> Result<Option<Totp>> {
+    let sql = format!(
+        "SELECT {TOTP_COLUMNS} FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NULL"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Starts an enrolment, replacing any earlier unfinished one. Returns its ID.
+pub async fn start_totp(tx: &mut WriteTx, user_id: &str, secret_sealed: &str) -> Result<String> {
+    sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NULL")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    let id = crate::new_id();
+    sqlx::query(
+        "INSERT INTO totp_credentials (id, user_id, secret_sealed, last_step, created_at) VALUES ($1, $2, $3, 0, $4)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(secret_sealed)
+    .bind(crate::now_us())
+    .execute(tx.conn())
+    .await?;
+    Ok(id)
+}
+
+/// Confirms an enrolment with the step its first code used; the credential it replaces, if
+/// any, is removed in the same transaction. False when the enrolment is gone (confirmed in a
+/// race, or replaced).
+pub async fn confirm_totp(tx: &mut WriteTx, user_id: &str, id: &str, step: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE totp_credentials SET confirmed_at = $1, last_step = $2 WHERE id = $3 AND user_id = $4 AND confirmed_at IS NULL",
+    )
+    .bind(crate::now_us())
+    .bind(step)
+    .bind(id)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Records that a credential accepted the code of `step`: compare-and-set on the last step,
+/// so of two requests racing with the same code exactly one wins. False for the loser.
+pub async fn use_step(tx: &mut WriteTx, id: &str, step: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE totp_credentials SET last_step = $1 WHERE id = $2 AND last_step < $1 AND confirmed_at IS NOT NULL",
+    )
+    .bind(step)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes every TOTP credential and recovery code of a user; returns how many credentials
+/// there were (confirmed or not).
+pub async fn remove_all(tx: &mut WriteTx, user_id: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Replaces the user's recovery codes with these hashes.
+pub async fn replace_recovery_codes(
+    tx: &mut WriteTx,
+    user_id: &str,
+    hashes: &[String],
+) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    let now = crate::now_us();
+    for h in hashes {
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(h)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// Spends one recovery code: false when it is unknown or already used.
+pub async fn use_recovery_code(tx: &mut WriteTx, user_id: &str, hash: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+    )
+    .bind(crate::now_us())
+    .bind(user_id)
+    .bind(hash)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// How many unused recovery codes the user has left.
+pub async fn recovery_codes_left(conn: &mut AnyConnection, user_id: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Moves a session on from its second-factor step, only from the state the caller saw.
+pub async fn set_session_state(
+    tx: &mut WriteTx,
+    session_id: &str,
+    from: &str,
+    to: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET mfa_state = $1 WHERE id = $2 AND mfa_state = $3 AND ended_at IS NULL",
+    )
+    .bind(to)
+    .bind(session_id)
+    .bind(from)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The fingerprint of the sealing key recorded in the database: the first node to start
+/// records its own; every node compares what comes back with its key.
+pub async fn key_fingerprint(tx: &mut WriteTx, mine: &str) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO server_key (id, fingerprint) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(mine)
+    .execute(tx.conn())
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT fingerprint FROM server_key WHERE id = 1")
+            .fetch_one(tx.conn())
+            .await?,
+    )
+}
