@@ -176,11 +176,10 @@ pub async fn sign_in(base: &str, login: &str, password: &str) -> User {
 }
 
 /// The test's authenticator apps: (server, login) → (secret, newest step used).
-fn authenticators()
--> std::sync::MutexGuard<'static, std::collections::HashMap<(String, String), (Vec<u8>, i64)>> {
-    static ALL: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<(String, String), (Vec<u8>, i64)>>,
-    > = std::sync::OnceLock::new();
+type Authenticators = std::collections::HashMap<(String, String), (Vec<u8>, i64)>;
+
+fn authenticators() -> std::sync::MutexGuard<'static, Authenticators> {
+    static ALL: std::sync::OnceLock<std::sync::Mutex<Authenticators>> = std::sync::OnceLock::new();
     ALL.get_or_init(Default::default)
         .lock()
         .unwrap_or_else(|e| e.into_inner())
