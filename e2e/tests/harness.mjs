@@ -8,6 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
+import { createHmac } from 'node:crypto';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEMO_PASSWORD = 'e2e demo password for browser tests';
@@ -97,11 +98,68 @@ export async function launch() {
   });
 }
 
+// The test's authenticator apps, by server and login ID: what a phone would hold.
+const apps = new Map();
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0; let value = 0; const out = [];
+  for (const c of text.replace(/[\s=]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+
+// RFC 6238: HMAC-SHA1 over the 30-second step, six digits.
+export function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigInt64BE(BigInt(step));
+  const h = createHmac('sha1', secret).update(counter).digest();
+  const o = h[19] & 0x0f;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1_000_000).padStart(6, '0');
+}
+
+const nowStep = () => Math.floor(Date.now() / 1000 / 30);
+
+// The next code the app would show that no earlier sign-in used, inside the server's window.
+export async function nextCode(base, login) {
+  const app = apps.get(`${base}|${login}`);
+  if (!app) throw new Error(`${login} has no authenticator in this test`);
+  for (;;) {
+    const step = Math.max(app.last, nowStep() - 1) + 1;
+    if (step <= nowStep() + 1) { app.last = step; return totp(app.secret, step); }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// On the set-up screen: read the key as a person types it into their app, give the first code.
+export async function enrolOnPage(page, base, login) {
+  const secret = base32Decode(await page.textContent('[data-testid=totp-secret]'));
+  const step = nowStep();
+  apps.set(`${base}|${login}`, { secret, last: step });
+  await page.fill('#code', totp(secret, step));
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/mfa/setup"] button')]);
+}
+
+// Signs in as a person does: the password, then the second factor when it is asked for (a
+// privileged ID sets up its app at first sign-in, then gives a code each time).
 export async function signIn(page, base, login, password = DEMO_PASSWORD) {
   await page.goto(`${base}/login`);
   await page.fill('#login_id', login);
   await page.fill('#password', password);
   await Promise.all([page.waitForNavigation(), page.click('form[action="/login"] button')]);
+  const path = new URL(page.url()).pathname;
+  if (path === '/mfa/setup') {
+    await enrolOnPage(page, base, login);
+    // The recovery codes, shown once; "kept them, continue".
+    await Promise.all([page.waitForNavigation(), page.click('[data-testid=recovery-codes] ~ .button-row a')]);
+  } else if (path === '/mfa') {
+    await page.fill('#code', await nextCode(base, login));
+    await Promise.all([page.waitForNavigation(), page.click('form[action="/mfa"] button')]);
+  }
 }
 
 export async function shot(page, name) {

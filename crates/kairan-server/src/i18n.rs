@@ -235,8 +235,8 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("mfa_reset_reason", "リセットの理由", "Reason"),
     (
         "mfa_reset_hint",
-        "10文字以上。理由は監査ログに記録され、本人にも通知されます。リセットすると、本人のサインイン中の端末はすべてサインアウトされます。",
-        "At least 10 characters. The reason is recorded in the audit log and shown to the user. Every session of the user ends.",
+        "10文字以上。理由は記録され、本人にも通知されます。リセットすると、本人のサインイン中の端末はすべてサインアウトされます。",
+        "At least 10 characters. The reason is recorded and shown to the user. Every session of the user ends.",
     ),
     (
         "mfa_reset_done",
@@ -246,7 +246,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("sign_in_settings", "サインインの設定", "Sign-in settings"),
     (
         "sign_in_settings_lead",
-        "パスワードに加えて確認コード（2要素認証）を必須とする範囲を設定します。特権ID（管理者、情報セキュリティ担当者、CSIRT、監査担当者）は常に必須です。",
+        "パスワードに加えて確認コード（2要素認証）を必須とする範囲を設定します。特権ID（システム管理者、情報セキュリティ責任者、CSIRT、監査担当）は常に必須です。",
         "Choose who must use a verification code in addition to the password. Privileged IDs (administrators, security officers, CSIRT, auditors) always must.",
     ),
     (

@@ -56,7 +56,8 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
-/// Notifies each of `users`, in the transaction of the event it tells of.
+/// Notifies each of `users`, in the transaction of the event it tells of. Returns the new
+/// notifications' IDs, in the order of `users`.
 pub async fn notify(
     tx: &mut WriteTx,
     org_id: &str,
@@ -65,13 +66,15 @@ pub async fn notify(
     actor_id: Option<&str>,
     target_id: Option<&str>,
     details: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let now = crate::now_us();
+    let mut ids = Vec::with_capacity(users.len());
     for u in users {
+        let id = crate::new_id();
         sqlx::query(
             "INSERT INTO notifications (id, org_id, user_id, kind, actor_id, target_id, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(crate::new_id())
+        .bind(&id)
         .bind(org_id)
         .bind(u)
         .bind(kind)
@@ -81,8 +84,9 @@ pub async fn notify(
         .bind(now)
         .execute(tx.conn())
         .await?;
+        ids.push(id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 pub async fn unread_count(conn: &mut AnyConnection, user_id: &str) -> Result<i64> {

@@ -361,7 +361,7 @@ fn print_demo(logins: &[kairan_server::demo::DemoLogin]) {
     }
     println!();
     println!(
-        "  特権ID（管理者、情報セキュリティ担当者、CSIRT、監査担当者）は、初回のサインインで認証アプリ（2要素認証）を登録します。"
+        "  特権ID（システム管理者、情報セキュリティ責任者、CSIRT、監査担当）は、初回のサインインで認証アプリ（2要素認証）を登録します。"
     );
     println!("  Privileged IDs set up an authenticator app (two-factor) at their first sign-in.");
     println!();

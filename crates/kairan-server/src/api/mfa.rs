@@ -114,7 +114,7 @@ pub async fn remove(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ResetRequest {
-    /// Why (10–500 characters), recorded in the audit log and shown to the user.
+    /// Why (10–500 characters): kept with the notice to the user, its hash in the audit log.
     pub reason: String,
 }
 

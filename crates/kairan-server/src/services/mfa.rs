@@ -21,6 +21,7 @@ use kairan_domain::{DomainError, OrgId, Role};
 use kairan_store::audit;
 use kairan_store::{mfa, orgs, protection, sessions, users};
 use rand::RngCore;
+use sha2::Digest;
 
 /// The policy of a body: its own `settings.mfa` when it has set one, else the server's.
 pub async fn policy_for(state: &AppState, org_id: &str) -> Result<MfaPolicy, AppError> {
@@ -501,7 +502,8 @@ fn reset_reason(raw: &str) -> Result<String, AppError> {
 }
 
 /// An administrator removes a user's second factor (a lost or replaced phone). The reason is
-/// recorded, every session of the user ends, and the user finds a notice on next sign-in,
+/// recorded with the notice to the user (the audit record holds its ID and the reason's hash),
+/// every session of the user ends, and the user finds a notice on next sign-in,
 /// when the policy takes them to enrolment again.
 pub async fn reset(
     state: &AppState,
@@ -517,17 +519,13 @@ pub async fn reset(
         return Err(AppError::Conflict("mfa_not_enrolled"));
     }
     let ended = sessions::end_all_for_user(&mut tx, user_id, "mfa_reset").await?;
-    let mut e = audit_entry(actor, AuditAction::MfaReset);
-    e.org_id = Some(t.org_id.clone());
-    e.target_id = Some(t.id.clone());
-    detail(&mut e, "reason", reason.as_str());
-    detail(&mut e, "sessions_ended", ended);
-    audit::append(&mut tx, e).await?;
     let by = match actor {
         Actor::User(u) => Some(u.user_id.0.as_str()),
         Actor::Operator => None,
     };
-    protection::notify(
+    // The reason is free text, so it lives with the notice that tells the user; the audit
+    // record points to it and carries its hash, so an edited reason no longer matches.
+    let notices = protection::notify(
         &mut tx,
         &t.org_id,
         std::slice::from_ref(&t.id),
@@ -537,6 +535,21 @@ pub async fn reset(
         &serde_json::json!({ "reason": reason }).to_string(),
     )
     .await?;
+    let mut e = audit_entry(actor, AuditAction::MfaReset);
+    e.org_id = Some(t.org_id.clone());
+    e.target_id = Some(t.id.clone());
+    detail(
+        &mut e,
+        "notice",
+        notices.first().cloned().unwrap_or_default(),
+    );
+    detail(
+        &mut e,
+        "reason_sha256",
+        hex::encode(sha2::Sha256::digest(reason.as_bytes())),
+    );
+    detail(&mut e, "sessions_ended", ended);
+    audit::append(&mut tx, e).await?;
     tx.commit().await?;
     state
         .bus

@@ -6,6 +6,7 @@ use crate::helpers::{Client, PASSWORD, TestApp, assert_error, authenticators, no
 use kairan_domain::mfa::{base32_decode, code_at};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sha2::Digest;
 
 async fn audit_actions(app: &TestApp, prefix: &str) -> Vec<Value> {
     let mut conn = app.state().store.read().await.unwrap();
@@ -429,10 +430,16 @@ async fn an_administrator_resets_a_lost_second_factor_with_a_reason_and_the_user
     assert!(note.to_string().contains("スマートフォン紛失"), "{note}");
     let resets = audit_actions(&app, "mfa.reset").await;
     assert_eq!(resets.len(), 1);
+    // The free-text reason stays out of the chain: the record names the notice that holds it
+    // and carries its hash.
+    assert_eq!(resets[0]["details"]["notice"], note["id"]);
     assert_eq!(
-        resets[0]["details"]["reason"],
-        "スマートフォン紛失の届出を受けたため"
+        resets[0]["details"]["reason_sha256"],
+        hex::encode(sha2::Sha256::digest(
+            "スマートフォン紛失の届出を受けたため".as_bytes()
+        ))
     );
+    assert!(!resets[0].to_string().contains("紛失"));
     assert_eq!(resets[0]["details"]["sessions_ended"], 1);
     // Nothing left to reset on someone without a second factor.
     let plain = app.create_user(&org, "staff.one", &["staff"]).await;
