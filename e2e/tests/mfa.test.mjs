@@ -149,3 +149,58 @@ test('the administrator chooses who must use a second factor', async () => {
   await shot(head, 'mfa-setup-phone');
   for (const p of [admin, head, staff]) await p.context().close();
 });
+
+test('a CSIRT member registers a passkey at first sign-in and confirms with it the next time', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // Chromium's virtual authenticator (DevTools protocol, WebAuthn domain): a platform
+  // authenticator that verifies the user, as Windows Hello or Touch ID would.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+      hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+
+  await passwordStep(page, 'yamaguchi.daisuke');
+  assert.equal(new URL(page.url()).pathname, '/mfa/setup');
+  await page.fill('#passkey_name', '執務室のパソコン');
+  await shot(page, 'passkey-setup');
+  await page.click('button:has-text("パスキーを登録する")');
+  await page.waitForSelector('[data-codes-panel]:not([hidden])');
+  const codes = await page.locator('[data-codes-panel] code').allTextContents();
+  assert.equal(codes.length, 10);
+  assert.equal(await page.isVisible('[data-testid=totp-secret]'), false);
+  await shot(page, 'passkey-recovery-codes');
+  await Promise.all([page.waitForNavigation(), page.click('[data-codes-panel] a')]);
+  assert.match(await page.textContent('h1'), /山口 大輔/);
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(credentials.length, 1);
+  assert.equal(credentials[0].rpId, 'localhost');
+
+  // Next sign-in: one button, the authenticator answers, and the person is in.
+  await page.click('button:has-text("サインアウト")');
+  await passwordStep(page, 'yamaguchi.daisuke');
+  assert.equal(new URL(page.url()).pathname, '/mfa');
+  await shot(page, 'passkey-verify');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("パスキーで確認する")')]);
+  assert.match(await page.textContent('h1'), /山口 大輔/);
+  const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+  assert.equal(after.credentials[0].signCount, 2);
+
+  // The key is listed by its name; the code remains a way in (a recovery code here).
+  await page.click('nav >> text=2要素認証');
+  assert.match(await page.textContent('[data-testid=passkeys]'), /執務室のパソコン/);
+  await shot(page, 'passkey-settings');
+
+  // On a PC without the key, a recovery code still opens the way.
+  await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+  await page.click('button:has-text("サインアウト")');
+  await passwordStep(page, 'yamaguchi.daisuke');
+  await page.fill('#code', codes[0]);
+  await Promise.all([page.waitForNavigation(), page.click('form[action="/mfa"] button')]);
+  assert.match(await page.textContent('h1'), /山口 大輔/);
+  await context.close();
+});

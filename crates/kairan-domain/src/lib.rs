@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod password;
 pub mod policy;
 pub mod role;
+pub mod webauthn;
 
 pub use device::DeviceClass;
 pub use error::{DomainError, Localized};

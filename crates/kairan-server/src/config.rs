@@ -33,10 +33,23 @@ pub struct Config {
     /// Who must use a second factor, unless a body sets its own (`settings.mfa`). Privileged
     /// IDs always must.
     pub mfa: kairan_domain::mfa::MfaPolicy,
+    pub webauthn: WebauthnConfig,
     /// The key that seals TOTP secrets and keys recovery-code hashes, as 64 hex characters.
     /// Unset: `DATA/secret.key`, created on first start. Nodes sharing a database must share
     /// it.
     pub secret_key: Option<Secret>,
+}
+
+/// Passkeys (WebAuthn): which site the keys belong to. Set both in production; unset, a page
+/// served as `localhost` (a developer's machine, the demo) works and any other host gets
+/// `passkeys_not_configured`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebauthnConfig {
+    /// The relying-party ID: the site's host name, e.g. `chat.example.lg.jp`.
+    pub rp_id: Option<String>,
+    /// Origins the pages are served from, e.g. `https://chat.example.lg.jp`.
+    pub origins: Vec<String>,
 }
 
 /// A configured secret: never printed, not even by `Debug`.
@@ -232,6 +245,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             zones: ZonesConfig::default(),
             mfa: kairan_domain::mfa::MfaPolicy::default(),
+            webauthn: WebauthnConfig::default(),
             secret_key: None,
         }
     }
@@ -383,6 +397,12 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_ZONES_TRUSTED_PROXIES") {
             self.zones.trusted_proxies = list(&v);
+        }
+        if let Some(v) = get("KAIRAN_WEBAUTHN_RP_ID") {
+            self.webauthn.rp_id = Some(v);
+        }
+        if let Some(v) = get("KAIRAN_WEBAUTHN_ORIGINS") {
+            self.webauthn.origins = list(&v);
         }
         if let Some(v) = get("KAIRAN_SECRET_KEY") {
             self.secret_key = Some(Secret(v));

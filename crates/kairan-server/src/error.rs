@@ -29,6 +29,9 @@ pub enum AppError {
     /// A wrong, replayed or spent code.
     #[error("second factor failed")]
     MfaFailed,
+    /// A passkey's answer did not verify (the reason is a `WebauthnError` code).
+    #[error("passkey failed: {0}")]
+    Passkey(&'static str),
     #[error("csrf check failed")]
     Csrf,
     #[error("not found")]
@@ -89,9 +92,10 @@ impl AppError {
             | AppError::MfaRequired
             | AppError::MfaEnrolmentRequired
             | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::Unauthenticated | AppError::SignInFailed | AppError::MfaFailed => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::Unauthenticated
+            | AppError::SignInFailed
+            | AppError::MfaFailed
+            | AppError::Passkey(_) => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -135,6 +139,8 @@ impl Localized for AppError {
             AppError::MfaRequired => "mfa_required",
             AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::MfaFailed => "mfa_failed",
+            AppError::Passkey("challenge") => "passkey_expired",
+            AppError::Passkey(_) => "passkey_failed",
             AppError::Csrf => "csrf_failed",
             AppError::NotFound => "not_found",
             AppError::Conflict(code) => code,
@@ -159,6 +165,8 @@ impl Localized for AppError {
             AppError::PasswordChangeRequired => "パスワードを変更してから操作してください。".into(),
             AppError::MfaRequired => "確認コードを入力して、サインインを完了してください。".into(),
             AppError::MfaEnrolmentRequired => "このIDは2要素認証が必要です。認証アプリを登録してから操作してください。".into(),
+            AppError::Passkey("challenge") => "確認の有効期限が切れたか、別の画面で始めた確認です。もう一度お試しください。".into(),
+            AppError::Passkey(_) => "パスキーを確認できませんでした。登録したパスキーで、もう一度お試しください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::MfaFailed => "確認コードが正しくないか、既に使用されています。新しいコードを入力してください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::Csrf => "画面の有効期限が切れました。ページを再読み込みしてから、もう一度操作してください。".into(),
             AppError::NotFound => "お探しの情報は見つかりませんでした。".into(),
@@ -188,6 +196,8 @@ impl Localized for AppError {
             AppError::PasswordChangeRequired => "Change your password first.".into(),
             AppError::MfaRequired => "Enter your verification code to finish signing in.".into(),
             AppError::MfaEnrolmentRequired => "This ID must use two-factor authentication. Set up an authenticator app first.".into(),
+            AppError::Passkey("challenge") => "This check expired or was started elsewhere. Please try again.".into(),
+            AppError::Passkey(_) => "The passkey could not be verified. Try again with a passkey you registered. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::MfaFailed => "The code is wrong or has already been used. Enter a new code. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::Csrf => "This page has expired. Reload it and try again.".into(),
             AppError::NotFound => "Not found.".into(),
@@ -288,6 +298,11 @@ fn conflict_ja(code: &str) -> &'static str {
         }
         "mfa_not_enrolled" => "2要素認証が登録されていません。",
         "mfa_not_pending" => "このセッションでは確認コードの入力は不要です。",
+        "passkeys_not_configured" => {
+            "このサーバーではパスキーの設定（webauthn.rp_id、webauthn.origins）がされていないため、パスキーを使えません。情報システム担当者に連絡してください。"
+        }
+        "no_passkey" => "パスキーが登録されていません。認証アプリの確認コードを入力してください。",
+        "passkey_exists" => "このパスキーは既に登録されています。",
         _ => "既に登録されています。",
     }
 }
@@ -311,6 +326,11 @@ fn conflict_en(code: &str) -> &'static str {
         "totp_not_started" => "No authenticator set-up is in progress, or it expired. Start again.",
         "mfa_not_enrolled" => "No second factor is set up.",
         "mfa_not_pending" => "This session does not need a verification code.",
+        "passkeys_not_configured" => {
+            "Passkeys are not configured on this server (webauthn.rp_id, webauthn.origins). Contact your system administrator."
+        }
+        "no_passkey" => "No passkey is registered. Enter the code from your authenticator app.",
+        "passkey_exists" => "This passkey is already registered.",
         _ => "It already exists.",
     }
 }

@@ -92,6 +92,59 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("sessions", "サインイン中の端末", "Signed-in devices"),
     ("security", "2要素認証", "Two-factor authentication"),
+    ("mfa_app", "認証アプリ", "Authenticator app"),
+    (
+        "passkeys",
+        "パスキー・セキュリティキー",
+        "Passkeys and security keys",
+    ),
+    ("passkey_setup_title", "パスキーを使う", "Use a passkey"),
+    (
+        "passkey_setup_lead",
+        "パソコンやスマートフォンの顔認証・指紋認証・PIN（Windows Hello など）や、USBのセキュリティキーで確認できます。確認コードを入力する必要はありません。",
+        "Confirm with your device's face, fingerprint or PIN (Windows Hello and the like) or a USB security key, without typing a code.",
+    ),
+    ("passkey_name", "パスキーの名前", "Name"),
+    ("passkey_default_name", "このパソコン", "This computer"),
+    (
+        "passkey_name_hint",
+        "どの端末か分かる名前にします（例: 執務室のパソコン）。",
+        "A name that tells you which device it is (e.g. office PC).",
+    ),
+    (
+        "passkey_register",
+        "パスキーを登録する",
+        "Register a passkey",
+    ),
+    ("passkey_add", "パスキーを追加する", "Add a passkey"),
+    (
+        "passkey_cancelled",
+        "パスキーの操作が取り消されたか、時間内に完了しませんでした。もう一度お試しください。",
+        "The passkey prompt was cancelled or timed out. Please try again.",
+    ),
+    (
+        "passkey_sign_in_lead",
+        "登録したパスキー（顔認証・指紋認証・PIN、セキュリティキー）で確認します。",
+        "Confirm with a passkey you registered (face, fingerprint, PIN, or a security key).",
+    ),
+    (
+        "passkey_sign_in",
+        "パスキーで確認する",
+        "Confirm with a passkey",
+    ),
+    (
+        "passkey_done",
+        "パスキーを登録しました。",
+        "The passkey is registered.",
+    ),
+    (
+        "passkey_removed",
+        "パスキーを削除しました。",
+        "The passkey was removed.",
+    ),
+    ("passkey_added", "登録", "Added"),
+    ("passkey_last_used", "最終使用", "last used"),
+    ("passkey_remove", "削除する", "Remove"),
     ("mfa_verify_title", "確認コードの入力", "Verification code"),
     (
         "mfa_verify_lead",
@@ -121,9 +174,14 @@ const TEXT: &[(&str, &str, &str)] = &[
         "Set up an authenticator app",
     ),
     (
+        "mfa_enrol_title",
+        "2要素認証の登録",
+        "Set up two-factor authentication",
+    ),
+    (
         "mfa_setup_required",
-        "このIDは、サインインのたびにパスワードと確認コードの両方が必要です（2要素認証）。続けるには、認証アプリを登録してください。",
-        "This ID needs both the password and a verification code at each sign-in (two-factor authentication). Set up an authenticator app to continue.",
+        "このIDは、サインインのたびにパスワードに加えて、もう一つの確認が必要です（2要素認証）。続けるには、認証アプリかパスキーを登録してください。",
+        "This ID needs a second check besides the password at each sign-in (two-factor authentication). Set up an authenticator app or a passkey to continue.",
     ),
     (
         "mfa_setup_step1",
@@ -154,22 +212,10 @@ const TEXT: &[(&str, &str, &str)] = &[
         "保管しました。続ける",
         "I have kept them. Continue",
     ),
-    (
-        "mfa_status_on",
-        "認証アプリ: 登録済み",
-        "Authenticator app: set up",
-    ),
-    (
-        "mfa_status_off",
-        "認証アプリ: 未登録",
-        "Authenticator app: not set up",
-    ),
+    ("mfa_status_on", "登録済み", "Set up"),
+    ("mfa_status_off", "未登録", "Not set up"),
     ("mfa_since", "登録日時", "Set up on"),
-    (
-        "mfa_codes_left",
-        "未使用のリカバリーコード",
-        "Unused recovery codes",
-    ),
+    ("mfa_codes_left", "未使用のコード", "Unused codes"),
     (
         "mfa_codes_low",
         "リカバリーコードが残り少なくなっています。再発行してください。",

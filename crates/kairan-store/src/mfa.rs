@@ -94,10 +94,14 @@ pub async fn use_step(tx: &mut WriteTx, id: &str, step: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Removes every TOTP credential and recovery code of a user; returns how many credentials
-/// there were (confirmed or not).
+/// Removes every second factor of a user (TOTP credentials, passkeys) and their recovery
+/// codes; returns how many factors there were (confirmed or not).
 pub async fn remove_all(tx: &mut WriteTx, user_id: &str) -> Result<u64> {
     let done = sqlx::query("DELETE FROM totp_credentials WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    let keys = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
         .bind(user_id)
         .execute(tx.conn())
         .await?;
@@ -105,7 +109,7 @@ pub async fn remove_all(tx: &mut WriteTx, user_id: &str) -> Result<u64> {
         .bind(user_id)
         .execute(tx.conn())
         .await?;
-    Ok(done.rows_affected())
+    Ok(done.rows_affected() + keys.rows_affected())
 }
 
 /// Replaces the user's recovery codes with these hashes.
@@ -187,4 +191,153 @@ pub async fn key_fingerprint(tx: &mut WriteTx, mine: &str) -> Result<String> {
             .fetch_one(tx.conn())
             .await?,
     )
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Passkey {
+    pub id: String,
+    pub user_id: String,
+    /// base64url, as the browser names it.
+    pub credential_id: String,
+    /// SEC1 P-256 point, hex.
+    pub public_key: String,
+    pub sign_count: i64,
+    pub name: String,
+    pub aaguid: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+const PASSKEY_COLUMNS: &str =
+    "id, user_id, credential_id, public_key, sign_count, name, aaguid, created_at, last_used_at";
+
+pub async fn passkeys(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Passkey>> {
+    let sql =
+        format!("SELECT {PASSKEY_COLUMNS} FROM passkeys WHERE user_id = $1 ORDER BY created_at");
+    Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)
+}
+
+pub struct NewPasskey<'a> {
+    pub user_id: &'a str,
+    pub credential_id: &'a str,
+    pub public_key: &'a str,
+    pub sign_count: i64,
+    pub name: &'a str,
+    pub aaguid: &'a str,
+}
+
+/// Stores a registered passkey; `Conflict` when the credential is already registered.
+pub async fn insert_passkey(tx: &mut WriteTx, p: &NewPasskey<'_>) -> Result<String> {
+    let id = crate::new_id();
+    let done = sqlx::query(
+        "INSERT INTO passkeys (id, user_id, credential_id, public_key, sign_count, name, aaguid, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(p.user_id)
+    .bind(p.credential_id)
+    .bind(p.public_key)
+    .bind(p.sign_count)
+    .bind(p.name)
+    .bind(p.aaguid)
+    .bind(crate::now_us())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(crate::StoreError::Conflict);
+    }
+    Ok(id)
+}
+
+/// Records a use: the counter moves from what the caller read to `count` (compare-and-set,
+/// so two uses of one response cannot both pass).
+pub async fn use_passkey(tx: &mut WriteTx, id: &str, read: i64, count: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE passkeys SET sign_count = $1, last_used_at = $2 WHERE id = $3 AND sign_count = $4",
+    )
+    .bind(count)
+    .bind(crate::now_us())
+    .bind(id)
+    .bind(read)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Removes one of the user's passkeys; false when it is not theirs or gone.
+pub async fn remove_passkey(tx: &mut WriteTx, user_id: &str, id: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM passkeys WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn rename_passkey(tx: &mut WriteTx, user_id: &str, id: &str, name: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3")
+        .bind(name)
+        .bind(id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Issues a challenge for a session's ceremony, replacing any earlier one of that purpose.
+pub async fn put_challenge(
+    tx: &mut WriteTx,
+    session_id: &str,
+    purpose: &str,
+    challenge: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2")
+        .bind(session_id)
+        .bind(purpose)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO webauthn_challenges (session_id, purpose, challenge, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(session_id)
+    .bind(purpose)
+    .bind(challenge)
+    .bind(crate::now_us())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Takes the session's challenge for `purpose` (it cannot be used again): the challenge and
+/// when it was issued.
+pub async fn take_challenge(
+    tx: &mut WriteTx,
+    session_id: &str,
+    purpose: &str,
+) -> Result<Option<(String, i64)>> {
+    let found: Option<(String, i64)> = sqlx::query_as(
+        "SELECT challenge, created_at FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2",
+    )
+    .bind(session_id)
+    .bind(purpose)
+    .fetch_optional(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2")
+        .bind(session_id)
+        .bind(purpose)
+        .execute(tx.conn())
+        .await?;
+    Ok(found)
+}
+
+/// Whether the user has any second factor in use: a confirmed TOTP credential or a passkey.
+pub async fn has_any_factor(conn: &mut AnyConnection, user_id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+              + (SELECT COUNT(*) FROM passkeys WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
 }

@@ -70,6 +70,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_mfa.sql"),
         postgres: include_str!("../migrations/postgres/0012_mfa.sql"),
     },
+    Migration {
+        version: 13,
+        sqlite: include_str!("../migrations/sqlite/0013_passkeys.sql"),
+        postgres: include_str!("../migrations/postgres/0013_passkeys.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -6,9 +6,11 @@ use super::ApiJson;
 use crate::auth::{AnySession, CurrentUser};
 use crate::error::AppError;
 use crate::services::mfa::{self, Enrolled, Status, TotpSetup, Verified};
+use crate::services::passkeys;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use kairan_domain::mfa::MfaPolicy;
 use kairan_domain::{DeviceClass, DomainError, Role};
@@ -204,4 +206,88 @@ pub async fn put_policy(
             .await?
             .into(),
     ))
+}
+
+/// Options for `navigator.credentials.create()`: add a passkey or security key. Allowed during
+/// the enrolment step of a sign-in; otherwise, when a second factor is set up, the password is
+/// needed. Binary fields are base64url.
+#[utoipa::path(post, path = "/api/v1/me/passkeys/options", request_body = PasswordRequest,
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn passkey_options(
+    State(state): State<AppState>,
+    AnySession(me): AnySession,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(
+        passkeys::registration_options(&state, &me, &headers, req.password.as_deref()).await?,
+    ))
+}
+
+/// Registers the key the browser created; the first second factor answers recovery codes.
+#[utoipa::path(post, path = "/api/v1/me/passkeys", request_body = passkeys::Registration,
+    responses((status = 200, body = Enrolled), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn passkey_register(
+    State(state): State<AppState>,
+    AnySession(me): AnySession,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<passkeys::Registration>,
+) -> Result<Json<Enrolled>, AppError> {
+    Ok(Json(passkeys::register(&state, &me, &headers, &req).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NameRequest {
+    pub name: String,
+}
+
+/// Renames one of the caller's passkeys.
+#[utoipa::path(patch, path = "/api/v1/me/passkeys/{id}", params(("id" = String, Path)),
+    request_body = NameRequest, responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn passkey_rename(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NameRequest>,
+) -> Result<StatusCode, AppError> {
+    passkeys::rename(&state, &me, &id, &req.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes one of the caller's passkeys (with the password).
+#[utoipa::path(post, path = "/api/v1/me/passkeys/{id}/remove", params(("id" = String, Path)),
+    request_body = PasswordRequest, responses((status = 204), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn passkey_remove(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<StatusCode, AppError> {
+    passkeys::remove(&state, &me, &id, &req.password.unwrap_or_default()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Options for `navigator.credentials.get()` at the second step of a sign-in.
+#[utoipa::path(post, path = "/api/v1/session/passkey/options",
+    responses((status = 200, body = Object), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn passkey_sign_in_options(
+    State(state): State<AppState>,
+    AnySession(me): AnySession,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(
+        passkeys::sign_in_options(&state, &me, &headers).await?,
+    ))
+}
+
+/// The second step of a sign-in with a passkey.
+#[utoipa::path(post, path = "/api/v1/session/passkey", request_body = passkeys::Assertion,
+    responses((status = 200, body = Verified), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn passkey_sign_in(
+    State(state): State<AppState>,
+    AnySession(me): AnySession,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<passkeys::Assertion>,
+) -> Result<Json<Verified>, AppError> {
+    Ok(Json(passkeys::sign_in(&state, &me, &headers, &req).await?))
 }

@@ -61,6 +61,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         mfa::reset,
         mfa::get_policy,
         mfa::put_policy,
+        mfa::passkey_options,
+        mfa::passkey_register,
+        mfa::passkey_rename,
+        mfa::passkey_remove,
+        mfa::passkey_sign_in_options,
+        mfa::passkey_sign_in,
         admin::directory,
         admin::departments,
         admin::create_department,
@@ -124,6 +130,18 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/session/mfa", post(mfa::verify))
         .route("/api/v1/me/mfa", get(mfa::status))
+        .route("/api/v1/session/passkey", post(mfa::passkey_sign_in))
+        .route(
+            "/api/v1/session/passkey/options",
+            post(mfa::passkey_sign_in_options),
+        )
+        .route("/api/v1/me/passkeys", post(mfa::passkey_register))
+        .route("/api/v1/me/passkeys/options", post(mfa::passkey_options))
+        .route(
+            "/api/v1/me/passkeys/{id}",
+            axum::routing::patch(mfa::passkey_rename),
+        )
+        .route("/api/v1/me/passkeys/{id}/remove", post(mfa::passkey_remove))
         .route("/api/v1/me/mfa/totp", post(mfa::start_totp))
         .route("/api/v1/me/mfa/totp/confirm", post(mfa::confirm_totp))
         .route("/api/v1/me/mfa/recovery-codes", post(mfa::recovery_codes))

@@ -48,7 +48,7 @@ pub async fn state_after_password(
 ) -> Result<&'static str, AppError> {
     let has_factor = {
         let mut conn = state.store.read().await?;
-        mfa::confirmed_totp(&mut conn, &user.id).await?.is_some()
+        mfa::has_any_factor(&mut conn, &user.id).await?
     };
     if has_factor {
         return Ok("verify");
@@ -69,6 +69,8 @@ pub struct Status {
     /// When it was set up (microseconds since the epoch).
     pub totp_since: Option<i64>,
     pub recovery_codes_left: i64,
+    /// The user's passkeys and security keys.
+    pub passkeys: Vec<crate::services::passkeys::PasskeyView>,
     /// Whether the body's policy requires a second factor on this device.
     pub required_here: bool,
     /// Whether it is required on every device (privileged IDs, or the caller's role): then
@@ -84,6 +86,7 @@ pub async fn status(state: &AppState, me: &Authenticated) -> Result<Status, AppE
         totp: totp.is_some(),
         totp_since: totp.and_then(|t| t.confirmed_at),
         recovery_codes_left: mfa::recovery_codes_left(&mut conn, &me.user.id).await?,
+        passkeys: crate::services::passkeys::views(mfa::passkeys(&mut conn, &me.user.id).await?),
         required_here: policy.required(&me.roles, me.client.device),
         required_everywhere: policy.required_everywhere(&me.roles),
     })
@@ -112,7 +115,7 @@ fn wrong_password() -> AppError {
     AppError::Invalid(DomainError::Password(PasswordError::WrongCurrentPassword))
 }
 
-async fn confirm_password(
+pub(crate) async fn confirm_password(
     state: &AppState,
     me: &Authenticated,
     password: &str,
@@ -196,7 +199,7 @@ async fn setup_view(
 /// after the caller's right to see that user was checked).
 pub async fn has_factor(state: &AppState, user_id: &str) -> Result<bool, AppError> {
     let mut conn = state.store.read().await?;
-    Ok(mfa::confirmed_totp(&mut conn, user_id).await?.is_some())
+    Ok(mfa::has_any_factor(&mut conn, user_id).await?)
 }
 
 /// The QR code of `text` as an inline SVG element.
@@ -233,12 +236,11 @@ pub async fn confirm_totp(
     if me.session.mfa_state == "verify" {
         return Err(AppError::MfaRequired);
     }
-    let (pending, replaced, codes_left) = {
+    let (pending, replaced) = {
         let mut conn = state.store.read().await?;
         (
             mfa::pending_totp(&mut conn, &me.user.id).await?,
             mfa::confirmed_totp(&mut conn, &me.user.id).await?.is_some(),
-            mfa::recovery_codes_left(&mut conn, &me.user.id).await?,
         )
     };
     let Some(pending) = pending else {
@@ -273,25 +275,50 @@ pub async fn confirm_totp(
     if !mfa::confirm_totp(&mut tx, &me.user.id, &pending.id, step).await? {
         return Err(AppError::Conflict("totp_not_started"));
     }
+    let recovery_codes = finish_enrolment(
+        state,
+        &mut tx,
+        me,
+        "totp",
+        serde_json::json!({ "replaced": replaced }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Enrolled { recovery_codes })
+}
+
+/// A second factor was just added: ten recovery codes when the user has none left (shown
+/// once), the session's enrolment step done, and the audit record. The caller commits.
+pub(crate) async fn finish_enrolment(
+    state: &AppState,
+    tx: &mut kairan_store::WriteTx,
+    me: &Authenticated,
+    method: &str,
+    more: serde_json::Value,
+) -> Result<Vec<String>, AppError> {
+    let codes_left = mfa::recovery_codes_left(tx.conn(), &me.user.id).await?;
     let recovery_codes = if codes_left == 0 {
         let (codes, hashes) = new_recovery_codes(state, &me.user.id);
-        mfa::replace_recovery_codes(&mut tx, &me.user.id, &hashes).await?;
+        mfa::replace_recovery_codes(tx, &me.user.id, &hashes).await?;
         codes
     } else {
         Vec::new()
     };
     if me.session.mfa_state == "enrol" {
-        mfa::set_session_state(&mut tx, &me.session.id, "enrol", "none").await?;
+        mfa::set_session_state(tx, &me.session.id, "enrol", "none").await?;
     }
     let mut e = audit_entry(&me.actor(), AuditAction::MfaEnrolled);
     e.target_id = Some(me.user.id.clone());
     e.ip = me.client.ip.clone();
-    detail(&mut e, "method", "totp");
-    detail(&mut e, "replaced", replaced);
+    detail(&mut e, "method", method);
+    if let serde_json::Value::Object(m) = more {
+        for (k, v) in m {
+            detail(&mut e, &k, v);
+        }
+    }
     detail(&mut e, "recovery_codes_issued", recovery_codes.len());
-    audit::append(&mut tx, e).await?;
-    tx.commit().await?;
-    Ok(Enrolled { recovery_codes })
+    audit::append(tx, e).await?;
+    Ok(recovery_codes)
 }
 
 fn now_step() -> i64 {
@@ -327,7 +354,7 @@ pub async fn regenerate_recovery_codes(
     confirm_password(state, me, password).await?;
     let has_factor = {
         let mut conn = state.store.read().await?;
-        mfa::confirmed_totp(&mut conn, &me.user.id).await?.is_some()
+        mfa::has_any_factor(&mut conn, &me.user.id).await?
     };
     if !has_factor {
         return Err(AppError::Conflict("mfa_not_enrolled"));
@@ -418,45 +445,77 @@ pub async fn verify(
     } else {
         ("unreadable", Err(TotpRefusal::Wrong))
     };
-    let entry = |action| {
-        let mut e = audit_entry(&me.actor(), action);
-        e.target_id = Some(me.session.id.clone());
-        e.ip = me.client.ip.clone();
-        detail(&mut e, "method", method);
-        e
-    };
-    if let Err(refusal) = outcome {
-        let mut f = entry(AuditAction::MfaFailed);
-        detail(&mut f, "reason", refusal.code());
-        audit::append(&mut tx, f).await?;
-        let locked = record_failure(state, &mut tx, me).await?;
-        tx.commit().await?;
-        if locked {
-            // The waiting session has ended with the lock; the next request signs in anew.
-            state
-                .bus
-                .publish(crate::realtime::Event::sessions_ended(user_id));
+    match outcome {
+        Ok(()) => {
+            let left = complete_second_step(&mut tx, me, method).await?;
+            tx.commit().await?;
+            Ok(Verified {
+                method,
+                recovery_codes_left: left,
+            })
         }
-        return Err(AppError::MfaFailed);
+        Err(refusal) => {
+            fail_second_step(state, tx, me, method, refusal.code()).await?;
+            Err(AppError::MfaFailed)
+        }
     }
-    // The sign-in is complete now: what the previous sign-in was, and the failures since,
-    // are read and cleared here rather than at the password step.
-    let (prev, failed) = users::record_success(&mut tx, user_id).await?;
-    sessions::set_sign_in_history(&mut tx, &me.session.id, prev, failed).await?;
-    if !mfa::set_session_state(&mut tx, &me.session.id, "verify", "none").await? {
+}
+
+fn step_entry(
+    me: &Authenticated,
+    action: AuditAction,
+    method: &str,
+) -> kairan_store::audit::NewEntry {
+    let mut e = audit_entry(&me.actor(), action);
+    e.target_id = Some(me.session.id.clone());
+    e.ip = me.client.ip.clone();
+    detail(&mut e, "method", method);
+    e
+}
+
+/// The second step passed (by whatever method): the sign-in is complete now. What the
+/// previous sign-in was, and the failures since, are read and cleared here rather than at the
+/// password step. Returns the recovery codes left. The caller commits.
+pub(crate) async fn complete_second_step(
+    tx: &mut kairan_store::WriteTx,
+    me: &Authenticated,
+    method: &str,
+) -> Result<i64, AppError> {
+    let user_id = me.user.id.as_str();
+    let (prev, failed) = users::record_success(tx, user_id).await?;
+    sessions::set_sign_in_history(tx, &me.session.id, prev, failed).await?;
+    if !mfa::set_session_state(tx, &me.session.id, "verify", "none").await? {
         return Err(AppError::Unauthenticated);
     }
     let left = mfa::recovery_codes_left(tx.conn(), user_id).await?;
-    let mut e = entry(AuditAction::MfaVerified);
+    let mut e = step_entry(me, AuditAction::MfaVerified, method);
     if method == "recovery_code" {
         detail(&mut e, "recovery_codes_left", left);
     }
-    audit::append(&mut tx, e).await?;
+    audit::append(tx, e).await?;
+    Ok(left)
+}
+
+/// The second step failed: recorded, counted towards lockout, committed. When the ID locks,
+/// the waiting session ends with it and every node is told.
+pub(crate) async fn fail_second_step(
+    state: &AppState,
+    mut tx: kairan_store::WriteTx,
+    me: &Authenticated,
+    method: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let mut f = step_entry(me, AuditAction::MfaFailed, method);
+    detail(&mut f, "reason", reason);
+    audit::append(&mut tx, f).await?;
+    let locked = record_failure(state, &mut tx, me).await?;
     tx.commit().await?;
-    Ok(Verified {
-        method,
-        recovery_codes_left: left,
-    })
+    if locked {
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(&me.user.id));
+    }
+    Ok(())
 }
 
 /// Counts a failed second step like a failed password; at the threshold the account locks

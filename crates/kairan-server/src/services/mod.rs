@@ -10,6 +10,7 @@ pub mod files;
 pub mod group_commit;
 pub mod identity;
 pub mod mfa;
+pub mod passkeys;
 pub mod protection;
 pub mod review;
 

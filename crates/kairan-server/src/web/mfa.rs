@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/security", get(security_page))
         .route("/account/security/recovery-codes", post(new_codes))
         .route("/account/security/remove", post(remove))
+        .route(
+            "/account/security/passkeys/{id}/remove",
+            post(remove_passkey),
+        )
         .route("/admin/sign-in", get(policy_page).post(save_policy))
 }
 
@@ -47,18 +51,30 @@ async fn verify_page(
 ) -> Result<Response, PageError> {
     let AnySession(me) = me.map_err(|e| PageError(e, ctx.lang))?;
     match me.session.mfa_state.as_str() {
-        "verify" => Ok(verify_form(&state, &ctx, None)?.into_response()),
+        "verify" => Ok(verify_form(&state, &ctx, &me, None).await?.into_response()),
         "enrol" => Ok(Redirect::to("/mfa/setup").into_response()),
         _ => Ok(Redirect::to(after_sign_in(&me)).into_response()),
     }
 }
 
-fn verify_form(
+async fn verify_form(
     state: &AppState,
     ctx: &PageCtx,
+    me: &Authenticated,
     error: Option<String>,
 ) -> Result<Html<String>, PageError> {
-    render(state, "mfa_verify.html", ctx, context! { error })
+    let has_passkeys = !mfa::status(state, me)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?
+        .passkeys
+        .is_empty();
+    let next = after_sign_in(me);
+    render(
+        state,
+        "mfa_verify.html",
+        ctx,
+        context! { error, has_passkeys, next },
+    )
 }
 
 #[derive(Deserialize)]
@@ -76,7 +92,7 @@ async fn verify(
     match mfa::verify(&state, &me, &f.code).await {
         Ok(_) => Ok(Redirect::to(after_sign_in(&me)).into_response()),
         Err(e @ AppError::MfaFailed) => {
-            let page = verify_form(&state, &ctx, Some(message(&e, &ctx)))?;
+            let page = verify_form(&state, &ctx, &me, Some(message(&e, &ctx))).await?;
             Ok((e.status(), page).into_response())
         }
         Err(AppError::Conflict("mfa_not_pending")) => {
@@ -136,6 +152,16 @@ async fn setup_form(
     } else {
         page_me(state, ctx, me).await?
     };
+    // A first second factor may be a passkey instead; a replacement of the app stays an app.
+    let offer_passkey = enrolling
+        || !mfa::has_factor(state, &me.user.id)
+            .await
+            .map_err(|e| PageError(e, ctx.lang))?;
+    let next = if enrolling {
+        after_sign_in(me)
+    } else {
+        "/account/security?done=passkey"
+    };
     let secret_groups: Vec<String> = setup
         .secret
         .as_bytes()
@@ -153,6 +179,9 @@ async fn setup_form(
             qr => Value::from_safe_string(setup.qr_svg.clone()),
             secret => secret_groups.join(" "),
             error,
+            offer_passkey,
+            next,
+            need_password => false,
         },
     )
 }
@@ -266,6 +295,18 @@ async fn security_view(
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
     let me_v = page_me(state, ctx, me).await?;
+    let need_password = status.totp || !status.passkeys.is_empty();
+    let passkeys: Vec<Value> = status
+        .passkeys
+        .iter()
+        .map(|k| {
+            context! {
+                id => k.id, name => k.name,
+                created => when(Some(k.created_at), ctx.lang),
+                last_used => when(k.last_used_at, ctx.lang),
+            }
+        })
+        .collect();
     render(
         state,
         "security.html",
@@ -278,6 +319,8 @@ async fn security_view(
             codes_left => status.recovery_codes_left,
             required_here => status.required_here,
             required_everywhere => status.required_everywhere,
+            passkeys, need_password,
+            next => "/account/security?done=passkey",
             done, error,
         },
     )
@@ -321,6 +364,23 @@ async fn remove(
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
     match mfa::remove(&state, &me, &f.password).await {
         Ok(()) => Ok(Redirect::to("/account/security?done=removed").into_response()),
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            security_with_error(&state, &ctx, &me, e).await
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
+}
+
+async fn remove_passkey(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    match crate::services::passkeys::remove(&state, &me, &id, &f.password).await {
+        Ok(()) => Ok(Redirect::to("/account/security?done=passkey_removed").into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             security_with_error(&state, &ctx, &me, e).await
         }

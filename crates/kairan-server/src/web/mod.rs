@@ -83,6 +83,14 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/mfa_codes.html"),
         ),
         (
+            "passkey_codes_panel.html",
+            include_str!("../../templates/passkey_codes_panel.html"),
+        ),
+        (
+            "passkey_register_form.html",
+            include_str!("../../templates/passkey_register_form.html"),
+        ),
+        (
             "security.html",
             include_str!("../../templates/security.html"),
         ),
@@ -285,12 +293,20 @@ async fn static_js() -> Response {
 }
 
 async fn static_chat_js() -> Response {
+    script(include_str!("../../static/chat.js"))
+}
+
+async fn static_passkey_js() -> Response {
+    script(include_str!("../../static/passkey.js"))
+}
+
+fn script(body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../../static/chat.js"),
+        body,
     )
         .into_response()
 }
@@ -304,6 +320,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(static_css))
         .route("/static/app.js", get(static_js))
         .route("/static/chat.js", get(static_chat_js))
+        .route("/static/passkey.js", get(static_passkey_js))
         .route("/lang/{code}", get(switch_lang))
         .merge(account::routes())
         .merge(admin::routes())
@@ -316,4 +333,35 @@ pub fn routes() -> Router<AppState> {
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {
     axum::routing::any(not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every template that a template extends or includes is registered: a missing one only
+    /// shows when the page renders, as a server error.
+    #[test]
+    fn every_extended_or_included_template_is_registered() {
+        let env = templates();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(env.get_template(&name).is_ok(), "{name} is not registered");
+            let src = std::fs::read_to_string(&path).unwrap();
+            for tag in ["{% include \"", "{% extends \""] {
+                for part in src.split(tag).skip(1) {
+                    let target = part.split('"').next().unwrap();
+                    assert!(
+                        env.get_template(target).is_ok(),
+                        "{name} uses {target}, not registered"
+                    );
+                }
+            }
+            files += 1;
+        }
+        assert!(files > 20);
+    }
 }

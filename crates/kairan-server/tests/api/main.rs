@@ -14,6 +14,7 @@ mod helpers;
 mod identity;
 mod mfa;
 mod ops;
+mod passkeys;
 mod protection;
 mod review;
 mod scanner;
