@@ -65,10 +65,19 @@ pub enum AuditAction {
     MfaReset,
     RecoveryCodesIssued,
     MfaPolicyChanged,
+    /// An internet device signed in for the first time and was registered (I5).
+    DeviceRegistered,
+    DeviceApproved,
+    DeviceRefused,
+    /// A device reported lost: its sessions ended and it is blocked (seed 003 §8-12).
+    DeviceLost,
+    DeviceRestored,
+    DeviceRenamed,
+    DevicePolicyChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 50] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -112,6 +121,13 @@ impl AuditAction {
         AuditAction::MfaReset,
         AuditAction::RecoveryCodesIssued,
         AuditAction::MfaPolicyChanged,
+        AuditAction::DeviceRegistered,
+        AuditAction::DeviceApproved,
+        AuditAction::DeviceRefused,
+        AuditAction::DeviceLost,
+        AuditAction::DeviceRestored,
+        AuditAction::DeviceRenamed,
+        AuditAction::DevicePolicyChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -159,6 +175,13 @@ impl AuditAction {
             AuditAction::MfaReset => "mfa.reset",
             AuditAction::RecoveryCodesIssued => "mfa.recovery_codes",
             AuditAction::MfaPolicyChanged => "mfa.policy_changed",
+            AuditAction::DeviceRegistered => "device.registered",
+            AuditAction::DeviceApproved => "device.approved",
+            AuditAction::DeviceRefused => "device.refused",
+            AuditAction::DeviceLost => "device.lost",
+            AuditAction::DeviceRestored => "device.restored",
+            AuditAction::DeviceRenamed => "device.renamed",
+            AuditAction::DevicePolicyChanged => "device.policy_changed",
         }
     }
 
@@ -211,6 +234,13 @@ impl AuditAction {
             AuditAction::MfaReset => "2要素認証のリセット（管理者）",
             AuditAction::RecoveryCodesIssued => "リカバリーコードの発行",
             AuditAction::MfaPolicyChanged => "2要素認証の方針変更",
+            AuditAction::DeviceRegistered => "端末の登録",
+            AuditAction::DeviceApproved => "端末の利用承認",
+            AuditAction::DeviceRefused => "端末の利用拒否",
+            AuditAction::DeviceLost => "端末の紛失届",
+            AuditAction::DeviceRestored => "端末の利用再開",
+            AuditAction::DeviceRenamed => "端末名の変更",
+            AuditAction::DevicePolicyChanged => "端末の承認方針の変更",
         }
     }
 
@@ -259,6 +289,13 @@ impl AuditAction {
             AuditAction::MfaReset => "Second factor reset by an administrator",
             AuditAction::RecoveryCodesIssued => "Recovery codes issued",
             AuditAction::MfaPolicyChanged => "Second-factor policy changed",
+            AuditAction::DeviceRegistered => "Device registered",
+            AuditAction::DeviceApproved => "Device approved",
+            AuditAction::DeviceRefused => "Device refused",
+            AuditAction::DeviceLost => "Device reported lost",
+            AuditAction::DeviceRestored => "Device restored",
+            AuditAction::DeviceRenamed => "Device renamed",
+            AuditAction::DevicePolicyChanged => "Device approval policy changed",
         }
     }
 }

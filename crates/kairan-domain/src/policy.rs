@@ -59,10 +59,13 @@ pub enum Action {
     /// Set who must use a second factor in the body (seed 004 4.4②: the system department
     /// sets how staff sign in).
     ConfigureSignIn,
+    /// List the body's registered internet devices, approve or refuse new ones, report one
+    /// lost or restore it (I5, seed 003 §8-11, §8-12).
+    ManageDevices,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -79,6 +82,7 @@ impl Action {
         Action::ReviewContent,
         Action::ResetMfa,
         Action::ConfigureSignIn,
+        Action::ManageDevices,
     ];
 
     pub fn code(self) -> &'static str {
@@ -99,6 +103,7 @@ impl Action {
             Action::ReviewContent => "review_content",
             Action::ResetMfa => "reset_mfa",
             Action::ConfigureSignIn => "configure_sign_in",
+            Action::ManageDevices => "manage_devices",
         }
     }
 
@@ -120,7 +125,8 @@ impl Action {
             | Action::GrantRole
             | Action::RevokeRole
             | Action::ResetMfa
-            | Action::ConfigureSignIn => &[Admin],
+            | Action::ConfigureSignIn
+            | Action::ManageDevices => &[Admin],
             // Administrators are audited, so they never read the audit log themselves (G7).
             Action::ReadAuditLog => &[SecurityOfficer, Auditor],
             Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
@@ -153,7 +159,8 @@ impl Action {
             | Action::ConfigureProtection
             | Action::ViewDlpEvents
             | Action::ReviewContent
-            | Action::ConfigureSignIn => false,
+            | Action::ConfigureSignIn
+            | Action::ManageDevices => false,
         }
     }
 }

@@ -28,6 +28,10 @@ use std::net::SocketAddr;
 pub const SESSION_COOKIE: &str = "kairan_session";
 pub const CSRF_COOKIE: &str = "kairan_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The device token of a browser or app (I5): random, long-lived, minted on first contact.
+/// For an internet device it names the registered device at sign-in.
+pub const DEVICE_COOKIE: &str = "kairan_device";
+const DEVICE_COOKIE_DAYS: u64 = 400;
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -81,7 +85,30 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
             Some(fresh)
         }
     };
+    // The device token, minted the same way, so that even a first request (a sign-in from a
+    // fresh app) already carries one.
+    let device = match cookie(req.headers(), DEVICE_COOKIE) {
+        Some(_) => None,
+        None => {
+            let fresh = token::random_hex(32);
+            if let Ok(v) = HeaderValue::from_str(&format!("{DEVICE_COOKIE}={fresh}")) {
+                req.headers_mut().append(COOKIE, v);
+            }
+            Some(fresh)
+        }
+    };
     let mut resp = next.run(req).await;
+    if let Some(fresh) = device {
+        resp.headers_mut().append(
+            SET_COOKIE,
+            set_cookie(
+                DEVICE_COOKIE,
+                &fresh,
+                Some(DEVICE_COOKIE_DAYS * 86_400),
+                state.secure_cookies,
+            ),
+        );
+    }
     if let Some(fresh) = minted {
         let sets_csrf = resp
             .headers()
@@ -150,6 +177,9 @@ pub struct Client {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub device: kairan_domain::DeviceClass,
+    /// The browser's or app's device token (`kairan_device`), which names its registered
+    /// device when it is an internet device.
+    pub device_token: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -171,6 +201,7 @@ impl FromRequestParts<AppState> for Client {
             ip,
             user_agent,
             device,
+            device_token: cookie(&parts.headers, DEVICE_COOKIE),
         })
     }
 }

@@ -34,10 +34,25 @@ pub struct Config {
     /// IDs always must.
     pub mfa: kairan_domain::mfa::MfaPolicy,
     pub webauthn: WebauthnConfig,
+    pub devices: DevicesConfig,
     /// The key that seals TOTP secrets and keys recovery-code hashes, as 64 hex characters.
     /// Unset: `DATA/secret.key`, created on first start. Nodes sharing a database must share
     /// it.
     pub secret_key: Option<Secret>,
+}
+
+/// Internet devices (I5): whether a newly registered one waits for an administrator's
+/// approval, unless a body sets its own (`settings.devices`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevicesConfig {
+    pub approval: bool,
+}
+
+impl Default for DevicesConfig {
+    fn default() -> Self {
+        DevicesConfig { approval: true }
+    }
 }
 
 /// Passkeys (WebAuthn): which site the keys belong to. Set both in production; unset, a page
@@ -246,6 +261,7 @@ impl Default for Config {
             zones: ZonesConfig::default(),
             mfa: kairan_domain::mfa::MfaPolicy::default(),
             webauthn: WebauthnConfig::default(),
+            devices: DevicesConfig::default(),
             secret_key: None,
         }
     }

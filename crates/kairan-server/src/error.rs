@@ -29,6 +29,10 @@ pub enum AppError {
     /// A wrong, replayed or spent code.
     #[error("second factor failed")]
     MfaFailed,
+    /// A correct password from an internet device that may not be used: waiting for
+    /// approval, refused, reported lost, or without a device token.
+    #[error("device refused: {0}")]
+    DeviceRefused(&'static str),
     /// A passkey's answer did not verify (the reason is a `WebauthnError` code).
     #[error("passkey failed: {0}")]
     Passkey(&'static str),
@@ -91,6 +95,7 @@ impl AppError {
             | AppError::PasswordChangeRequired
             | AppError::MfaRequired
             | AppError::MfaEnrolmentRequired
+            | AppError::DeviceRefused(_)
             | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Unauthenticated
             | AppError::SignInFailed
@@ -139,6 +144,7 @@ impl Localized for AppError {
             AppError::MfaRequired => "mfa_required",
             AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::MfaFailed => "mfa_failed",
+            AppError::DeviceRefused(code) => code,
             AppError::Passkey("challenge") => "passkey_expired",
             AppError::Passkey(_) => "passkey_failed",
             AppError::Csrf => "csrf_failed",
@@ -165,6 +171,7 @@ impl Localized for AppError {
             AppError::PasswordChangeRequired => "パスワードを変更してから操作してください。".into(),
             AppError::MfaRequired => "確認コードを入力して、サインインを完了してください。".into(),
             AppError::MfaEnrolmentRequired => "このIDは2要素認証が必要です。認証アプリを登録してから操作してください。".into(),
+            AppError::DeviceRefused(code) => device_ja(code).into(),
             AppError::Passkey("challenge") => "確認の有効期限が切れたか、別の画面で始めた確認です。もう一度お試しください。".into(),
             AppError::Passkey(_) => "パスキーを確認できませんでした。登録したパスキーで、もう一度お試しください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::MfaFailed => "確認コードが正しくないか、既に使用されています。新しいコードを入力してください。失敗が続くと、一定時間サインインできなくなります。".into(),
@@ -196,6 +203,7 @@ impl Localized for AppError {
             AppError::PasswordChangeRequired => "Change your password first.".into(),
             AppError::MfaRequired => "Enter your verification code to finish signing in.".into(),
             AppError::MfaEnrolmentRequired => "This ID must use two-factor authentication. Set up an authenticator app first.".into(),
+            AppError::DeviceRefused(code) => device_en(code).into(),
             AppError::Passkey("challenge") => "This check expired or was started elsewhere. Please try again.".into(),
             AppError::Passkey(_) => "The passkey could not be verified. Try again with a passkey you registered. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::MfaFailed => "The code is wrong or has already been used. Enter a new code. After repeated failures, sign-in is blocked for a while.".into(),
@@ -216,6 +224,36 @@ impl Localized for AppError {
                 "Too many messages in a short time. Wait about {retry_after_s} s and send again."
             ),
         }
+    }
+}
+
+fn device_ja(code: &str) -> &'static str {
+    match code {
+        "device_pending_approval" => {
+            "この端末は登録されましたが、管理者の承認を待っています。承認後にもう一度サインインしてください。"
+        }
+        "device_lost" => {
+            "この端末は紛失の届出がされているため、サインインできません。見つかった場合は、情報システム担当者に利用の再開を依頼してください。"
+        }
+        "device_cookie_required" => {
+            "この端末を識別できません。Cookieを有効にして、ページを再読み込みしてからサインインしてください。"
+        }
+        _ => "この端末の利用は認められていません。情報システム担当者に確認してください。",
+    }
+}
+
+fn device_en(code: &str) -> &'static str {
+    match code {
+        "device_pending_approval" => {
+            "This device is registered and waits for an administrator's approval. Sign in again once it is approved."
+        }
+        "device_lost" => {
+            "This device was reported lost, so it cannot sign in. If it was found, ask your system administrator to restore it."
+        }
+        "device_cookie_required" => {
+            "This device cannot be identified. Allow cookies, reload the page and sign in again."
+        }
+        _ => "This device may not be used. Ask your system administrator.",
     }
 }
 
@@ -303,6 +341,10 @@ fn conflict_ja(code: &str) -> &'static str {
         }
         "no_passkey" => "パスキーが登録されていません。認証アプリの確認コードを入力してください。",
         "passkey_exists" => "このパスキーは既に登録されています。",
+        "device_already_lost" => "この端末は既に紛失として扱われています。",
+        "device_state_changed" => {
+            "この端末の状態は既に変更されています。画面を再読み込みしてください。"
+        }
         _ => "既に登録されています。",
     }
 }
@@ -331,6 +373,8 @@ fn conflict_en(code: &str) -> &'static str {
         }
         "no_passkey" => "No passkey is registered. Enter the code from your authenticator app.",
         "passkey_exists" => "This passkey is already registered.",
+        "device_already_lost" => "This device is already treated as lost.",
+        "device_state_changed" => "This device's state has already changed. Reload the page.",
         _ => "It already exists.",
     }
 }

@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod chat;
+pub mod devices;
 mod error;
 pub mod files;
 pub mod mfa;

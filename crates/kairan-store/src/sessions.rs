@@ -18,9 +18,10 @@ pub struct Session {
     pub ended_at: Option<i64>,
     /// What the session still owes after the password: `none`, `verify` or `enrol`.
     pub mfa_state: String,
+    pub device_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at, mfa_state";
+const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at, mfa_state, device_id";
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
@@ -31,14 +32,16 @@ pub struct NewSession<'a> {
     pub prev_sign_in_at: Option<i64>,
     pub failed_before: i64,
     pub mfa_state: &'a str,
+    /// The registered internet device it signs in from.
+    pub device_id: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     let id = crate::new_id();
     let now = crate::now_us();
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, mfa_state)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, mfa_state, device_id)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&id)
     .bind(s.token_hash)
@@ -50,6 +53,7 @@ pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     .bind(s.prev_sign_in_at)
     .bind(s.failed_before)
     .bind(s.mfa_state)
+    .bind(s.device_id)
     .execute(tx.conn())
     .await?;
     Ok(id)

@@ -149,6 +149,7 @@ pub(crate) async fn setup(config: Config, a: &Shape) -> Result<Setup> {
                     prev_sign_in_at: None,
                     failed_before: 0,
                     mfa_state: "none",
+                    device_id: None,
                 },
             )
             .await?;

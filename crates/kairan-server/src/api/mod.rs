@@ -4,6 +4,7 @@
 
 mod admin;
 pub(crate) mod chat;
+mod devices;
 mod files;
 mod me;
 mod mfa;
@@ -62,6 +63,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         mfa::get_policy,
         mfa::put_policy,
         mfa::passkey_options,
+        devices::own,
+        devices::rename,
+        devices::lost,
+        devices::of_org,
+        devices::decide,
+        devices::put_policy,
         mfa::passkey_register,
         mfa::passkey_rename,
         mfa::passkey_remove,
@@ -130,6 +137,18 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/session/mfa", post(mfa::verify))
         .route("/api/v1/me/mfa", get(mfa::status))
+        .route("/api/v1/me/devices", get(devices::own))
+        .route(
+            "/api/v1/me/devices/{device}",
+            axum::routing::patch(devices::rename),
+        )
+        .route("/api/v1/devices/{device}/lost", post(devices::lost))
+        .route("/api/v1/devices/{device}/{decision}", post(devices::decide))
+        .route("/api/v1/orgs/{org}/devices", get(devices::of_org))
+        .route(
+            "/api/v1/orgs/{org}/device-policy",
+            axum::routing::put(devices::put_policy),
+        )
         .route("/api/v1/session/passkey", post(mfa::passkey_sign_in))
         .route(
             "/api/v1/session/passkey/options",

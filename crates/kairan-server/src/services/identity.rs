@@ -122,6 +122,11 @@ pub async fn sign_in(
         return Err(AppError::SignInFailed);
     }
 
+    // An internet device must be a registered, usable one (I5); this may refuse.
+    let device_id = match crate::services::devices::gate(state, &user, client).await? {
+        crate::services::devices::Gate::Office => None,
+        crate::services::devices::Gate::Registered(id) => Some(id),
+    };
     let roles: Vec<Role> = {
         let mut conn = state.store.read().await?;
         users::roles(&mut conn, &user.id)
@@ -153,6 +158,7 @@ pub async fn sign_in(
             prev_sign_in_at: prev,
             failed_before: failed,
             mfa_state: mfa,
+            device_id: device_id.as_deref(),
         },
     )
     .await?;
@@ -161,6 +167,9 @@ pub async fn sign_in(
     e.ip = client.ip.clone();
     detail(&mut e, "session", session_id);
     detail(&mut e, "device", client.device.code());
+    if let Some(id) = &device_id {
+        detail(&mut e, "registered_device", id.as_str());
+    }
     if mfa != "none" {
         detail(&mut e, "mfa", mfa);
     }

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod chat;
+pub mod devices;
 pub mod dlp;
 pub mod files;
 pub mod group_commit;

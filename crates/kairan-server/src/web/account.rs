@@ -75,7 +75,7 @@ async fn login(
             )
                 .into_response())
         }
-        Err(e @ AppError::SignInFailed) => {
+        Err(e @ (AppError::SignInFailed | AppError::DeviceRefused(_))) => {
             let message = message(&e, &ctx);
             let banner = banner(&state, &ctx);
             let page = render(
@@ -229,6 +229,7 @@ async fn sessions_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Result<CurrentUser, AppError>,
+    Query(q): Query<Done>,
 ) -> Result<Html<String>, PageError> {
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
     let org = admin::org_by_id(&state, &me.user.org_id)
@@ -250,11 +251,18 @@ async fn sessions_page(
             }
         })
         .collect();
+    let own = crate::services::devices::own(&state, &me)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let devices = super::devices::rows(&own, &Default::default(), ctx.lang);
     render(
         &state,
         "sessions.html",
         &ctx,
-        context! { me => me_value(&me, &org.name, ctx.lang), nav => "sessions", rows },
+        context! {
+            me => me_value(&me, &org.name, ctx.lang), nav => "sessions", rows, devices,
+            done => q.done,
+        },
     )
 }
 

@@ -431,11 +431,14 @@ async fn policy_view(
         })
         .collect();
     let me_v = page_me(state, ctx, me).await?;
+    let device_approval = crate::services::devices::approval_required(state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, lang))?;
     render(
         state,
         "sign_in_settings.html",
         ctx,
-        context! { me => me_v, nav => "sign_in_settings", roles, devices, done },
+        context! { me => me_v, nav => "sign_in_settings", roles, devices, device_approval, done },
     )
 }
 
@@ -463,5 +466,15 @@ async fn save_policy(
     mfa::set_policy(&state, &me.actor(), &me.user.org_id, policy)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
+    let approval = pairs.iter().any(|(k, _)| k == "device_approval");
+    if approval
+        != crate::services::devices::approval_required(&state, &me.user.org_id)
+            .await
+            .map_err(|e| PageError(e, ctx.lang))?
+    {
+        crate::services::devices::set_approval(&state, &me.actor(), &me.user.org_id, approval)
+            .await
+            .map_err(|e| PageError(e, ctx.lang))?;
+    }
     Ok(Redirect::to("/admin/sign-in?done=1").into_response())
 }

@@ -4,9 +4,11 @@
 //! success, so a reload never repeats an action.
 
 mod account;
+pub use account::describe_agent;
 mod admin;
 mod audit;
 mod chat;
+mod devices;
 mod mfa;
 mod protection;
 mod review;
@@ -66,6 +68,7 @@ pub fn templates() -> Environment<'static> {
         ),
         ("error.html", include_str!("../../templates/error.html")),
         ("talks.html", include_str!("../../templates/talks.html")),
+        ("devices.html", include_str!("../../templates/devices.html")),
         (
             "mfa_verify.html",
             include_str!("../../templates/mfa_verify.html"),
@@ -155,6 +158,7 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         can_configure_protection => may(A::ConfigureProtection),
         can_review => may(A::ReviewContent),
         can_configure_sign_in => may(A::ConfigureSignIn),
+        can_manage_devices => may(A::ManageDevices),
     }
 }
 
@@ -329,6 +333,7 @@ pub fn routes() -> Router<AppState> {
         .merge(chat::routes())
         .merge(protection::routes())
         .merge(mfa::routes())
+        .merge(devices::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {

@@ -109,6 +109,7 @@ fn request(
             format!("/api/v1/users/{victim}/reset-mfa"),
             Some(json!({ "reason": "スマートフォン紛失の届出を受けたため" })),
         ),
+        Action::ManageDevices => (M::GET, format!("/api/v1/orgs/{org}/devices"), None),
         Action::ConfigureSignIn => (
             M::PUT,
             format!("/api/v1/orgs/{org}/mfa-policy"),

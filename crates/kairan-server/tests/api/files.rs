@@ -719,6 +719,8 @@ async fn phones_and_lgwan_pcs_follow_their_own_file_rules_decided_by_the_network
         c.zones.trusted_proxies = vec!["127.0.0.1".into()];
         c.files.internet_device.max_mib = 1;
         c.files.internet_device.download = false;
+        // Device registration has its own suite; here a new phone is usable at once.
+        c.devices.approval = false;
     })
     .await;
     let org = app.create_org("test-town", "試験町").await;

@@ -167,6 +167,24 @@ impl TestApp {
         }
     }
 
+    /// A client whose requests a trusted proxy forwards from `ip` (the app must trust
+    /// 127.0.0.1 as a proxy): how a test puts a client on the LGWAN or the internet side.
+    pub fn client_at(&self, ip: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().expect("ip header"));
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .expect("client"),
+            base: self.base.clone(),
+            csrf: String::new(),
+            session: String::new(),
+        }
+    }
+
     /// A client signed in as `login` with the standard test password.
     pub async fn signed_in(&self, login: &str) -> Client {
         let mut c = self.client();

@@ -9,6 +9,7 @@
 mod audit;
 mod authorization;
 mod chat;
+mod devices;
 mod files;
 mod helpers;
 mod identity;

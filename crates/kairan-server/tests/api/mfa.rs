@@ -290,7 +290,12 @@ async fn the_password_step_alone_never_clears_the_failures_of_the_code_step() {
 #[tokio::test]
 async fn staff_need_a_second_factor_on_internet_devices_by_default_and_as_the_body_sets() {
     // Loopback is not LGWAN here, so every request is an internet device.
-    let app = TestApp::spawn_with(|c| c.zones.lgwan = vec!["10.0.0.0/8".into()]).await;
+    let app = TestApp::spawn_with(|c| {
+        c.zones.lgwan = vec!["10.0.0.0/8".into()];
+        // Device registration has its own suite; here a new device is usable at once.
+        c.devices.approval = false;
+    })
+    .await;
     let org = app.create_org("test-town", "試験町").await;
     app.create_user(&org, "staff.one", &["staff"]).await;
     app.create_user(&org, "head.one", &["section_head"]).await;

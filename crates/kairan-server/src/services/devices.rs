@@ -1,0 +1,330 @@
+//! Registered internet devices (I5; seed 003 §8-11, §8-12). A sign-in from the internet side
+//! must come from a registered device: its first sign-in registers it (name, platform, first
+//! seen) under the browser's or app's device token, and, when the body asks for it, an
+//! administrator approves it before it is used. A device reported lost (by its owner or an
+//! administrator) ends every session that signed in from it at once, its live connections
+//! close, and it stays blocked until an administrator restores it. LGWAN PCs are managed by
+//! the office and need none of this.
+
+use crate::auth::{Authenticated, Client};
+use crate::error::AppError;
+use crate::services::{audit_entry, detail};
+use crate::state::AppState;
+use crate::token;
+use kairan_domain::audit::AuditAction;
+use kairan_domain::policy::{self, Action, Actor, Resource};
+use kairan_domain::{DeviceClass, DomainError, OrgId};
+use kairan_store::audit::{self, NewEntry};
+use kairan_store::devices::{self, Device};
+use kairan_store::{orgs, users};
+
+const MAX_NAME_CHARS: usize = 60;
+
+/// Whether a new device of the body waits for approval: its own `settings.devices.approval`,
+/// else the server's.
+pub async fn approval_required(state: &AppState, org_id: &str) -> Result<bool, AppError> {
+    let mut conn = state.store.read().await?;
+    let org = orgs::by_id(&mut conn, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let own = serde_json::from_str::<serde_json::Value>(&org.settings)
+        .ok()
+        .and_then(|s| s["devices"]["approval"].as_bool());
+    Ok(own.unwrap_or(state.config.devices.approval))
+}
+
+/// What a correct password on this connection may lead to.
+pub enum Gate {
+    /// An LGWAN PC: no registration.
+    Office,
+    /// A registered, usable internet device.
+    Registered(String),
+}
+
+/// The device step of a sign-in, after a correct password. An unknown device is registered
+/// (and committed, even when it must wait); a waiting, refused or lost one is refused with
+/// its reason, recorded as a failed sign-in.
+pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Result<Gate, AppError> {
+    if client.device == DeviceClass::LgwanPc {
+        return Ok(Gate::Office);
+    }
+    let Some(device_token) = client.device_token.as_deref() else {
+        return Err(AppError::DeviceRefused("device_cookie_required"));
+    };
+    let hash = token::sha256_hex(device_token);
+    let found = {
+        let mut conn = state.store.read().await?;
+        devices::by_token(&mut conn, &user.id, &hash).await?
+    };
+    let mut tx = state.store.write().await?;
+    let (device_id, status) = match found {
+        Some(d) => (d.id, d.status),
+        None => {
+            let waits = approval_required(state, &user.org_id).await?;
+            let platform = crate::web::describe_agent(client.user_agent.as_deref().unwrap_or(""));
+            let status = if waits { "pending" } else { "active" };
+            let id = devices::insert(
+                &mut tx,
+                &devices::NewDevice {
+                    user_id: &user.id,
+                    org_id: &user.org_id,
+                    token_hash: &hash,
+                    name: &platform,
+                    platform: &platform,
+                    status,
+                },
+            )
+            .await?;
+            let mut e = NewEntry::new(AuditAction::DeviceRegistered);
+            e.org_id = Some(user.org_id.clone());
+            e.actor_id = Some(user.id.clone());
+            e.target_id = Some(id.clone());
+            e.ip = client.ip.clone();
+            detail(&mut e, "platform", platform.as_str());
+            detail(&mut e, "status", status);
+            audit::append(&mut tx, e).await?;
+            (id, status.to_owned())
+        }
+    };
+    let refusal = match status.as_str() {
+        "active" => None,
+        "pending" => Some("device_pending_approval"),
+        "lost" => Some("device_lost"),
+        _ => Some("device_refused"),
+    };
+    match refusal {
+        None => {
+            devices::seen(&mut tx, &device_id).await?;
+            tx.commit().await?;
+            Ok(Gate::Registered(device_id))
+        }
+        Some(code) => {
+            let mut e = NewEntry::new(AuditAction::SignInFailed);
+            e.org_id = Some(user.org_id.clone());
+            e.target_id = Some(user.id.clone());
+            e.ip = client.ip.clone();
+            detail(&mut e, "reason", code);
+            detail(&mut e, "device", device_id.as_str());
+            audit::append(&mut tx, e).await?;
+            tx.commit().await?;
+            Err(AppError::DeviceRefused(code))
+        }
+    }
+}
+
+/// A device as its owner or an administrator sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DeviceView {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub platform: String,
+    /// `pending`, `active`, `refused` or `lost`.
+    pub status: String,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+}
+
+impl From<Device> for DeviceView {
+    fn from(d: Device) -> Self {
+        DeviceView {
+            id: d.id,
+            user_id: d.user_id,
+            name: d.name,
+            platform: d.platform,
+            status: d.status,
+            first_seen_at: d.first_seen_at,
+            last_seen_at: d.last_seen_at,
+        }
+    }
+}
+
+pub async fn own(state: &AppState, me: &Authenticated) -> Result<Vec<DeviceView>, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(devices::for_user(&mut conn, &me.user.id)
+        .await?
+        .into_iter()
+        .map(DeviceView::from)
+        .collect())
+}
+
+pub async fn of_org(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+) -> Result<Vec<DeviceView>, AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ManageDevices, &Resource::Org(&org))?;
+    let mut conn = state.store.read().await?;
+    Ok(devices::for_org(&mut conn, org_id)
+        .await?
+        .into_iter()
+        .map(DeviceView::from)
+        .collect())
+}
+
+fn name_of(raw: &str) -> Result<String, AppError> {
+    let v = raw.trim();
+    let n = v.chars().count();
+    if n == 0 || n > MAX_NAME_CHARS || v.chars().any(char::is_control) {
+        return Err(DomainError::invalid(
+            "name",
+            "端末の名前",
+            "端末の名前を60文字以内で入力してください（例: 業務用スマートフォン）。",
+            "name the device in at most 60 characters (for example, work phone).",
+        )
+        .into());
+    }
+    Ok(v.to_owned())
+}
+
+pub async fn rename(
+    state: &AppState,
+    me: &Authenticated,
+    id: &str,
+    name: &str,
+) -> Result<(), AppError> {
+    let name = name_of(name)?;
+    let mut tx = state.store.write().await?;
+    if !devices::rename(&mut tx, &me.user.id, id, &name).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut e = audit_entry(&me.actor(), AuditAction::DeviceRenamed);
+    e.target_id = Some(id.to_owned());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A device the actor may act on: their own when `owner_may`, or any of their body's for an
+/// administrator. Anything else is "not found", so device IDs cannot be probed.
+async fn reachable(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    owner_may: bool,
+) -> Result<Device, AppError> {
+    let d = {
+        let mut conn = state.store.read().await?;
+        devices::by_id(&mut conn, id).await?
+    }
+    .ok_or(AppError::NotFound)?;
+    if let Actor::User(u) = actor
+        && owner_may
+        && d.user_id == u.user_id.0
+    {
+        return Ok(d);
+    }
+    let org = OrgId(d.org_id.clone());
+    policy::check(actor, Action::ManageDevices, &Resource::Org(&org))
+        .map_err(|_| AppError::NotFound)?;
+    Ok(d)
+}
+
+/// "This device was lost", by its owner (from another device) or an administrator: every
+/// session of the device ends, its live connections close, and it stays blocked.
+pub async fn report_lost(state: &AppState, actor: &Actor, id: &str) -> Result<u64, AppError> {
+    let d = reachable(state, actor, id, true).await?;
+    let by = actor_id(actor);
+    let mut tx = state.store.write().await?;
+    if !devices::set_status(&mut tx, id, &["active", "pending"], "lost", by.as_deref()).await? {
+        return Err(AppError::Conflict("device_already_lost"));
+    }
+    let ended = devices::end_sessions(&mut tx, id, "device_lost").await?;
+    let mut e = audit_entry(actor, AuditAction::DeviceLost);
+    e.org_id = Some(d.org_id.clone());
+    e.target_id = Some(id.to_owned());
+    detail(&mut e, "user", d.user_id.as_str());
+    detail(&mut e, "sessions_ended", ended);
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    state
+        .bus
+        .publish(crate::realtime::Event::sessions_ended(&d.user_id));
+    Ok(ended)
+}
+
+fn actor_id(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::User(u) => Some(u.user_id.0.clone()),
+        Actor::Operator => None,
+    }
+}
+
+/// An administrator's decision on a device: approve a waiting one, refuse it, or restore one
+/// that was lost or refused.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    decision: &str,
+) -> Result<(), AppError> {
+    let (from, to, action): (&[&str], &str, AuditAction) = match decision {
+        "approve" => (&["pending"], "active", AuditAction::DeviceApproved),
+        "refuse" => (
+            &["pending", "active"],
+            "refused",
+            AuditAction::DeviceRefused,
+        ),
+        "restore" => (&["lost", "refused"], "active", AuditAction::DeviceRestored),
+        _ => return Err(AppError::NotFound),
+    };
+    let d = reachable(state, actor, id, false).await?;
+    let by = actor_id(actor);
+    let mut tx = state.store.write().await?;
+    if !devices::set_status(&mut tx, id, from, to, by.as_deref()).await? {
+        return Err(AppError::Conflict("device_state_changed"));
+    }
+    let ended = if to == "refused" {
+        devices::end_sessions(&mut tx, id, "device_refused").await?
+    } else {
+        0
+    };
+    let mut e = audit_entry(actor, action);
+    e.org_id = Some(d.org_id.clone());
+    e.target_id = Some(id.to_owned());
+    detail(&mut e, "user", d.user_id.as_str());
+    if ended > 0 {
+        detail(&mut e, "sessions_ended", ended);
+    }
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    if ended > 0 {
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(&d.user_id));
+    }
+    Ok(())
+}
+
+/// Sets whether a body's new internet devices wait for approval.
+pub async fn set_approval(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    approval: bool,
+) -> Result<(), AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ConfigureSignIn, &Resource::Org(&org))?;
+    let current = crate::services::admin::org_by_id(state, org_id).await?;
+    let mut settings: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&current.settings).unwrap_or_default();
+    settings.insert(
+        "devices".into(),
+        serde_json::json!({ "approval": approval }),
+    );
+    let mut tx = state.store.write().await?;
+    orgs::set_settings(
+        &mut tx,
+        org_id,
+        &serde_json::Value::Object(settings).to_string(),
+    )
+    .await?;
+    let mut e = audit_entry(actor, AuditAction::DevicePolicyChanged);
+    e.org_id = Some(org_id.to_owned());
+    e.target_id = Some(org_id.to_owned());
+    detail(&mut e, "approval", approval);
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}
