@@ -1,0 +1,75 @@
+// Registered internet devices (I5) as people meet them: a phone's first sign-in waits for the
+// administrator's approval, the administrator approves it at 管理 › 端末, and when the phone is
+// lost its owner reports it from the office PC and the phone is signed out at once.
+// The server trusts 127.0.0.1 as its proxy, so each browser context says where it is.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, signIn, shot, DEMO_PASSWORD } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer({
+    env: { KAIRAN_ZONES_LGWAN: '10.0.0.0/8', KAIRAN_ZONES_TRUSTED_PROXIES: '127.0.0.1,::1' },
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const office = () => browser.newContext({ extraHTTPHeaders: { 'x-forwarded-for': '10.1.2.3' } });
+const phone = () => browser.newContext({
+  extraHTTPHeaders: { 'x-forwarded-for': '203.0.113.7' },
+  viewport: { width: 390, height: 780 },
+  userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1',
+});
+
+test('a phone waits for approval, is approved, and is cut off when reported lost', async () => {
+  const mobile = await (await phone()).newPage();
+  await mobile.goto(`${server.base}/login`);
+  await mobile.fill('#login_id', 'sato.hanako');
+  await mobile.fill('#password', DEMO_PASSWORD);
+  await Promise.all([mobile.waitForNavigation(), mobile.click('form[action="/login"] button')]);
+  assert.match(await mobile.textContent('[role=alert]'), /管理者の承認を待っています/);
+  await shot(mobile, 'device-pending');
+
+  const admin = await (await office()).newPage();
+  admin.on('dialog', (d) => d.accept());
+  await signIn(admin, server.base, 'takahashi.kenichi');
+  await admin.click('nav a[href="/admin/devices"]');
+  const row = admin.locator('[data-testid=devices] tbody tr').first();
+  assert.match(await row.textContent(), /佐藤 花子/);
+  assert.match(await row.textContent(), /承認待ち/);
+  assert.match(await row.textContent(), /iPhone/);
+  await shot(admin, 'devices-admin');
+  await Promise.all([admin.waitForNavigation(), row.locator('button:has-text("承認する")').click()]);
+  assert.match(await admin.locator('[data-testid=devices] tbody tr').first().textContent(), /利用中/);
+
+  // Approved: the phone signs in (and, on the internet side, sets up its second factor).
+  await signIn(mobile, server.base, 'sato.hanako');
+  assert.match(await mobile.textContent('h1'), /佐藤 花子/);
+
+  // Lost: reported from the office PC; the phone's page goes back to sign-in.
+  const desk = await (await office()).newPage();
+  desk.on('dialog', (d) => d.accept());
+  await signIn(desk, server.base, 'sato.hanako');
+  await desk.click('nav >> text=サインイン中の端末');
+  const mine = desk.locator('[data-testid=my-devices] li').first();
+  assert.match(await mine.textContent(), /利用中/);
+  await shot(desk, 'devices-own');
+  await Promise.all([desk.waitForNavigation(), mine.locator('button:has-text("紛失した")').click()]);
+  assert.match(await desk.textContent('[role=status]'), /紛失として届け出ました/);
+  await mobile.reload();
+  assert.equal(new URL(mobile.url()).pathname, '/login');
+  await mobile.fill('#login_id', 'sato.hanako');
+  await mobile.fill('#password', DEMO_PASSWORD);
+  await Promise.all([mobile.waitForNavigation(), mobile.click('form[action="/login"] button')]);
+  assert.match(await mobile.textContent('[role=alert]'), /紛失の届出/);
+  await shot(mobile, 'device-lost');
+  for (const p of [mobile, admin, desk]) await p.context().close();
+});
