@@ -58,6 +58,11 @@ test('a phone waits for approval, is approved, and is cut off when reported lost
   const desk = await (await office()).newPage();
   desk.on('dialog', (d) => d.accept());
   await signIn(desk, server.base, 'sato.hanako');
+  // The office PC's home page tells of the sign-in from the new phone, once.
+  assert.match(await desk.textContent('[data-testid=new-device-notice]'), /新しい端末.*iPhone/);
+  await shot(desk, 'device-new-notice');
+  await desk.reload();
+  assert.equal(await desk.locator('[data-testid=new-device-notice]').count(), 0);
   await desk.click('nav >> text=サインイン中の端末');
   const mine = desk.locator('[data-testid=my-devices] li').first();
   assert.match(await mine.textContent(), /利用中/);

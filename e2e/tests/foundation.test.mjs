@@ -102,6 +102,8 @@ test('an administrator issues a staff ID and the person changes the temporary pa
   await signIn(person, server.base, 'aoki.haruka', chosen);
   assert.match(await person.textContent('[data-testid=previous-sign-in]'), /^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$/);
   assert.equal(await person.textContent('[data-testid=failed-since]'), '1');
+  // And when the previous session ended (the sign-out just before).
+  assert.match(await person.textContent('[data-testid=previous-sign-out]'), /^\d{4}年\d{1,2}月\d{1,2}日 \d{1,2}:\d{2}$/);
   await shot(person, 'home-last-sign-in');
 
   await person.click('text=English');

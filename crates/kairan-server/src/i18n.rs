@@ -50,6 +50,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("home", "ホーム", "Home"),
     ("welcome", "ようこそ", "Welcome"),
     ("last_sign_in", "前回のサインイン", "Last sign-in"),
+    ("last_sign_out", "前回のサインアウト", "Last sign-out"),
     (
         "first_sign_in",
         "今回が初めてのサインインです。",
@@ -93,6 +94,16 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("sessions", "サインイン中の端末", "Signed-in devices"),
     ("security", "2要素認証", "Two-factor authentication"),
     ("devices", "端末", "Devices"),
+    (
+        "notice_new_device",
+        "新しい端末からのサインインがありました",
+        "A sign-in came from a new device",
+    ),
+    (
+        "notice_new_device_hint",
+        "心当たりがない場合は、「サインイン中の端末」でその端末を紛失として届け出て、パスワードを変更してください。",
+        "If it was not you, report that device lost at Signed-in devices and change your password.",
+    ),
     (
         "devices_hint",
         "インターネット側（スマートフォン等）から使われる端末です。新しい端末は、承認するまで使えません（サインインの設定による）。紛失の届出があった端末は、すぐに紛失として扱ってください。",

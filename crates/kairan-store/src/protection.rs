@@ -114,6 +114,22 @@ pub async fn notifications(
     .await?)
 }
 
+/// Marks some of a user's notifications read.
+pub async fn mark_read(tx: &mut WriteTx, user_id: &str, ids: &[String]) -> Result<()> {
+    let now = crate::now_us();
+    for id in ids {
+        sqlx::query(
+            "UPDATE notifications SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn mark_all_read(tx: &mut WriteTx, user_id: &str) -> Result<u64> {
     let done =
         sqlx::query("UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL")

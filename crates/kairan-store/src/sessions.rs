@@ -106,6 +106,22 @@ pub async fn set_sign_in_history(
     Ok(())
 }
 
+/// When the user last signed out (or a session of theirs ended) before `before`: what the
+/// home page shows beside the previous sign-in (seed 004 5.3(3)).
+pub async fn last_ended_before(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    before: i64,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MAX(ended_at) FROM sessions WHERE user_id = $1 AND ended_at IS NOT NULL AND ended_at < $2",
+    )
+    .bind(user_id)
+    .bind(before)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// Ends one session; returns false when it had already ended.
 pub async fn end(tx: &mut WriteTx, id: &str, reason: &str) -> Result<bool> {
     let done = sqlx::query(

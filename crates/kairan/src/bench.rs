@@ -31,6 +31,10 @@ pub enum BenchCommand {
     /// clamd and the text check in the path. Use the same --data/--database-url as the running
     /// server.
     Files(crate::bench_files::FilesArgs),
+    /// Sign-in latency over HTTP (password; password + app code; password + passkey) and a
+    /// burst of concurrent sign-ins; prints one JSON line. Use the same --data/--database-url
+    /// as the running server, and --url http://localhost:PORT.
+    Login(crate::bench_login::LoginArgs),
     /// Sign-in timing: median time of a sign-in with an unknown ID and with a wrong password
     /// for an existing ID, with the configured Argon2 cost. They should match.
     SignIn {
@@ -59,6 +63,7 @@ pub async fn run(config: Config, cmd: BenchCommand) -> Result<()> {
         BenchCommand::SignIn { rounds } => sign_in_bench(config, rounds).await,
         BenchCommand::Chat(args) => crate::bench_chat::run(config, args).await,
         BenchCommand::Files(args) => crate::bench_files::run(config, args).await,
+        BenchCommand::Login(args) => crate::bench_login::run(config, args).await,
     }
 }
 

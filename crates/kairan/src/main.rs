@@ -5,6 +5,7 @@
 mod bench;
 mod bench_chat;
 mod bench_files;
+mod bench_login;
 mod dlp;
 
 use anyhow::{Context, Result, bail};

@@ -83,6 +83,18 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
             detail(&mut e, "platform", platform.as_str());
             detail(&mut e, "status", status);
             audit::append(&mut tx, e).await?;
+            // The owner is told on every other device's home page (I4): a sign-in they did
+            // not make shows up there.
+            kairan_store::protection::notify(
+                &mut tx,
+                &user.org_id,
+                std::slice::from_ref(&user.id),
+                "new_device",
+                None,
+                Some(&id),
+                &serde_json::json!({ "platform": platform, "ip": client.ip }).to_string(),
+            )
+            .await?;
             (id, status.to_owned())
         }
     };

@@ -225,6 +225,12 @@ pub async fn end_own_session(
     Ok(())
 }
 
+/// When the caller's previous session ended (a sign-out, an expiry), before this one began.
+pub async fn last_sign_out(state: &AppState, me: &Authenticated) -> Result<Option<i64>, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(sessions::last_ended_before(&mut conn, &me.user.id, me.session.created_at).await?)
+}
+
 pub async fn own_sessions(
     state: &AppState,
     me: &Authenticated,

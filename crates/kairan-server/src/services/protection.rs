@@ -287,6 +287,17 @@ pub async fn notifications(
     Ok((list, unread))
 }
 
+/// Marks the notices a page has just shown as read.
+pub async fn mark_shown(state: &AppState, user_id: &str, ids: &[String]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut tx = state.store.write().await?;
+    protection::mark_read(&mut tx, user_id, ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn mark_notifications_read(state: &AppState, user_id: &str) -> Result<(), AppError> {
     let mut tx = state.store.write().await?;
     protection::mark_all_read(&mut tx, user_id).await?;

@@ -123,22 +123,36 @@ async fn home(
     let org = admin::org_by_id(&state, &me.user.org_id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
-    // A reset of one's second factor since the last sign-in is told here, with its reason.
-    let since = me.session.prev_sign_in_at.unwrap_or(0);
+    // Notices about one's own account (a second factor reset, with its reason; a sign-in from
+    // a new device) are shown here once, then marked read. A new device's notice is not shown
+    // on that same device, which knows.
     let (list, _) = crate::services::protection::notifications(&state, &me.user.id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
-    let mfa_resets: Vec<_> = list
-        .iter()
-        .filter(|n| n.kind == "mfa_reset" && n.created_at > since)
-        .map(|n| {
-            let reason = serde_json::from_str::<serde_json::Value>(&n.details)
-                .ok()
-                .and_then(|d| d["reason"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            context! { at => when(Some(n.created_at), ctx.lang), reason }
-        })
-        .collect();
+    let own_device = me.session.device_id.clone();
+    let mut shown = Vec::new();
+    let mut notice = |kind: &str, field: &str| -> Vec<minijinja::Value> {
+        list.iter()
+            .filter(|n| n.kind == kind && n.read_at.is_none())
+            .filter(|n| own_device.is_none() || n.target_id != own_device)
+            .map(|n| {
+                shown.push(n.id.clone());
+                let value = serde_json::from_str::<serde_json::Value>(&n.details)
+                    .ok()
+                    .and_then(|d| d[field].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                context! { at => when(Some(n.created_at), ctx.lang), value }
+            })
+            .collect()
+    };
+    let last_out = identity::last_sign_out(&state, &me)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let mfa_resets = notice("mfa_reset", "reason");
+    let new_devices = notice("new_device", "platform");
+    crate::services::protection::mark_shown(&state, &me.user.id, &shown)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
     render(
         &state,
         "home.html",
@@ -147,7 +161,9 @@ async fn home(
             me => me_value(&me, &org.name, ctx.lang),
             nav => "home",
             mfa_resets,
+            new_devices,
             previous_sign_in => when(me.session.prev_sign_in_at, ctx.lang),
+            previous_sign_out => when(last_out, ctx.lang),
             failed_since => me.session.failed_before,
         },
     )

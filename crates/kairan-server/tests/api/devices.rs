@@ -58,6 +58,12 @@ async fn a_new_phone_waits_for_approval_and_a_lost_one_is_cut_off_at_once() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert_eq!(mine[0]["status"], "pending");
     let device = mine[0]["id"].as_str().unwrap().to_owned();
+    // The owner is told of the new device (shown once on the home page of their other devices).
+    let (_, notes) = office.get("/api/v1/me/notifications").await;
+    let note = &notes["items"][0];
+    assert_eq!(note["kind"], "new_device");
+    assert_eq!(note["target_id"], device.as_str());
+    assert_eq!(note["details"]["ip"], PHONE);
 
     // Staff cannot approve their own device; the administrator (in the office) does.
     assert_error(
