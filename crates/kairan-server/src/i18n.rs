@@ -70,8 +70,8 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("change_password", "パスワードの変更", "Change password"),
     (
         "change_password_required",
-        "初めてのサインイン、または管理者による再発行のため、パスワードを変更してください。",
-        "You signed in with a temporary password. Choose your own password to continue.",
+        "パスワードを変更してください（初めてのサインイン、管理者による再発行、または2要素認証の解除のため）。",
+        "Choose a new password to continue (first sign-in, a reset by an administrator, or two-factor authentication turned off).",
     ),
     ("current_password", "現在のパスワード", "Current password"),
     ("new_password", "新しいパスワード", "New password"),

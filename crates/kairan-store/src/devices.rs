@@ -33,6 +33,16 @@ pub async fn by_token(
         .await?)
 }
 
+/// Whether any device of the user has been reported lost.
+pub async fn has_lost(conn: &mut AnyConnection, user_id: &str) -> Result<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM devices WHERE user_id = $1 AND status = 'lost'")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(n > 0)
+}
+
 pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Device>> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = $1");
     Ok(sqlx::query_as(&sql).bind(id).fetch_optional(conn).await?)

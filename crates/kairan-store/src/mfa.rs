@@ -30,7 +30,8 @@ pub async fn confirmed_totp(conn: &mut AnyConnection, user_id: &str) -> Result<O
 /// The enrolment the user started and has not yet proved with a code.
 pub async fn pending_totp(conn: &mut AnyConnection, user_id: &str) -> Result<Option<Totp>> {
     let sql = format!(
-        "SELECT {TOTP_COLUMNS} FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NULL"
+        "SELECT {TOTP_COLUMNS} FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NULL
+         ORDER BY created_at DESC, id DESC LIMIT 1"
     );
     Ok(sqlx::query_as(&sql)
         .bind(user_id)
@@ -262,6 +263,15 @@ pub async fn use_passkey(tx: &mut WriteTx, id: &str, read: i64, count: i64) -> R
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Removes the user's recovery codes (their last second factor is gone).
+pub async fn remove_recovery_codes(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Removes one of the user's passkeys; false when it is not theirs or gone.

@@ -219,6 +219,16 @@ pub async fn password_history(
 
 /// Counts a failed sign-in; locks the ID until `lock_until` when the threshold is reached.
 /// Returns the new consecutive failure count.
+/// The next sign-in must choose a new password (the rules that allowed the current one no
+/// longer apply).
+pub async fn require_password_change(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET must_change_password = 1 WHERE id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 pub async fn record_failure(
     tx: &mut WriteTx,
     user_id: &str,

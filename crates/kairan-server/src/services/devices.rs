@@ -60,8 +60,12 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
     let (device_id, status) = match found {
         Some(d) => (d.id, d.status),
         None => {
-            let waits = approval_required(state, &user.org_id).await?;
-            let platform = crate::web::describe_agent(client.user_agent.as_deref().unwrap_or(""));
+            // Once a device of the user was reported lost, every new one waits for an
+            // administrator, whatever the body's rule: a thief who clears the lost phone's
+            // cookies must not come back as a "new" device.
+            let waits = approval_required(state, &user.org_id).await?
+                || devices::has_lost(tx.conn(), &user.id).await?;
+            let platform = crate::web::known_platform(client.user_agent.as_deref().unwrap_or(""));
             let status = if waits { "pending" } else { "active" };
             let id = devices::insert(
                 &mut tx,
@@ -282,6 +286,12 @@ pub async fn decide(
         _ => return Err(AppError::NotFound),
     };
     let d = reachable(state, actor, id, false).await?;
+    // Approval is a second person's decision: nobody approves or restores their own device.
+    if let Actor::User(u) = actor
+        && u.user_id.0 == d.user_id
+    {
+        return Err(kairan_domain::policy::Denied::OnSelf.into());
+    }
     let by = actor_id(actor);
     let mut tx = state.store.write().await?;
     if !devices::set_status(&mut tx, id, from, to, by.as_deref()).await? {

@@ -111,6 +111,9 @@ pub async fn sign_in(
             let until = now + i64::from(policy.lockout_minutes) * 60_000_000;
             let n = users::record_failure(&mut tx, &user.id, threshold, until).await?;
             if n >= threshold {
+                // A session waiting for its code must not outlive the lock: otherwise wrong
+                // passwords and wrong codes in turn would buy unlimited guesses at the code.
+                sessions::end_pending_for_user(&mut tx, &user.id, "locked").await?;
                 let mut e = org_entry(NewEntry::new(AuditAction::AccountLocked));
                 e.ip = client.ip.clone();
                 detail(&mut e, "failures", n);

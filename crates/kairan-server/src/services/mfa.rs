@@ -142,11 +142,11 @@ pub async fn start_totp(
     if me.session.mfa_state == "verify" {
         return Err(AppError::MfaRequired);
     }
-    let existing = {
+    let has_factor = {
         let mut conn = state.store.read().await?;
-        mfa::confirmed_totp(&mut conn, &me.user.id).await?
+        mfa::has_any_factor(&mut conn, &me.user.id).await?
     };
-    if let Some(p) = check_password_if(existing.is_some(), password)? {
+    if let Some(p) = check_password_if(has_factor && me.session.mfa_state == "none", password)? {
         confirm_password(state, me, p).await?;
     }
     let mut secret = [0u8; rules::SECRET_BYTES];
@@ -383,12 +383,36 @@ pub async fn remove(state: &AppState, me: &Authenticated, password: &str) -> Res
     if mfa::remove_all(&mut tx, &me.user.id).await? == 0 {
         return Err(AppError::Conflict("mfa_not_enrolled"));
     }
+    let forced = require_strong_password(state, &mut tx, &me.user.id, &me.roles).await?;
     let mut e = audit_entry(&me.actor(), AuditAction::MfaRemoved);
     e.target_id = Some(me.user.id.clone());
     e.ip = me.client.ip.clone();
+    detail(&mut e, "password_change_required", forced);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The last second factor is gone: a password chosen under the shorter minimum that a second
+/// factor allows must not stay. When the body's rule for IDs with a second factor is looser
+/// than without, the next sign-in asks for a new password. Returns whether it will.
+pub(crate) async fn require_strong_password(
+    state: &AppState,
+    tx: &mut kairan_store::WriteTx,
+    user_id: &str,
+    roles: &[Role],
+) -> Result<bool, AppError> {
+    let org_id = users::by_id(tx.conn(), user_id)
+        .await?
+        .map(|u| u.org_id)
+        .unwrap_or_default();
+    let policy = crate::services::identity::policy_for(state, &org_id).await?;
+    let privileged = roles.iter().any(|r| r.is_privileged());
+    if privileged || policy.min_length_with_mfa >= policy.min_length {
+        return Ok(false);
+    }
+    users::require_password_change(tx, user_id).await?;
+    Ok(true)
 }
 
 /// What the second step of a sign-in accepted.
@@ -408,6 +432,7 @@ pub async fn verify(
     if me.session.mfa_state != "verify" {
         return Err(AppError::Conflict("mfa_not_pending"));
     }
+    refuse_if_locked(state, me).await?;
     let user_id = me.user.id.as_str();
     let totp = {
         let mut conn = state.store.read().await?;
@@ -518,6 +543,19 @@ pub(crate) async fn fail_second_step(
     Ok(())
 }
 
+/// A locked ID passes no second step, whatever the code: the lock holds until it expires.
+pub(crate) async fn refuse_if_locked(state: &AppState, me: &Authenticated) -> Result<(), AppError> {
+    let user = {
+        let mut conn = state.store.read().await?;
+        users::by_id(&mut conn, &me.user.id).await?
+    };
+    let now = kairan_store::now_us();
+    if user.is_none_or(|u| u.locked_until.is_some_and(|t| t > now)) {
+        return Err(AppError::MfaFailed);
+    }
+    Ok(())
+}
+
 /// Counts a failed second step like a failed password; at the threshold the account locks
 /// and the waiting session ends. Returns whether it locked.
 async fn record_failure(
@@ -540,7 +578,9 @@ async fn record_failure(
     detail(&mut e, "minutes", policy.lockout_minutes);
     detail(&mut e, "stage", "second_factor");
     audit::append(tx, e).await?;
-    sessions::end_all_for_user(tx, &me.user.id, "locked").await?;
+    // Only sessions still waiting for a code end: someone who knows just the password must
+    // not be able to sign the real user out of their working sessions.
+    sessions::end_pending_for_user(tx, &me.user.id, "locked").await?;
     Ok(true)
 }
 
@@ -578,6 +618,12 @@ pub async fn reset(
         return Err(AppError::Conflict("mfa_not_enrolled"));
     }
     let ended = sessions::end_all_for_user(&mut tx, user_id, "mfa_reset").await?;
+    let roles: Vec<Role> = users::roles(tx.conn(), user_id)
+        .await?
+        .iter()
+        .filter_map(|r| Role::parse(r))
+        .collect();
+    let forced = require_strong_password(state, &mut tx, user_id, &roles).await?;
     let by = match actor {
         Actor::User(u) => Some(u.user_id.0.as_str()),
         Actor::Operator => None,
@@ -608,6 +654,7 @@ pub async fn reset(
         hex::encode(sha2::Sha256::digest(reason.as_bytes())),
     );
     detail(&mut e, "sessions_ended", ended);
+    detail(&mut e, "password_change_required", forced);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     state

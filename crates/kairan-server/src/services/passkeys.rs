@@ -279,6 +279,7 @@ pub async fn sign_in(
     if me.session.mfa_state != "verify" {
         return Err(AppError::Conflict("mfa_not_pending"));
     }
+    mfa_service::refuse_if_locked(state, me).await?;
     let rp = relying_party(state, headers)?;
     let keys = {
         let mut conn = state.store.read().await?;
@@ -388,16 +389,25 @@ pub async fn remove(
     if !mfa::remove_passkey(&mut tx, &me.user.id, id).await? {
         return Err(AppError::NotFound);
     }
-    if policy.required_everywhere(&me.roles) && !mfa::has_any_factor(tx.conn(), &me.user.id).await?
-    {
+    let left = mfa::has_any_factor(tx.conn(), &me.user.id).await?;
+    if !left && policy.required_everywhere(&me.roles) {
         // Dropping the transaction undoes the removal.
         return Err(AppError::Conflict("mfa_required_by_policy"));
+    }
+    let mut forced = false;
+    if !left {
+        // Codes that stood in for a factor that is gone would come back to life with the
+        // next one; and a password chosen under the looser rule must go.
+        mfa::remove_recovery_codes(&mut tx, &me.user.id).await?;
+        forced =
+            mfa_service::require_strong_password(state, &mut tx, &me.user.id, &me.roles).await?;
     }
     let mut e = audit_entry(&me.actor(), AuditAction::MfaRemoved);
     e.target_id = Some(me.user.id.clone());
     e.ip = me.client.ip.clone();
     detail(&mut e, "method", "passkey");
     detail(&mut e, "passkey", id);
+    detail(&mut e, "password_change_required", forced);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(())

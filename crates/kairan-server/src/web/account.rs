@@ -27,10 +27,15 @@ pub fn routes() -> Router<AppState> {
 async fn login_page(
     State(state): State<AppState>,
     ctx: PageCtx,
-    me: Option<Authenticated>,
+    me: Option<AnySession>,
 ) -> Result<Response, PageError> {
-    if me.is_some() {
-        return Ok(Redirect::to("/").into_response());
+    if let Some(AnySession(me)) = me {
+        let next = match me.session.mfa_state.as_str() {
+            "verify" => "/mfa",
+            "enrol" => "/mfa/setup",
+            _ => "/",
+        };
+        return Ok(Redirect::to(next).into_response());
     }
     let banner = banner(&state, &ctx);
     Ok(render(
@@ -280,6 +285,17 @@ async fn sessions_page(
             done => q.done,
         },
     )
+}
+
+/// The platform of a User-Agent when it is a known one ("Safari / iPhone"), else a fixed
+/// label: what a device record and its audit entry keep, never the client's own text.
+pub fn known_platform(ua: &str) -> String {
+    let described = describe_agent(ua);
+    if described == "—" || ua.starts_with(&described) {
+        "その他の端末".into()
+    } else {
+        described
+    }
 }
 
 /// A short, human description of a User-Agent ("Chrome / Windows").

@@ -4,7 +4,7 @@
 //! success, so a reload never repeats an action.
 
 mod account;
-pub use account::describe_agent;
+pub use account::{describe_agent, known_platform};
 mod admin;
 mod audit;
 mod chat;

@@ -232,6 +232,57 @@ async fn devices_are_private_to_their_owner_and_their_body_administrators() {
 }
 
 #[tokio::test]
+async fn nobody_approves_their_own_device_and_a_lost_one_cannot_come_back_as_new() {
+    let app = app().await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "admin.one", &["admin"]).await;
+    app.create_user(&org, "admin.two", &["admin"]).await;
+    app.create_user(&org, "staff.one", &["staff"]).await;
+    let (_, r) = sign_in_at(&app, PHONE, "admin.one").await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_pending_approval");
+    let (one, _) = sign_in_at(&app, OFFICE, "admin.one").await;
+    let device = one.get("/api/v1/me/devices").await.1[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_error(
+        &one.post(&format!("/api/v1/devices/{device}/approve"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden_on_self",
+    );
+    let (two, _) = sign_in_at(&app, OFFICE, "admin.two").await;
+    let (s, _) = two
+        .post(&format!("/api/v1/devices/{device}/approve"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    // With approval off, a staff phone is usable at once; once it is reported lost, a phone
+    // that cleared its cookies (a new device) waits for an administrator again.
+    let (s, _) = two
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/orgs/{org}/device-policy"),
+            Some(json!({ "approval": false })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (phone, r) = sign_in_at(&app, PHONE, "staff.one").await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let lost = phone.get("/api/v1/me/devices").await.1[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = two
+        .post(&format!("/api/v1/devices/{lost}/lost"), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, r) = sign_in_at(&app, PHONE, "staff.one").await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_pending_approval");
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_body_may_let_new_devices_in_without_approval() {
     let app = app().await;
     let org = app.create_org("test-town", "試験町").await;

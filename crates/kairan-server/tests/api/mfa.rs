@@ -229,7 +229,8 @@ async fn wrong_codes_lock_the_id_like_wrong_passwords_and_end_the_waiting_sessio
     let app = TestApp::spawn().await;
     let org = app.create_org("test-town", "試験町").await;
     app.create_user(&org, "auditor.one", &["auditor"]).await;
-    app.signed_in("auditor.one").await;
+    // The real user, fully signed in: someone with only the password must not sign them out.
+    let working = app.signed_in("auditor.one").await;
     let threshold = app.state().config.password.lockout_threshold_privileged;
     let mut c = app.client();
     c.sign_in_password("auditor.one", PASSWORD).await;
@@ -257,6 +258,45 @@ async fn wrong_codes_lock_the_id_like_wrong_passwords_and_end_the_waiting_sessio
     let locks = audit_actions(&app, "auth.locked").await;
     assert_eq!(locks.len(), 1);
     assert_eq!(locks[0]["details"]["stage"], "second_factor");
+    assert_eq!(working.get("/api/v1/me").await.0, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_lock_reached_with_wrong_passwords_ends_a_session_waiting_for_its_code() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "admin.one", &["admin"]).await;
+    app.signed_in("admin.one").await;
+    let threshold = app.state().config.password.lockout_threshold_privileged;
+    // A session waiting for its code, then wrong passwords up to the lock: wrong codes and
+    // wrong passwords in turn must not add up to unlimited guesses on that session.
+    let mut waiting = app.client();
+    waiting.sign_in_password("admin.one", PASSWORD).await;
+    assert_error(
+        &waiting
+            .post("/api/v1/session/mfa", json!({ "code": "000000" }))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "mfa_failed",
+    );
+    for _ in 0..threshold {
+        assert_error(
+            &app.client()
+                .sign_in_password("admin.one", "not the password")
+                .await,
+            StatusCode::UNAUTHORIZED,
+            "sign_in_failed",
+        );
+    }
+    let code = waiting.authenticator_code("admin.one").await;
+    assert_error(
+        &waiting
+            .post("/api/v1/session/mfa", json!({ "code": code }))
+            .await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    );
     app.stop().await;
 }
 
@@ -363,9 +403,16 @@ async fn staff_may_turn_their_own_second_factor_off_but_privileged_ids_may_not()
         .post("/api/v1/me/mfa/remove", json!({ "password": PASSWORD }))
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    assert_eq!(staff.get("/api/v1/me/mfa").await.1["totp"], false);
+    // A password may have been chosen under the shorter minimum a second factor allows (8
+    // against 15): without the factor, a new one is asked for, now and at the next sign-in.
+    assert_error(
+        &staff.get("/api/v1/me/mfa").await,
+        StatusCode::FORBIDDEN,
+        "password_change_required",
+    );
     let (_, v) = app.client().sign_in_password("staff.one", PASSWORD).await;
     assert_eq!(v["mfa"], "none");
+    assert_eq!(v["must_change_password"], true);
 
     let admin = app.signed_in("admin.one").await;
     assert_error(

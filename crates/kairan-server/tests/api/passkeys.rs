@@ -94,6 +94,12 @@ async fn a_passkey_enrolled_at_first_sign_in_passes_the_second_step_after_that()
     assert_eq!(done["recovery_codes"].as_array().unwrap().len(), 10);
     let (s, status) = c.get("/api/v1/me/mfa").await;
     assert_eq!(s, StatusCode::OK, "enrolment finished the step: {status}");
+    // With a passkey set up, adding an authenticator app takes the password too.
+    assert_error(
+        &c.post("/api/v1/me/mfa/totp", json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "password_current_wrong",
+    );
     assert_eq!(status["passkeys"][0]["name"], "執務室のパソコン");
     assert_eq!(status["totp"], false);
     // The same authenticator again is refused by the browser (excludeCredentials) and here.
@@ -278,6 +284,38 @@ async fn the_last_passkey_of_a_privileged_id_stays_and_staff_may_remove_theirs()
         StatusCode::NOT_FOUND,
         "not_found",
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn removing_the_last_passkey_takes_the_recovery_codes_with_it() {
+    let app = app().await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "staff.one", &["staff"]).await;
+    let c = app.signed_in("staff.one").await;
+    let key = SoftAuthenticator::new(31).unwrap();
+    let (_, done) = register(&c, &key, "私用のスマートフォン", None).await;
+    assert_eq!(done["recovery_codes"].as_array().unwrap().len(), 10);
+    let (_, status) = c.get("/api/v1/me/mfa").await;
+    let id = status["passkeys"][0]["id"].as_str().unwrap().to_owned();
+    let (s, _) = c
+        .post(
+            &format!("/api/v1/me/passkeys/{id}/remove"),
+            json!({ "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    // No factor left: the codes went with it, and a new password is asked for first.
+    let mut d = app.client();
+    let (_, v) = d.sign_in_password("staff.one", PASSWORD).await;
+    assert_eq!(v["must_change_password"], true);
+    let mut conn = app.state().store.read().await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    drop(conn);
     app.stop().await;
 }
 
