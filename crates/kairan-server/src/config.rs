@@ -232,6 +232,20 @@ pub struct Argon2Config {
     pub memory_kib: u32,
     pub iterations: u32,
     pub parallelism: u32,
+    /// Password hashes computed at once. 0: one fewer than the machine's cores (at least
+    /// one), so that a burst of sign-ins never takes every core from chat.
+    pub max_concurrent: usize,
+}
+
+impl Argon2Config {
+    /// The number of hashes that may run at once on this machine.
+    pub fn concurrent(&self) -> usize {
+        if self.max_concurrent > 0 {
+            return self.max_concurrent;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        cores.saturating_sub(1).max(1)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -292,6 +306,7 @@ impl Default for Argon2Config {
             memory_kib: 19 * 1024,
             iterations: 2,
             parallelism: 1,
+            max_concurrent: 0,
         }
     }
 }

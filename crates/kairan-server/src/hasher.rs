@@ -25,7 +25,7 @@ impl Hasher {
             .map_err(|e| AppError::Internal(format!("argon2 params: {e}")))?;
         let mut h = Hasher {
             params,
-            permits: Arc::new(Semaphore::new(4)),
+            permits: Arc::new(Semaphore::new(c.concurrent())),
             dummy: Arc::new(String::new()),
         };
         let random = crate::token::random_hex(16);

@@ -95,7 +95,9 @@ async fn prepare(config: Config, rounds: usize, origin: &str) -> Result<Prepared
     let user = kairan_store::users::by_login(tx.conn(), &passkey_user)
         .await?
         .context("bench user")?;
-    let key = SoftAuthenticator::new(42).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut key = SoftAuthenticator::new(42).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Credential IDs are unique in the database: one per run.
+    key.id = format!("bench-{}", kairan_server::token::random_hex(8)).into_bytes();
     let (cd, att) = key.register(b"bench", origin, "localhost");
     let cred = webauthn::verify_registration(
         &cd,
