@@ -45,62 +45,58 @@ function browserMessage(e, form) {
   return e.message;
 }
 
-for (const form of document.querySelectorAll('form[data-passkey-register]')) {
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    show(form, '');
-    const button = form.querySelector('button');
-    button.disabled = true;
-    try {
-      const password = form.querySelector('[name=password]')?.value;
-      const options = await post('/api/v1/me/passkeys/options', password ? { password } : {});
-      options.challenge = fromB64url(options.challenge);
-      options.user.id = fromB64url(options.user.id);
-      options.excludeCredentials = options.excludeCredentials.map((c) => ({ ...c, id: fromB64url(c.id) }));
-      const cred = await navigator.credentials.create({ publicKey: options });
-      const done = await post('/api/v1/me/passkeys', {
-        name: form.querySelector('[name=name]').value,
-        client_data_json: toB64url(cred.response.clientDataJSON),
-        attestation_object: toB64url(cred.response.attestationObject),
-      });
-      const panel = document.querySelector('[data-codes-panel]');
-      if (done.recovery_codes && done.recovery_codes.length && panel) {
-        // The first second factor: the recovery codes the server issued, shown this once.
-        showCodes(panel, done.recovery_codes);
-      } else {
-        window.location.assign(form.dataset.next || '/account/security?done=passkey');
+// Runs a passkey ceremony on submit: one at a time, its error shown in the form.
+function onSubmit(selector, ceremony) {
+  for (const form of document.querySelectorAll(selector)) {
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      show(form, '');
+      const button = form.querySelector('button');
+      button.disabled = true;
+      try {
+        await ceremony(form);
+      } catch (e) {
+        show(form, browserMessage(e, form));
+        button.disabled = false;
       }
-    } catch (e) {
-      show(form, browserMessage(e, form));
-      button.disabled = false;
-    }
-  });
+    });
+  }
 }
 
-for (const form of document.querySelectorAll('form[data-passkey-sign-in]')) {
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    show(form, '');
-    const button = form.querySelector('button');
-    button.disabled = true;
-    try {
-      const options = await post('/api/v1/session/passkey/options');
-      options.challenge = fromB64url(options.challenge);
-      options.allowCredentials = options.allowCredentials.map((c) => ({ ...c, id: fromB64url(c.id) }));
-      const cred = await navigator.credentials.get({ publicKey: options });
-      await post('/api/v1/session/passkey', {
-        id: cred.id,
-        client_data_json: toB64url(cred.response.clientDataJSON),
-        authenticator_data: toB64url(cred.response.authenticatorData),
-        signature: toB64url(cred.response.signature),
-      });
-      window.location.assign(form.dataset.next || '/');
-    } catch (e) {
-      show(form, browserMessage(e, form));
-      button.disabled = false;
-    }
+onSubmit('form[data-passkey-register]', async (form) => {
+  const password = form.querySelector('[name=password]')?.value;
+  const options = await post('/api/v1/me/passkeys/options', password ? { password } : {});
+  options.challenge = fromB64url(options.challenge);
+  options.user.id = fromB64url(options.user.id);
+  options.excludeCredentials = options.excludeCredentials.map((c) => ({ ...c, id: fromB64url(c.id) }));
+  const cred = await navigator.credentials.create({ publicKey: options });
+  const done = await post('/api/v1/me/passkeys', {
+    name: form.querySelector('[name=name]').value,
+    client_data_json: toB64url(cred.response.clientDataJSON),
+    attestation_object: toB64url(cred.response.attestationObject),
   });
-}
+  const panel = document.querySelector('[data-codes-panel]');
+  if (done.recovery_codes && done.recovery_codes.length && panel) {
+    // The first second factor: the recovery codes the server issued, shown this once.
+    showCodes(panel, done.recovery_codes);
+  } else {
+    window.location.assign(form.dataset.next || '/account/security?done=passkey');
+  }
+});
+
+onSubmit('form[data-passkey-sign-in]', async (form) => {
+  const options = await post('/api/v1/session/passkey/options');
+  options.challenge = fromB64url(options.challenge);
+  options.allowCredentials = options.allowCredentials.map((c) => ({ ...c, id: fromB64url(c.id) }));
+  const cred = await navigator.credentials.get({ publicKey: options });
+  await post('/api/v1/session/passkey', {
+    id: cred.id,
+    client_data_json: toB64url(cred.response.clientDataJSON),
+    authenticator_data: toB64url(cred.response.authenticatorData),
+    signature: toB64url(cred.response.signature),
+  });
+  window.location.assign(form.dataset.next || '/');
+});
 
 function showCodes(panel, codes) {
   const list = panel.querySelector('ol');

@@ -138,26 +138,23 @@ pub async fn end(tx: &mut WriteTx, id: &str, reason: &str) -> Result<bool> {
 /// Ends the user's sessions that still owe their second factor (a lock reached while one was
 /// waiting); fully signed-in sessions stay. Returns how many.
 pub async fn end_pending_for_user(tx: &mut WriteTx, user_id: &str, reason: &str) -> Result<u64> {
-    let done = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL AND mfa_state <> 'none'",
-    )
-    .bind(crate::now_us())
-    .bind(reason)
-    .bind(user_id)
-    .execute(tx.conn())
-    .await?;
-    Ok(done.rows_affected())
+    end_for_user(tx, user_id, reason, "AND mfa_state <> 'none'").await
 }
 
 /// Ends every live session of a user (suspension, password reset); returns how many.
 pub async fn end_all_for_user(tx: &mut WriteTx, user_id: &str, reason: &str) -> Result<u64> {
-    let done = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL",
-    )
-    .bind(crate::now_us())
-    .bind(reason)
-    .bind(user_id)
-    .execute(tx.conn())
-    .await?;
+    end_for_user(tx, user_id, reason, "").await
+}
+
+async fn end_for_user(tx: &mut WriteTx, user_id: &str, reason: &str, only: &str) -> Result<u64> {
+    let sql = format!(
+        "UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE user_id = $3 AND ended_at IS NULL {only}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(crate::now_us())
+        .bind(reason)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
     Ok(done.rows_affected())
 }

@@ -13,12 +13,10 @@ use crate::state::AppState;
 use crate::token;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::policy::{self, Action, Actor, Resource};
-use kairan_domain::{DeviceClass, DomainError, OrgId};
+use kairan_domain::{DeviceClass, OrgId};
 use kairan_store::audit::{self, NewEntry};
 use kairan_store::devices::{self, Device};
 use kairan_store::{orgs, users};
-
-const MAX_NAME_CHARS: usize = 60;
 
 /// Whether a new device of the body waits for approval: its own `settings.devices.approval`,
 /// else the server's.
@@ -180,18 +178,7 @@ pub async fn of_org(
 }
 
 fn name_of(raw: &str) -> Result<String, AppError> {
-    let v = raw.trim();
-    let n = v.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS || v.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "name",
-            "端末の名前",
-            "端末の名前を60文字以内で入力してください（例: 業務用スマートフォン）。",
-            "name the device in at most 60 characters (for example, work phone).",
-        )
-        .into());
-    }
-    Ok(v.to_owned())
+    crate::services::short_name(raw, "端末の名前", "業務用スマートフォン", "work phone")
 }
 
 pub async fn rename(
@@ -328,18 +315,11 @@ pub async fn set_approval(
 ) -> Result<(), AppError> {
     let org = OrgId(org_id.to_owned());
     policy::check(actor, Action::ConfigureSignIn, &Resource::Org(&org))?;
-    let current = crate::services::admin::org_by_id(state, org_id).await?;
-    let mut settings: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&current.settings).unwrap_or_default();
-    settings.insert(
-        "devices".into(),
-        serde_json::json!({ "approval": approval }),
-    );
-    let mut tx = state.store.write().await?;
-    orgs::set_settings(
-        &mut tx,
+    let mut tx = crate::services::write_setting(
+        state,
         org_id,
-        &serde_json::Value::Object(settings).to_string(),
+        "devices",
+        serde_json::json!({ "approval": approval }),
     )
     .await?;
     let mut e = audit_entry(actor, AuditAction::DevicePolicyChanged);

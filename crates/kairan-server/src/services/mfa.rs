@@ -672,20 +672,16 @@ pub async fn set_policy(
 ) -> Result<MfaPolicy, AppError> {
     let org = OrgId(org_id.to_owned());
     policy::check(actor, Action::ConfigureSignIn, &Resource::Org(&org))?;
-    let current = crate::services::admin::org_by_id(state, org_id).await?;
-    let mut settings: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&current.settings).unwrap_or_default();
     let mut new = new;
     new.roles.sort();
     new.roles.dedup();
     new.devices.sort_by_key(|d| d.code());
     new.devices.dedup();
-    settings.insert("mfa".into(), serde_json::to_value(&new).unwrap_or_default());
-    let mut tx = state.store.write().await?;
-    orgs::set_settings(
-        &mut tx,
+    let mut tx = crate::services::write_setting(
+        state,
         org_id,
-        &serde_json::Value::Object(settings).to_string(),
+        "mfa",
+        serde_json::to_value(&new).unwrap_or_default(),
     )
     .await?;
     let mut e = audit_entry(actor, AuditAction::MfaPolicyChanged);

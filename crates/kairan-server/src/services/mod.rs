@@ -39,3 +39,47 @@ pub(crate) fn detail(e: &mut NewEntry, key: &str, value: impl Into<serde_json::V
         map.insert(key.to_owned(), value.into());
     }
 }
+
+/// A short name a person gives a thing (a device, a passkey): 1–60 characters, no control
+/// characters. `label_ja` and the examples make the message.
+pub(crate) fn short_name(
+    raw: &str,
+    label_ja: &'static str,
+    example_ja: &str,
+    example_en: &str,
+) -> Result<String, crate::error::AppError> {
+    let v = raw.trim();
+    let n = v.chars().count();
+    if n == 0 || n > 60 || v.chars().any(char::is_control) {
+        return Err(kairan_domain::DomainError::invalid(
+            "name",
+            label_ja,
+            format!("{label_ja}を60文字以内で入力してください（例: {example_ja}）。"),
+            format!("give a name of at most 60 characters (for example, {example_en})."),
+        )
+        .into());
+    }
+    Ok(v.to_owned())
+}
+
+/// Replaces one key of a body's settings document and returns the open transaction, for the
+/// caller to append its audit record and commit.
+pub(crate) async fn write_setting(
+    state: &crate::state::AppState,
+    org_id: &str,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<kairan_store::WriteTx, crate::error::AppError> {
+    let current = admin::org_by_id(state, org_id).await?;
+    let mut settings: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&current.settings).unwrap_or_default();
+    settings.insert(key.to_owned(), value);
+    let mut tx = state.store.write().await?;
+    kairan_store::orgs::set_settings(
+        &mut tx,
+        org_id,
+        &serde_json::Value::Object(settings).to_string(),
+    )
+    .await?;
+    Ok(tx)
+}

@@ -9,7 +9,6 @@ use crate::error::AppError;
 use crate::services::{audit_entry, detail, mfa as mfa_service};
 use crate::state::AppState;
 use axum::http::HeaderMap;
-use kairan_domain::DomainError;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::webauthn::{self, Expected, WebauthnError};
 use kairan_store::{audit, mfa};
@@ -18,7 +17,6 @@ use serde_json::{Value, json};
 
 /// How long a ceremony may take, from the options to the answer.
 const CHALLENGE_SECONDS: i64 = 300;
-const MAX_NAME_CHARS: usize = 60;
 
 /// Which site the keys belong to: the configured relying party, or, when none is configured,
 /// a page served as `localhost` (the demo, a developer's machine).
@@ -84,18 +82,7 @@ async fn take_challenge(
 }
 
 fn name_of(raw: &str) -> Result<String, AppError> {
-    let v = raw.trim();
-    let n = v.chars().count();
-    if n == 0 || n > MAX_NAME_CHARS || v.chars().any(char::is_control) {
-        return Err(DomainError::invalid(
-            "name",
-            "パスキーの名前",
-            "パスキーの名前を60文字以内で入力してください（例: 執務室のパソコン、私用のスマートフォン）。",
-            "name the passkey in at most 60 characters (for example, office PC).",
-        )
-        .into());
-    }
-    Ok(v.to_owned())
+    crate::services::short_name(raw, "パスキーの名前", "執務室のパソコン", "office PC")
 }
 
 /// The options for `navigator.credentials.create()`. Adding a key when a second factor is

@@ -1,7 +1,7 @@
 //! Registered internet devices on screen (I5): one's own at サインイン中の端末 (name, "lost"),
 //! the administrator's 管理 › 端末 (approve, refuse, lost, restore).
 
-use super::{PageCtx, PageError, me_value, render, when};
+use super::{PageCtx, PageError, page_me, render, when};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::services::{admin, devices};
@@ -93,15 +93,13 @@ async fn admin_page(
             .map_err(|e| PageError(e, lang))?
             .into_iter()
             .collect();
-    let org = admin::org_by_id(&state, &me.user.org_id)
-        .await
-        .map_err(|e| PageError(e, lang))?;
+    let me_v = page_me(&state, &ctx, &me).await?;
     render(
         &state,
         "devices.html",
         &ctx,
         context! {
-            me => me_value(&me, &org.name, lang),
+            me => me_v,
             nav => "devices",
             rows => rows(&list, &names, lang),
             done => q.done,

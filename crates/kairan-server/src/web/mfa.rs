@@ -2,10 +2,10 @@
 //! app (QR code, the key as text, the first code), the recovery codes shown once, the
 //! user's own 2要素認証 page, and the administrator's sign-in settings.
 
-use super::{PageCtx, PageError, me_value, render, when};
+use super::{PageCtx, PageError, page_me, render, when};
 use crate::auth::{AnySession, Authenticated, CurrentUser};
 use crate::error::AppError;
-use crate::services::{admin, mfa};
+use crate::services::mfa;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -186,13 +186,6 @@ async fn setup_form(
     )
 }
 
-async fn page_me(state: &AppState, ctx: &PageCtx, me: &Authenticated) -> Result<Value, PageError> {
-    let org = admin::org_by_id(state, &me.user.org_id)
-        .await
-        .map_err(|e| PageError(e, ctx.lang))?;
-    Ok(me_value(me, &org.name, ctx.lang))
-}
-
 async fn confirm(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -344,14 +337,12 @@ async fn new_codes(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
-    match mfa::regenerate_recovery_codes(&state, &me, &f.password).await {
+    let codes = mfa::regenerate_recovery_codes(&state, &me, &f.password).await;
+    match codes {
         Ok(codes) => Ok(codes_page(&state, &ctx, &me, &codes, false)
             .await?
             .into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            security_with_error(&state, &ctx, &me, e).await
-        }
-        Err(e) => Err(PageError(e, ctx.lang)),
+        Err(e) => security_answer(&state, &ctx, &me, Err(e)).await,
     }
 }
 
@@ -362,13 +353,8 @@ async fn remove(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
-    match mfa::remove(&state, &me, &f.password).await {
-        Ok(()) => Ok(Redirect::to("/account/security?done=removed").into_response()),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            security_with_error(&state, &ctx, &me, e).await
-        }
-        Err(e) => Err(PageError(e, ctx.lang)),
-    }
+    let done = mfa::remove(&state, &me, &f.password).await;
+    security_answer(&state, &ctx, &me, done.map(|()| "removed")).await
 }
 
 async fn remove_passkey(
@@ -379,10 +365,22 @@ async fn remove_passkey(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
-    match crate::services::passkeys::remove(&state, &me, &id, &f.password).await {
-        Ok(()) => Ok(Redirect::to("/account/security?done=passkey_removed").into_response()),
+    let done = crate::services::passkeys::remove(&state, &me, &id, &f.password).await;
+    security_answer(&state, &ctx, &me, done.map(|()| "passkey_removed")).await
+}
+
+/// The answer to a form on 2要素認証: back to the page with `done` on success, or the page
+/// with the reason on a refusal the person can mend (a wrong password, the policy).
+async fn security_answer(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+    outcome: Result<&str, AppError>,
+) -> Result<Response, PageError> {
+    match outcome {
+        Ok(done) => Ok(Redirect::to(&format!("/account/security?done={done}")).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            security_with_error(&state, &ctx, &me, e).await
+            security_with_error(state, ctx, me, e).await
         }
         Err(e) => Err(PageError(e, ctx.lang)),
     }

@@ -162,6 +162,18 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
     }
 }
 
+/// What the layout shows about the signed-in user, with their body's name looked up.
+pub async fn page_me(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: &Authenticated,
+) -> Result<Value, PageError> {
+    let org = crate::services::admin::org_by_id(state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    Ok(me_value(me, &org.name, ctx.lang))
+}
+
 pub fn render(
     state: &AppState,
     name: &str,
