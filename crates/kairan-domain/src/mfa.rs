@@ -128,20 +128,22 @@ impl TotpRefusal {
 /// `last_step`. The caller must then record the step atomically (compare-and-set on the
 /// stored last step) before it treats the code as accepted.
 pub fn verify(secret: &[u8], code: u32, now_step: i64, last_step: i64) -> Result<i64, TotpRefusal> {
+    // Every step of the window is computed and compared whatever matched, so the time taken
+    // does not tell which step (if any) the code belongs to.
+    let mut accepted = None;
     let mut replayed = false;
     for step in (now_step - WINDOW)..=(now_step + WINDOW) {
-        // Compare every step, so the time taken does not tell which one matched.
         let matches: bool = code_at(secret, step).ct_eq(&code).into();
-        if matches && step > last_step {
-            return Ok(step);
+        if matches && step > last_step && accepted.is_none() {
+            accepted = Some(step);
         }
-        replayed |= matches;
+        replayed |= matches && step <= last_step;
     }
-    Err(if replayed {
-        TotpRefusal::Replayed
-    } else {
-        TotpRefusal::Wrong
-    })
+    match (accepted, replayed) {
+        (Some(step), _) => Ok(step),
+        (None, true) => Err(TotpRefusal::Replayed),
+        (None, false) => Err(TotpRefusal::Wrong),
+    }
 }
 
 /// The `otpauth://` URI an authenticator app reads from the QR code.

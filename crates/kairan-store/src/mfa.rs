@@ -106,10 +106,7 @@ pub async fn remove_all(tx: &mut WriteTx, user_id: &str) -> Result<u64> {
         .bind(user_id)
         .execute(tx.conn())
         .await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+    remove_recovery_codes(tx, user_id).await?;
     Ok(done.rows_affected() + keys.rows_affected())
 }
 
@@ -119,10 +116,7 @@ pub async fn replace_recovery_codes(
     user_id: &str,
     hashes: &[String],
 ) -> Result<()> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
+    remove_recovery_codes(tx, user_id).await?;
     let now = crate::now_us();
     for h in hashes {
         sqlx::query(
@@ -325,19 +319,13 @@ pub async fn take_challenge(
     session_id: &str,
     purpose: &str,
 ) -> Result<Option<(String, i64)>> {
-    let found: Option<(String, i64)> = sqlx::query_as(
-        "SELECT challenge, created_at FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2",
+    Ok(sqlx::query_as(
+        "DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2 RETURNING challenge, created_at",
     )
     .bind(session_id)
     .bind(purpose)
     .fetch_optional(tx.conn())
-    .await?;
-    sqlx::query("DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2")
-        .bind(session_id)
-        .bind(purpose)
-        .execute(tx.conn())
-        .await?;
-    Ok(found)
+    .await?)
 }
 
 /// Whether the user has any second factor in use: a confirmed TOTP credential or a passkey.

@@ -107,19 +107,7 @@ pub async fn sign_in(
                 .iter()
                 .filter_map(|r| Role::parse(r))
                 .any(Role::is_privileged);
-            let threshold = i64::from(policy.lockout_threshold_for(privileged));
-            let until = now + i64::from(policy.lockout_minutes) * 60_000_000;
-            let n = users::record_failure(&mut tx, &user.id, threshold, until).await?;
-            if n >= threshold {
-                // A session waiting for its code must not outlive the lock: otherwise wrong
-                // passwords and wrong codes in turn would buy unlimited guesses at the code.
-                sessions::end_pending_for_user(&mut tx, &user.id, "locked").await?;
-                let mut e = org_entry(NewEntry::new(AuditAction::AccountLocked));
-                e.ip = client.ip.clone();
-                detail(&mut e, "failures", n);
-                detail(&mut e, "minutes", policy.lockout_minutes);
-                audit::append(&mut tx, e).await?;
-            }
+            count_failure(&mut tx, &policy, &user, privileged, client, "password").await?;
         }
         tx.commit().await?;
         return Err(AppError::SignInFailed);
@@ -185,6 +173,37 @@ pub async fn sign_in(
         must_change_password: user.must_change_password != 0,
         mfa,
     })
+}
+
+/// One failed attempt at an ID (a wrong password, a wrong second-factor code) counted towards
+/// its lockout, in the caller's transaction. At the threshold the ID locks and every session
+/// still waiting for its code ends: otherwise wrong passwords and wrong codes in turn would
+/// buy unlimited guesses. Fully signed-in sessions stay, so that someone who knows only the
+/// password cannot sign the real user out. Returns whether it locked.
+pub(crate) async fn count_failure(
+    tx: &mut kairan_store::WriteTx,
+    policy: &PasswordPolicy,
+    user: &users::User,
+    privileged: bool,
+    client: &Client,
+    stage: &str,
+) -> Result<bool, AppError> {
+    let threshold = i64::from(policy.lockout_threshold_for(privileged));
+    let until = kairan_store::now_us() + i64::from(policy.lockout_minutes) * 60_000_000;
+    let n = users::record_failure(tx, &user.id, threshold, until).await?;
+    if n < threshold {
+        return Ok(false);
+    }
+    sessions::end_pending_for_user(tx, &user.id, "locked").await?;
+    let mut e = NewEntry::new(AuditAction::AccountLocked);
+    e.org_id = Some(user.org_id.clone());
+    e.target_id = Some(user.id.clone());
+    e.ip = client.ip.clone();
+    detail(&mut e, "failures", n);
+    detail(&mut e, "minutes", policy.lockout_minutes);
+    detail(&mut e, "stage", stage);
+    audit::append(tx, e).await?;
+    Ok(true)
 }
 
 pub async fn sign_out(state: &AppState, me: &Authenticated) -> Result<(), AppError> {

@@ -103,14 +103,6 @@ pub struct TotpSetup {
     pub qr_svg: String,
 }
 
-fn check_password_if(needed: bool, password: Option<&str>) -> Result<Option<&str>, AppError> {
-    match (needed, password) {
-        (false, _) => Ok(None),
-        (true, Some(p)) if !p.is_empty() => Ok(Some(p)),
-        (true, _) => Err(wrong_password()),
-    }
-}
-
 fn wrong_password() -> AppError {
     AppError::Invalid(DomainError::Password(PasswordError::WrongCurrentPassword))
 }
@@ -120,10 +112,11 @@ pub(crate) async fn confirm_password(
     me: &Authenticated,
     password: &str,
 ) -> Result<(), AppError> {
-    if state
-        .hasher
-        .verify(password, &me.user.password_hash)
-        .await?
+    if !password.is_empty()
+        && state
+            .hasher
+            .verify(password, &me.user.password_hash)
+            .await?
     {
         Ok(())
     } else {
@@ -146,8 +139,8 @@ pub async fn start_totp(
         let mut conn = state.store.read().await?;
         mfa::has_any_factor(&mut conn, &me.user.id).await?
     };
-    if let Some(p) = check_password_if(has_factor && me.session.mfa_state == "none", password)? {
-        confirm_password(state, me, p).await?;
+    if has_factor && me.session.mfa_state == "none" {
+        confirm_password(state, me, password.unwrap_or("")).await?;
     }
     let mut secret = [0u8; rules::SECRET_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut secret);
@@ -171,7 +164,7 @@ pub async fn setup_in_progress(
     let Some(p) = pending else {
         return Ok(None);
     };
-    if kairan_store::now_us() - p.created_at > crate::auth::MFA_STEP_MINUTES * 60_000_000 {
+    if !still_fresh(&p) {
         return Ok(None);
     }
     let Some(secret) = state.key.open(&p.secret_sealed, &me.user.id) else {
@@ -200,6 +193,17 @@ async fn setup_view(
 pub async fn has_factor(state: &AppState, user_id: &str) -> Result<bool, AppError> {
     let mut conn = state.store.read().await?;
     Ok(mfa::has_any_factor(&mut conn, user_id).await?)
+}
+
+/// An enrolment left unfinished for longer than the sign-in step lasts starts again.
+fn still_fresh(pending: &mfa::Totp) -> bool {
+    kairan_store::now_us() - pending.created_at <= crate::auth::MFA_STEP_MINUTES * 60_000_000
+}
+
+/// Whether the user has a passkey (the code step then offers it).
+pub async fn has_passkeys(state: &AppState, user_id: &str) -> Result<bool, AppError> {
+    let mut conn = state.store.read().await?;
+    Ok(!mfa::passkeys(&mut conn, user_id).await?.is_empty())
 }
 
 /// The QR code of `text` as an inline SVG element.
@@ -246,8 +250,7 @@ pub async fn confirm_totp(
     let Some(pending) = pending else {
         return Err(AppError::Conflict("totp_not_started"));
     };
-    // An enrolment left unfinished for longer than the sign-in step lasts starts again.
-    if kairan_store::now_us() - pending.created_at > crate::auth::MFA_STEP_MINUTES * 60_000_000 {
+    if !still_fresh(&pending) {
         return Err(AppError::Conflict("totp_not_started"));
     }
     let secret = state
@@ -432,7 +435,7 @@ pub async fn verify(
     if me.session.mfa_state != "verify" {
         return Err(AppError::Conflict("mfa_not_pending"));
     }
-    refuse_if_locked(state, me).await?;
+    refuse_if_locked(me)?;
     let user_id = me.user.id.as_str();
     let totp = {
         let mut conn = state.store.read().await?;
@@ -533,7 +536,17 @@ pub(crate) async fn fail_second_step(
     let mut f = step_entry(me, AuditAction::MfaFailed, method);
     detail(&mut f, "reason", reason);
     audit::append(&mut tx, f).await?;
-    let locked = record_failure(state, &mut tx, me).await?;
+    let policy = crate::services::identity::policy_for(state, &me.user.org_id).await?;
+    let privileged = me.roles.iter().any(|r| r.is_privileged());
+    let locked = crate::services::identity::count_failure(
+        &mut tx,
+        &policy,
+        &me.user,
+        privileged,
+        &me.client,
+        "second_factor",
+    )
+    .await?;
     tx.commit().await?;
     if locked {
         state
@@ -544,44 +557,13 @@ pub(crate) async fn fail_second_step(
 }
 
 /// A locked ID passes no second step, whatever the code: the lock holds until it expires.
-pub(crate) async fn refuse_if_locked(state: &AppState, me: &Authenticated) -> Result<(), AppError> {
-    let user = {
-        let mut conn = state.store.read().await?;
-        users::by_id(&mut conn, &me.user.id).await?
-    };
+/// The user row was read for this very request.
+pub(crate) fn refuse_if_locked(me: &Authenticated) -> Result<(), AppError> {
     let now = kairan_store::now_us();
-    if user.is_none_or(|u| u.locked_until.is_some_and(|t| t > now)) {
+    if me.user.locked_until.is_some_and(|t| t > now) {
         return Err(AppError::MfaFailed);
     }
     Ok(())
-}
-
-/// Counts a failed second step like a failed password; at the threshold the account locks
-/// and the waiting session ends. Returns whether it locked.
-async fn record_failure(
-    state: &AppState,
-    tx: &mut kairan_store::WriteTx,
-    me: &Authenticated,
-) -> Result<bool, AppError> {
-    let policy = crate::services::identity::policy_for(state, &me.user.org_id).await?;
-    let privileged = me.roles.iter().any(|r| r.is_privileged());
-    let threshold = i64::from(policy.lockout_threshold_for(privileged));
-    let until = kairan_store::now_us() + i64::from(policy.lockout_minutes) * 60_000_000;
-    let n = users::record_failure(tx, &me.user.id, threshold, until).await?;
-    if n < threshold {
-        return Ok(false);
-    }
-    let mut e = audit_entry(&me.actor(), AuditAction::AccountLocked);
-    e.target_id = Some(me.user.id.clone());
-    e.ip = me.client.ip.clone();
-    detail(&mut e, "failures", n);
-    detail(&mut e, "minutes", policy.lockout_minutes);
-    detail(&mut e, "stage", "second_factor");
-    audit::append(tx, e).await?;
-    // Only sessions still waiting for a code end: someone who knows just the password must
-    // not be able to sign the real user out of their working sessions.
-    sessions::end_pending_for_user(tx, &me.user.id, "locked").await?;
-    Ok(true)
 }
 
 /// A reason an administrator gives for resetting someone's second factor.

@@ -160,23 +160,8 @@ pub async fn register(
     let rp = relying_party(state, headers)?;
     let mut tx = state.store.write().await?;
     let checked = match take_challenge(&mut tx, me, "register").await? {
-        Ok(challenge) => {
-            let cd = webauthn::b64url_decode(&r.client_data_json);
-            let att = webauthn::b64url_decode(&r.attestation_object);
-            match (cd, att) {
-                (Some(cd), Some(att)) => webauthn::verify_registration(
-                    &cd,
-                    &att,
-                    &Expected {
-                        challenge: &challenge,
-                        origins: &rp.origins,
-                        rp_id: &rp.id,
-                    },
-                ),
-                _ => Err(WebauthnError::Malformed),
-            }
-        }
         Err(e) => Err(e),
+        Ok(challenge) => check_registration(&challenge, r, &rp),
     };
     let cred = match checked {
         Ok(c) => c,
@@ -266,59 +251,26 @@ pub async fn sign_in(
     if me.session.mfa_state != "verify" {
         return Err(AppError::Conflict("mfa_not_pending"));
     }
-    mfa_service::refuse_if_locked(state, me).await?;
+    mfa_service::refuse_if_locked(me)?;
     let rp = relying_party(state, headers)?;
     let keys = {
         let mut conn = state.store.read().await?;
         mfa::passkeys(&mut conn, &me.user.id).await?
     };
     let mut tx = state.store.write().await?;
-    let challenge = take_challenge(&mut tx, me, "sign_in").await?;
-    let outcome = match (challenge, keys.iter().find(|k| k.credential_id == a.id)) {
-        (Err(e), _) => Err(e),
-        (Ok(_), None) => Err(WebauthnError::Signature),
-        (Ok(challenge), Some(key)) => {
-            let parts = (
-                webauthn::b64url_decode(&a.client_data_json),
-                webauthn::b64url_decode(&a.authenticator_data),
-                webauthn::b64url_decode(&a.signature),
-                hex::decode(&key.public_key).ok(),
-            );
-            match parts {
-                (Some(cd), Some(ad), Some(sig), Some(pk)) => {
-                    let stored = u32::try_from(key.sign_count).unwrap_or(u32::MAX);
-                    match webauthn::verify_assertion(
-                        &cd,
-                        &ad,
-                        &sig,
-                        &pk,
-                        stored,
-                        &Expected {
-                            challenge: &challenge,
-                            origins: &rp.origins,
-                            rp_id: &rp.id,
-                        },
-                    ) {
-                        Ok(done) => {
-                            let moved = mfa::use_passkey(
-                                &mut tx,
-                                &key.id,
-                                key.sign_count,
-                                i64::from(done.sign_count),
-                            )
-                            .await?;
-                            if moved {
-                                Ok(())
-                            } else {
-                                Err(WebauthnError::Counter)
-                            }
-                        }
-                        Err(e) => Err(e),
-                    }
+    let outcome = match take_challenge(&mut tx, me, "sign_in").await? {
+        Err(e) => Err(e),
+        Ok(challenge) => match check_assertion(&challenge, &keys, a, &rp) {
+            Err(e) => Err(e),
+            // Compare-and-set on the counter: of two uses of one answer, one passes.
+            Ok((key, count)) => {
+                if mfa::use_passkey(&mut tx, &key.id, key.sign_count, count).await? {
+                    Ok(())
+                } else {
+                    Err(WebauthnError::Counter)
                 }
-                _ => Err(WebauthnError::Malformed),
             }
-        }
+        },
     };
     match outcome {
         Ok(()) => {
@@ -334,6 +286,53 @@ pub async fn sign_in(
             Err(AppError::Passkey(e.code()))
         }
     }
+}
+
+/// Checks a registration answer against the issued challenge.
+fn check_registration(
+    challenge: &[u8],
+    r: &Registration,
+    rp: &RelyingParty,
+) -> Result<webauthn::NewCredential, WebauthnError> {
+    let bytes = |text: &str| webauthn::b64url_decode(text).ok_or(WebauthnError::Malformed);
+    webauthn::verify_registration(
+        &bytes(&r.client_data_json)?,
+        &bytes(&r.attestation_object)?,
+        &Expected {
+            challenge,
+            origins: &rp.origins,
+            rp_id: &rp.id,
+        },
+    )
+}
+
+/// Checks an answer against the issued challenge and the user's keys: the key it used and
+/// its new counter.
+fn check_assertion<'k>(
+    challenge: &[u8],
+    keys: &'k [mfa::Passkey],
+    a: &Assertion,
+    rp: &RelyingParty,
+) -> Result<(&'k mfa::Passkey, i64), WebauthnError> {
+    let key = keys
+        .iter()
+        .find(|k| k.credential_id == a.id)
+        .ok_or(WebauthnError::Signature)?;
+    let bytes = |text: &str| webauthn::b64url_decode(text).ok_or(WebauthnError::Malformed);
+    let public_key = hex::decode(&key.public_key).map_err(|_| WebauthnError::Malformed)?;
+    let done = webauthn::verify_assertion(
+        &bytes(&a.client_data_json)?,
+        &bytes(&a.authenticator_data)?,
+        &bytes(&a.signature)?,
+        &public_key,
+        u32::try_from(key.sign_count).unwrap_or(u32::MAX),
+        &Expected {
+            challenge,
+            origins: &rp.origins,
+            rp_id: &rp.id,
+        },
+    )?;
+    Ok((key, i64::from(done.sign_count)))
 }
 
 pub(crate) fn views(keys: Vec<mfa::Passkey>) -> Vec<PasskeyView> {

@@ -1,6 +1,6 @@
 //! Sign-in, sign-out, the forced password change, the home page and the user's own sessions.
 
-use super::{PageCtx, PageError, me_value, render, when};
+use super::{Done, PageCtx, PageError, me_value, message, render, when};
 use crate::api::session::{clear_session_cookie, session_cookies};
 use crate::auth::{AnySession, Authenticated, Client, CurrentUser};
 use crate::error::AppError;
@@ -10,7 +10,6 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use kairan_domain::Localized;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -92,13 +91,6 @@ async fn login(
             Ok((e.status(), page).into_response())
         }
         Err(e) => Err(PageError(e, ctx.lang)),
-    }
-}
-
-fn message(e: &AppError, ctx: &PageCtx) -> String {
-    match ctx.lang {
-        crate::i18n::Lang::Ja => e.message_ja(),
-        crate::i18n::Lang::En => e.message_en(),
     }
 }
 
@@ -213,11 +205,6 @@ struct PasswordForm {
     current_password: String,
     new_password: String,
     confirm_password: String,
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    pub done: Option<String>,
 }
 
 async fn change_password(

@@ -1,6 +1,6 @@
 //! Administration pages: staff IDs, departments and the privileged-ID list.
 
-use super::account::Done;
+use super::Done;
 use super::{PageCtx, PageError, me_value, render, when};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
@@ -336,7 +336,7 @@ async fn reset_mfa(
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?done=mfa_reset")).into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let status = e.status();
-            let message = ctx.lang.pick(&e.message_ja(), &e.message_en()).to_owned();
+            let message = super::message(&e, &ctx);
             let page = user_view_with(&state, &ctx, &b, &id, None, None, Some(message)).await?;
             Ok((status, page).into_response())
         }

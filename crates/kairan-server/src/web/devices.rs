@@ -1,7 +1,7 @@
 //! Registered internet devices on screen (I5): one's own at サインイン中の端末 (name, "lost"),
 //! the administrator's 管理 › 端末 (approve, refuse, lost, restore).
 
-use super::{PageCtx, PageError, page_me, render, when};
+use super::{Done, PageCtx, PageError, page_me, render, when};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::services::{admin, devices};
@@ -69,11 +69,6 @@ async fn rename(
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
     Ok(Redirect::to("/sessions?done=renamed").into_response())
-}
-
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn admin_page(

@@ -2,7 +2,7 @@
 //! app (QR code, the key as text, the first code), the recovery codes shown once, the
 //! user's own 2要素認証 page, and the administrator's sign-in settings.
 
-use super::{PageCtx, PageError, page_me, render, when};
+use super::{Done, PageCtx, PageError, message, page_me, render, when};
 use crate::auth::{AnySession, Authenticated, CurrentUser};
 use crate::error::AppError;
 use crate::services::mfa;
@@ -12,7 +12,7 @@ use axum::extract::{Form, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use kairan_domain::mfa::MfaPolicy;
-use kairan_domain::{DeviceClass, Localized, Role};
+use kairan_domain::{DeviceClass, Role};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -29,10 +29,6 @@ pub fn routes() -> Router<AppState> {
             post(remove_passkey),
         )
         .route("/admin/sign-in", get(policy_page).post(save_policy))
-}
-
-fn message(e: &AppError, ctx: &PageCtx) -> String {
-    ctx.lang.pick(&e.message_ja(), &e.message_en()).to_owned()
 }
 
 /// Where a session goes once its second-factor step is done.
@@ -63,11 +59,9 @@ async fn verify_form(
     me: &Authenticated,
     error: Option<String>,
 ) -> Result<Html<String>, PageError> {
-    let has_passkeys = !mfa::status(state, me)
+    let has_passkeys = mfa::has_passkeys(state, &me.user.id)
         .await
-        .map_err(|e| PageError(e, ctx.lang))?
-        .passkeys
-        .is_empty();
+        .map_err(|e| PageError(e, ctx.lang))?;
     let next = after_sign_in(me);
     render(
         state,
@@ -260,11 +254,6 @@ async fn replace(
         Err(e @ AppError::Invalid(_)) => security_with_error(&state, &ctx, &me, e).await,
         Err(e) => Err(PageError(e, ctx.lang)),
     }
-}
-
-#[derive(Deserialize)]
-struct Done {
-    done: Option<String>,
 }
 
 async fn security_page(

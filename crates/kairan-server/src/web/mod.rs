@@ -86,8 +86,8 @@ pub fn templates() -> Environment<'static> {
             include_str!("../../templates/mfa_codes.html"),
         ),
         (
-            "passkey_codes_panel.html",
-            include_str!("../../templates/passkey_codes_panel.html"),
+            "codes_panel.html",
+            include_str!("../../templates/codes_panel.html"),
         ),
         (
             "passkey_register_form.html",
@@ -160,6 +160,20 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         can_configure_sign_in => may(A::ConfigureSignIn),
         can_manage_devices => may(A::ManageDevices),
     }
+}
+
+/// An error's message in the page's language, for a form that shows it beside its fields.
+pub fn message(e: &AppError, ctx: &PageCtx) -> String {
+    match ctx.lang {
+        Lang::Ja => e.message_ja(),
+        Lang::En => e.message_en(),
+    }
+}
+
+/// `?done=…` after a form redirected back: which confirmation the page shows.
+#[derive(serde::Deserialize)]
+pub struct Done {
+    pub done: Option<String>,
 }
 
 /// What the layout shows about the signed-in user, with their body's name looked up.

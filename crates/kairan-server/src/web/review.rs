@@ -12,7 +12,6 @@ use axum::Router;
 use axum::extract::{Form, State};
 use axum::response::Html;
 use axum::routing::get;
-use kairan_domain::Localized;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
@@ -46,7 +45,7 @@ async fn read(
         Ok(r) => view(&state, &ctx, &me, Some(r), None, Some(&f)).await,
         // A missing or too short reason is answered on the same page, with what was typed.
         Err(e @ AppError::Invalid(_)) => {
-            let msg = ctx.lang.pick(&e.message_ja(), &e.message_en()).to_owned();
+            let msg = super::message(&e, &ctx);
             view(&state, &ctx, &me, None, Some(msg), Some(&f)).await
         }
         Err(e) => Err(PageError(e, ctx.lang)),
