@@ -712,7 +712,13 @@ mod tests {
         );
         // A map that claims more entries than the input holds, and deep nesting.
         assert_eq!(cbor(&[0xbb, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), None);
-        assert_eq!(cbor(&[0x81; 64]), None);
+        let nested = |depth: usize| {
+            let mut v = vec![0x81; depth];
+            v.push(0x00);
+            v
+        };
+        assert!(cbor(&nested(8)).is_some(), "eight levels are allowed");
+        assert_eq!(cbor(&nested(9)), None, "nine are not");
     }
 
     #[test]

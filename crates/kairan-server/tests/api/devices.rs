@@ -99,6 +99,12 @@ async fn a_new_phone_waits_for_approval_and_a_lost_one_is_cut_off_at_once() {
     req.headers_mut()
         .insert("cookie", phone.cookie_header().parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let hello = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello}");
 
     // Lost: reported from the office PC. The phone's session and socket end at once.
     let (s, v) = office

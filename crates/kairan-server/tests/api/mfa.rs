@@ -280,7 +280,8 @@ async fn a_lock_reached_with_wrong_passwords_ends_a_session_waiting_for_its_code
         StatusCode::UNAUTHORIZED,
         "mfa_failed",
     );
-    for _ in 0..threshold {
+    // One wrong code and threshold − 1 wrong passwords: they count together.
+    for _ in 0..threshold - 1 {
         assert_error(
             &app.client()
                 .sign_in_password("admin.one", "not the password")
@@ -289,6 +290,9 @@ async fn a_lock_reached_with_wrong_passwords_ends_a_session_waiting_for_its_code
             "sign_in_failed",
         );
     }
+    let locks = audit_actions(&app, "auth.locked").await;
+    assert_eq!(locks.len(), 1);
+    assert_eq!(locks[0]["details"]["stage"], "password");
     let code = waiting.authenticator_code("admin.one").await;
     assert_error(
         &waiting
@@ -523,24 +527,37 @@ async fn secrets_and_recovery_codes_are_not_in_the_database_in_the_clear() {
         )
     };
     let mut conn = app.state().store.read().await.unwrap();
-    let sealed: String = sqlx::query_scalar("SELECT secret_sealed FROM totp_credentials")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
+    let (user_id, sealed): (String, String) =
+        sqlx::query_as("SELECT user_id, secret_sealed FROM totp_credentials")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    let raw = base32_decode(&secret).unwrap();
     assert!(sealed.starts_with("v1."));
     assert!(
-        !sealed.contains(&secret)
-            && !sealed.contains(&hex::encode(base32_decode(&secret).unwrap()))
+        !sealed.contains(&hex::encode(&raw)),
+        "not the secret in hex"
     );
-    let hashes: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM recovery_codes")
+    // It is the secret, sealed with the server key and bound to its user.
+    let key = &app.state().key;
+    assert_eq!(key.open(&sealed, &user_id), Some(raw));
+    assert_eq!(key.open(&sealed, "another user"), None);
+    // The stored recovery codes are exactly the keyed hashes of the issued ones.
+    let mut hashes: Vec<String> = sqlx::query_scalar("SELECT code_hash FROM recovery_codes")
         .fetch_all(&mut *conn)
         .await
         .unwrap();
-    assert_eq!(hashes.len(), 10);
-    for code in &codes {
-        let bare = code.replace('-', "");
-        assert!(hashes.iter().all(|h| !h.contains(&bare) && h.len() == 64));
-    }
+    let mut expected: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            let canonical = kairan_domain::mfa::normalize_recovery_code(c).unwrap();
+            assert!(!hashes.iter().any(|h| h.contains(&canonical.to_lowercase())));
+            key.mac_hex(&user_id, &canonical)
+        })
+        .collect();
+    hashes.sort();
+    expected.sort();
+    assert_eq!(hashes, expected);
     drop(conn);
     // A node with another key on the same database refuses to start.
     let mut config = app.state().config.clone();
@@ -559,12 +576,22 @@ async fn signing_out_works_while_the_code_is_still_owed() {
     app.signed_in("admin.one").await;
     let mut c: Client = app.client();
     c.sign_in_password("admin.one", PASSWORD).await;
+    // The raw cookies of the waiting session, replayed after sign-out by a fresh client: the
+    // server must have ended the session, not only told the browser to forget it.
+    let cookies = c.cookie_header();
+    let csrf = c.csrf.clone();
     assert_eq!(c.delete("/api/v1/session").await.0, StatusCode::NO_CONTENT);
     let code = c.authenticator_code("admin.one").await;
-    assert_error(
-        &c.post("/api/v1/session/mfa", json!({ "code": code })).await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    );
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/session/mfa"))
+        .header("cookie", cookies)
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_error(&(status, body), StatusCode::UNAUTHORIZED, "unauthenticated");
     app.stop().await;
 }

@@ -130,7 +130,13 @@ async fn a_passkey_enrolled_at_first_sign_in_passes_the_second_step_after_that()
 
 #[tokio::test]
 async fn replayed_foreign_expired_and_cloned_answers_fail_closed() {
-    let app = app().await;
+    // Six refusals follow; a staff ID would lock at five.
+    let app = TestApp::spawn_with(|c| {
+        c.webauthn.rp_id = Some(RP.into());
+        c.webauthn.origins = vec![ORIGIN.into()];
+        c.password.lockout_threshold = 10;
+    })
+    .await;
     let org = app.create_org("test-town", "試験町").await;
     app.create_user(&org, "staff.one", &["staff"]).await;
     let c = app.signed_in("staff.one").await;
@@ -151,7 +157,19 @@ async fn replayed_foreign_expired_and_cloned_answers_fail_closed() {
         StatusCode::UNAUTHORIZED,
         "passkey_expired",
     );
-    // A challenge is used once: the session's challenge went with that attempt.
+    // A challenge is used once: an attempt with a spoiled signature spends it, and the right
+    // answer to the same challenge afterwards is refused.
+    let (s, own) = a.post("/api/v1/session/passkey/options", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (cd, ad, sig) = key.sign(&challenge(&own), ORIGIN, RP);
+    let mut spoiled = sig.clone();
+    let last = spoiled.len() - 1;
+    spoiled[last] ^= 1;
+    assert_error(
+        &answer(&a, &key, &cd, &ad, &spoiled).await,
+        StatusCode::UNAUTHORIZED,
+        "passkey_failed",
+    );
     assert_error(
         &answer(&a, &key, &cd, &ad, &sig).await,
         StatusCode::UNAUTHORIZED,
@@ -218,6 +236,7 @@ async fn replayed_foreign_expired_and_cloned_answers_fail_closed() {
         reasons,
         [
             "challenge",
+            "signature",
             "challenge",
             "challenge",
             "malformed",

@@ -167,7 +167,13 @@ pub async fn sign_in(base: &str, login: &str, password: &str) -> User {
                 session,
                 id: v["user_id"].as_str().unwrap().to_owned(),
             };
-            second_factor(base, login, &user, v["mfa"].as_str().unwrap_or("none")).await;
+            second_factor(
+                base,
+                login,
+                &user,
+                v["mfa"].as_str().expect("mfa in the answer"),
+            )
+            .await;
             return user;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -240,6 +246,7 @@ async fn second_factor(base: &str, login: &str, u: &User, owed: &str) {
                 None => tokio::time::sleep(Duration::from_secs(1)).await,
             }
         },
-        _ => {}
+        "none" => {}
+        other => panic!("sign-in of {login} answered mfa {other:?}"),
     }
 }
