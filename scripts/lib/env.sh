@@ -30,8 +30,13 @@ ensure_packages() {
   command -v nats-server >/dev/null || missing+=(nats-server)
   # The malware-scanner tests start their own clamd (signatures written by the test).
   [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+  # The directory sign-in tests start their own slapd with a test tree and certificates.
+  [ -x /usr/sbin/slapd ] || missing+=(slapd)
+  command -v openssl >/dev/null || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
+    # slapd's package would otherwise ask for a domain and set up a system directory.
+    echo "slapd slapd/no_configuration boolean true" | as_root debconf-set-selections
     apt_install "${missing[@]}"
   fi
 }

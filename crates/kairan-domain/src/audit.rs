@@ -74,10 +74,18 @@ pub enum AuditAction {
     DeviceRestored,
     DeviceRenamed,
     DevicePolicyChanged,
+    /// A body's directory sign-in settings changed (I9).
+    DirectoryConfigured,
+    /// An ID moved between Kairan's own password and the directory.
+    SignInMethodChanged,
+    /// A directory sign-in changed the user's roles or department from the directory's groups.
+    DirectorySynced,
+    /// A body's sign-in screen and session settings changed (I4).
+    SignInSettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 54] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -128,6 +136,10 @@ impl AuditAction {
         AuditAction::DeviceRestored,
         AuditAction::DeviceRenamed,
         AuditAction::DevicePolicyChanged,
+        AuditAction::DirectoryConfigured,
+        AuditAction::SignInMethodChanged,
+        AuditAction::DirectorySynced,
+        AuditAction::SignInSettingsChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -182,6 +194,10 @@ impl AuditAction {
             AuditAction::DeviceRestored => "device.restored",
             AuditAction::DeviceRenamed => "device.renamed",
             AuditAction::DevicePolicyChanged => "device.policy_changed",
+            AuditAction::DirectoryConfigured => "directory.configured",
+            AuditAction::SignInMethodChanged => "user.sign_in_method",
+            AuditAction::DirectorySynced => "directory.synced",
+            AuditAction::SignInSettingsChanged => "org.sign_in_settings",
         }
     }
 
@@ -241,6 +257,10 @@ impl AuditAction {
             AuditAction::DeviceRestored => "端末の利用再開",
             AuditAction::DeviceRenamed => "端末名の変更",
             AuditAction::DevicePolicyChanged => "端末の承認方針の変更",
+            AuditAction::DirectoryConfigured => "ディレクトリ連携の設定",
+            AuditAction::SignInMethodChanged => "サインイン方法の変更",
+            AuditAction::DirectorySynced => "ディレクトリからの権限・所属の反映",
+            AuditAction::SignInSettingsChanged => "サインイン画面・セッション設定の変更",
         }
     }
 
@@ -296,6 +316,10 @@ impl AuditAction {
             AuditAction::DeviceRestored => "Device restored",
             AuditAction::DeviceRenamed => "Device renamed",
             AuditAction::DevicePolicyChanged => "Device approval policy changed",
+            AuditAction::DirectoryConfigured => "Directory sign-in configured",
+            AuditAction::SignInMethodChanged => "Sign-in method changed",
+            AuditAction::DirectorySynced => "Roles or department taken from the directory",
+            AuditAction::SignInSettingsChanged => "Sign-in screen and session settings changed",
         }
     }
 }

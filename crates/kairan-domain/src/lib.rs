@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod classification;
 pub mod device;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod input;

@@ -33,6 +33,10 @@ pub enum AppError {
     /// approval, refused, reported lost, or without a device token.
     #[error("device refused: {0}")]
     DeviceRefused(&'static str),
+    /// The body's directory could not be asked (down, timed out, a TLS failure, an answer
+    /// that made no sense): directory IDs cannot sign in; local IDs still can.
+    #[error("directory unavailable")]
+    DirectoryUnavailable,
     /// A passkey's answer did not verify (the reason is a `WebauthnError` code).
     #[error("passkey failed: {0}")]
     Passkey(&'static str),
@@ -102,6 +106,7 @@ impl AppError {
             | AppError::MfaFailed
             | AppError::Passkey(_) => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::DirectoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -144,6 +149,7 @@ impl Localized for AppError {
             AppError::MfaRequired => "mfa_required",
             AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::MfaFailed => "mfa_failed",
+            AppError::DirectoryUnavailable => "directory_unavailable",
             AppError::DeviceRefused(code) => code,
             AppError::Passkey("challenge") => "passkey_expired",
             AppError::Passkey(_) => "passkey_failed",
@@ -174,6 +180,7 @@ impl Localized for AppError {
             AppError::DeviceRefused(code) => device_ja(code).into(),
             AppError::Passkey("challenge") => "確認の有効期限が切れたか、別の画面で始めた確認です。もう一度お試しください。".into(),
             AppError::Passkey(_) => "パスキーを確認できませんでした。登録したパスキーで、もう一度お試しください。失敗が続くと、一定時間サインインできなくなります。".into(),
+            AppError::DirectoryUnavailable => "ディレクトリサーバー（Active Directory など）に接続できないため、サインインできません。しばらくしてからもう一度お試しください。続く場合はシステム管理者に連絡してください。".into(),
             AppError::MfaFailed => "確認コードが正しくないか、既に使用されています。新しいコードを入力してください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::Csrf => "画面の有効期限が切れました。ページを再読み込みしてから、もう一度操作してください。".into(),
             AppError::NotFound => "お探しの情報は見つかりませんでした。".into(),
@@ -206,6 +213,7 @@ impl Localized for AppError {
             AppError::DeviceRefused(code) => device_en(code).into(),
             AppError::Passkey("challenge") => "This check expired or was started elsewhere. Please try again.".into(),
             AppError::Passkey(_) => "The passkey could not be verified. Try again with a passkey you registered. After repeated failures, sign-in is blocked for a while.".into(),
+            AppError::DirectoryUnavailable => "The directory server (such as Active Directory) cannot be reached, so you cannot sign in now. Try again shortly; if it goes on, contact your system administrator.".into(),
             AppError::MfaFailed => "The code is wrong or has already been used. Enter a new code. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::Csrf => "This page has expired. Reload it and try again.".into(),
             AppError::NotFound => "Not found.".into(),
@@ -321,6 +329,15 @@ fn conflict_ja(code: &str) -> &'static str {
             "このファイルはウイルス検査がまだ終わっていないため、開けません。検査が終わるまでお待ちください。"
         }
         "login_id_taken" => "このログインIDは既に使われています。",
+        "password_in_directory" => {
+            "このIDのパスワードはディレクトリ（Active Directory など）で管理されています。パスワードの変更は、庁内の通常の手順で行ってください。"
+        }
+        "last_local_admin" => {
+            "この団体でディレクトリを使わずにサインインできるシステム管理者が、この1人だけになります。ディレクトリが止まったときのために、ローカルの管理者を1人以上残してください。"
+        }
+        "directory_not_configured" => {
+            "この団体ではディレクトリ連携が設定されていません。先に「サインインの設定」でディレクトリを設定してください。"
+        }
         "org_code_taken" => "この団体コードは既に使われています。",
         "department_exists" => "同じ名前の所属が既にあります。",
         "role_already_granted" => "この権限は既に付与されています。",
@@ -355,6 +372,15 @@ fn conflict_en(code: &str) -> &'static str {
             "This file has not been scanned for malware yet, so it cannot be opened. Please wait."
         }
         "login_id_taken" => "This login ID is already in use.",
+        "password_in_directory" => {
+            "This ID's password is kept in the directory (such as Active Directory). Change it the usual way in your organisation."
+        }
+        "last_local_admin" => {
+            "This is the body's last administrator who signs in without the directory. Keep at least one local administrator for when the directory is down."
+        }
+        "directory_not_configured" => {
+            "Directory sign-in is not set up for this body. Set it up under Sign-in settings first."
+        }
         "org_code_taken" => "This body code is already in use.",
         "department_exists" => "A department with this name already exists.",
         "role_already_granted" => "The user already has this role.",

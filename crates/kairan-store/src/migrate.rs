@@ -80,6 +80,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_devices.sql"),
         postgres: include_str!("../migrations/postgres/0014_devices.sql"),
     },
+    Migration {
+        version: 15,
+        sqlite: include_str!("../migrations/sqlite/0015_directory.sql"),
+        postgres: include_str!("../migrations/postgres/0015_directory.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

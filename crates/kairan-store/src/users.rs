@@ -19,6 +19,9 @@ pub struct User {
     pub last_sign_in_at: Option<i64>,
     pub failed_since_last_sign_in: i64,
     pub created_at: i64,
+    /// `local` or `directory` (I9).
+    pub auth_source: String,
+    pub directory_dn: Option<String>,
 }
 
 impl User {
@@ -27,7 +30,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at";
+const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn";
 
 pub struct NewUser<'a> {
     pub org_id: &'a str,
@@ -284,4 +287,63 @@ pub async fn active_with_role(
     .bind(role)
     .fetch_all(conn)
     .await?)
+}
+
+/// Hands an ID's password to the directory (I9): Kairan's own hash is replaced by a value no
+/// password matches, so a password set before can never be used again, and Kairan never asks
+/// this ID to change a password it does not hold.
+pub async fn use_directory(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET auth_source = 'directory', password_hash = '!directory', must_change_password = 0 WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Takes an ID back to Kairan's own password; the caller sets a temporary one in the same
+/// transaction.
+pub async fn use_local(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET auth_source = 'local' WHERE id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// What a directory sign-in learnt: the entry's DN, and the department its groups map to
+/// (`None`: the department stays as it is).
+pub async fn record_directory_entry(
+    tx: &mut WriteTx,
+    user_id: &str,
+    dn: &str,
+    department_id: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET directory_dn = $1, department_id = COALESCE($2, department_id) WHERE id = $3",
+    )
+    .bind(dn)
+    .bind(department_id)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// How many active IDs of a body hold `role` and sign in with Kairan's own password.
+pub async fn count_local_with_role(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    role: &str,
+) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM users u JOIN user_roles r ON r.user_id = u.id
+         WHERE u.org_id = $1 AND r.role = $2 AND u.status = 'active' AND u.auth_source = 'local'",
+    )
+    .bind(org_id)
+    .bind(role)
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
 }

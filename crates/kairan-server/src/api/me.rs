@@ -21,7 +21,10 @@ pub struct Me {
     pub org_id: String,
     pub org_code: String,
     pub org_name: String,
+    pub department_id: Option<String>,
     pub roles: Vec<String>,
+    /// `local` (Kairan's own password) or `directory` (the body's LDAP / Active Directory).
+    pub sign_in_method: String,
     pub must_change_password: bool,
     /// The sign-in before this session's (µs since the epoch), shown to the user (I4).
     pub previous_sign_in_at: Option<i64>,
@@ -41,7 +44,9 @@ pub async fn me(State(state): State<AppState>, me: Authenticated) -> Result<Json
         org_id: org.id,
         org_code: org.code,
         org_name: org.name,
+        department_id: me.user.department_id.clone(),
         roles: me.roles.iter().map(|r| r.code().to_owned()).collect(),
+        sign_in_method: me.user.auth_source.clone(),
         must_change_password: me.user.must_change_password != 0,
         previous_sign_in_at: me.session.prev_sign_in_at,
         failed_attempts_since: me.session.failed_before,

@@ -5,6 +5,7 @@
 mod admin;
 pub(crate) mod chat;
 mod devices;
+mod directory;
 mod files;
 mod me;
 mod mfa;
@@ -69,6 +70,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         devices::of_org,
         devices::decide,
         devices::put_policy,
+        directory::get,
+        directory::put,
+        directory::delete,
+        directory::set_method,
         mfa::passkey_register,
         mfa::passkey_rename,
         mfa::passkey_remove,
@@ -166,6 +171,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/mfa/recovery-codes", post(mfa::recovery_codes))
         .route("/api/v1/me/mfa/remove", post(mfa::remove))
         .route("/api/v1/users/{user}/reset-mfa", post(mfa::reset))
+        .route(
+            "/api/v1/orgs/{org}/directory-sign-in",
+            get(directory::get)
+                .put(directory::put)
+                .delete(directory::delete),
+        )
+        .route(
+            "/api/v1/users/{user}/sign-in-method",
+            axum::routing::put(directory::set_method),
+        )
         .route(
             "/api/v1/orgs/{org}/mfa-policy",
             get(mfa::get_policy).put(mfa::put_policy),

@@ -309,6 +309,9 @@ pub async fn reset_password(
 ) -> Result<String, AppError> {
     let t = target(state, user_id).await?;
     user_check(actor, Action::ResetPassword, &t)?;
+    if t.auth_source == "directory" {
+        return Err(AppError::Conflict("password_in_directory"));
+    }
     let temporary = token::temporary_password();
     let hash = state.hasher.hash(&temporary).await?;
     let mut tx = state.store.write().await?;
@@ -409,6 +412,8 @@ pub struct UserView {
     pub must_change_password: bool,
     pub locked: bool,
     pub last_sign_in_at: Option<i64>,
+    /// `local` or `directory` (I9).
+    pub sign_in_method: String,
 }
 
 pub async fn list_users(
@@ -446,6 +451,7 @@ fn user_view(u: User, roles: Vec<String>, now: i64) -> UserView {
         department_id: u.department_id,
         status: u.status,
         last_sign_in_at: u.last_sign_in_at,
+        sign_in_method: u.auth_source,
     }
 }
 

@@ -6,7 +6,7 @@
 
 use crate::auth::{Authenticated, Client};
 use crate::error::AppError;
-use crate::services::{audit_entry, detail};
+use crate::services::{audit_entry, detail, directory};
 use crate::state::AppState;
 use crate::token;
 use kairan_domain::audit::AuditAction;
@@ -79,7 +79,6 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(AppError::SignInFailed);
     };
-    let matches = state.hasher.verify(password, &user.password_hash).await?;
     let now = kairan_store::now_us();
     let org_entry = |mut e: NewEntry| {
         e.org_id = Some(user.org_id.clone());
@@ -87,21 +86,44 @@ pub async fn sign_in(
         e
     };
     let locked = user.locked_until.is_some_and(|t| t > now);
+    let usable = user.is_active() && !locked;
+    // A directory ID is checked only by its directory, and only when it could sign in at all;
+    // a local ID always costs one Argon2 verification, whatever its state.
+    let checked = if user.auth_source == "directory" {
+        if usable {
+            match ask_directory(state, &user, password).await? {
+                Ok(directory::Verdict::Accepted(entry)) => Ok(Some(entry)),
+                Ok(directory::Verdict::Refused(reason)) => Err(reason),
+                Err(directory::Unavailable(cause)) => {
+                    let mut e = org_entry(failure("directory_unavailable", client));
+                    detail(&mut e, "cause", cause);
+                    let mut tx = state.store.write().await?;
+                    audit::append(&mut tx, e).await?;
+                    tx.commit().await?;
+                    return Err(AppError::DirectoryUnavailable);
+                }
+            }
+        } else {
+            Ok(None)
+        }
+    } else if state.hasher.verify(password, &user.password_hash).await? {
+        Ok(None)
+    } else {
+        Err("wrong_password")
+    };
     let refusal = if !user.is_active() {
         Some("suspended")
     } else if locked {
         Some("locked")
-    } else if !matches {
-        Some("wrong_password")
     } else {
-        None
+        checked.as_ref().err().copied()
     };
     if let Some(reason) = refusal {
         // Read the body's rules before taking the write lock: the lock is held only for writes.
         let policy = policy_for(state, &user.org_id).await?;
         let mut tx = state.store.write().await?;
         audit::append(&mut tx, org_entry(failure(reason, client))).await?;
-        if reason == "wrong_password" {
+        if !matches!(reason, "suspended" | "locked") {
             let roles = users::roles(tx.conn(), &user.id).await?;
             let privileged = roles
                 .iter()
@@ -111,6 +133,16 @@ pub async fn sign_in(
         }
         tx.commit().await?;
         return Err(AppError::SignInFailed);
+    }
+
+    if let Ok(Some(entry)) = &checked {
+        let cfg = directory::config_for(state, &user.org_id).await?;
+        let mapping = cfg.map(|c| c.map_groups(&entry.groups));
+        let mut tx = state.store.write().await?;
+        if let Some(mapping) = mapping {
+            directory::apply(&mut tx, &user, entry, &mapping).await?;
+        }
+        tx.commit().await?;
     }
 
     // An internet device must be a registered, usable one (I5); this may refuse.
@@ -173,6 +205,40 @@ pub async fn sign_in(
         must_change_password: user.must_change_password != 0,
         mfa,
     })
+}
+
+/// Whether `password` is the signed-in user's own, for steps that ask for it again (adding
+/// or removing a second factor): Kairan's hash for a local ID, the directory for a directory
+/// ID (which may be unavailable).
+pub(crate) async fn password_is_right(
+    state: &AppState,
+    user: &users::User,
+    password: &str,
+) -> Result<bool, AppError> {
+    if password.is_empty() {
+        return Ok(false);
+    }
+    if user.auth_source != "directory" {
+        return state.hasher.verify(password, &user.password_hash).await;
+    }
+    match ask_directory(state, user, password).await? {
+        Ok(directory::Verdict::Accepted(_)) => Ok(true),
+        Ok(directory::Verdict::Refused(_)) => Ok(false),
+        Err(_) => Err(AppError::DirectoryUnavailable),
+    }
+}
+
+/// The body's directory's verdict on a directory ID. A directory ID in a body whose
+/// directory settings were removed cannot sign in: it fails closed as unavailable.
+async fn ask_directory(
+    state: &AppState,
+    user: &users::User,
+    password: &str,
+) -> Result<Result<directory::Verdict, directory::Unavailable>, AppError> {
+    let Some(cfg) = directory::config_for(state, &user.org_id).await? else {
+        return Ok(Err(directory::Unavailable("not_configured")));
+    };
+    Ok(directory::authenticate(&cfg, &user.login_id, password).await)
 }
 
 /// One failed attempt at an ID (a wrong password, a wrong second-factor code) counted towards
@@ -271,6 +337,9 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AppError> {
     let perr = |e: PasswordError| AppError::Invalid(DomainError::Password(e));
+    if me.user.auth_source == "directory" {
+        return Err(AppError::Conflict("password_in_directory"));
+    }
     if !state.hasher.verify(current, &me.user.password_hash).await? {
         return Err(perr(PasswordError::WrongCurrentPassword));
     }

@@ -112,12 +112,7 @@ pub(crate) async fn confirm_password(
     me: &Authenticated,
     password: &str,
 ) -> Result<(), AppError> {
-    if !password.is_empty()
-        && state
-            .hasher
-            .verify(password, &me.user.password_hash)
-            .await?
-    {
+    if crate::services::identity::password_is_right(state, &me.user, password).await? {
         Ok(())
     } else {
         Err(wrong_password())
@@ -405,11 +400,14 @@ pub(crate) async fn require_strong_password(
     user_id: &str,
     roles: &[Role],
 ) -> Result<bool, AppError> {
-    let org_id = users::by_id(tx.conn(), user_id)
-        .await?
-        .map(|u| u.org_id)
-        .unwrap_or_default();
-    let policy = crate::services::identity::policy_for(state, &org_id).await?;
+    let Some(user) = users::by_id(tx.conn(), user_id).await? else {
+        return Ok(false);
+    };
+    // The directory, not Kairan, holds a directory ID's password.
+    if user.auth_source == "directory" {
+        return Ok(false);
+    }
+    let policy = crate::services::identity::policy_for(state, &user.org_id).await?;
     let privileged = roles.iter().any(|r| r.is_privileged());
     if privileged || policy.min_length_with_mfa >= policy.min_length {
         return Ok(false);

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod chat;
 pub mod devices;
+pub mod directory;
 pub mod dlp;
 pub mod files;
 pub mod group_commit;
