@@ -133,7 +133,7 @@ test('the administrator chooses who must use a second factor', async () => {
   assert.equal(await admin.isChecked('input[name=device][value=internet_device]'), true);
   await admin.check('input[name=role][value=section_head]');
   await shot(admin, 'mfa-sign-in-settings');
-  await Promise.all([admin.waitForNavigation(), admin.click('button:has-text("保存する")')]);
+  await Promise.all([admin.waitForNavigation(), admin.click('form[action="/admin/sign-in"] button')]);
   assert.match(await admin.textContent('[role=status]'), /保存しました/);
   assert.equal(await admin.isChecked('input[name=role][value=section_head]'), true);
 
@@ -203,4 +203,40 @@ test('a CSIRT member registers a passkey at first sign-in and confirms with it t
   await Promise.all([page.waitForNavigation(), page.click('form[action="/mfa"] button')]);
   assert.match(await page.textContent('h1'), /山口 大輔/);
   await context.close();
+});
+
+test("the administrator sets the body's sign-in message and idle limit, and staff see the message", async () => {
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, server.base, 'takahashi.kenichi');
+  await admin.click('nav >> text=サインインの設定');
+  const form = admin.locator('[data-testid=screen-form]');
+  // The server's default idle limit is shown as the empty field's placeholder.
+  assert.equal(await admin.inputValue('#idle_minutes'), '');
+  assert.equal(await admin.getAttribute('#idle_minutes', 'placeholder'), '30');
+  await admin.fill('#message_ja', '東山町職員専用の業務用チャットです。\n業務以外の目的で利用しないでください。');
+  // A word where a number belongs: refused with the field's name, and nothing typed is lost.
+  await admin.fill('#idle_minutes', '一時間');
+  await Promise.all([admin.waitForNavigation(), form.locator('button').click()]);
+  assert.match(await admin.textContent('[data-testid=screen-error]'), /自動サインアウトまでの時間/);
+  assert.match(await admin.inputValue('#message_ja'), /東山町職員専用/);
+  assert.equal(await admin.inputValue('#idle_minutes'), '一時間');
+  // Full-width digits typed with the IME on are read as digits.
+  await admin.fill('#idle_minutes', '６０');
+  await Promise.all([admin.waitForNavigation(), form.locator('button').click()]);
+  assert.match(await admin.textContent('[role=status]'), /保存しました/);
+  assert.equal(await admin.inputValue('#idle_minutes'), '60');
+  await shot(admin, 'sign-in-screen-settings');
+
+  // The body's sign-in page (the address the page gives) shows the message, line by line.
+  const hint = await admin.textContent('#message-help code');
+  assert.equal(hint, '/login?org=higashiyama-town');
+  const visitor = await (await browser.newContext({ viewport: { width: 375, height: 740 } })).newPage();
+  await visitor.goto(`${server.base}${hint}`);
+  assert.match(await visitor.textContent('[data-testid=banner]'), /東山町職員専用の業務用チャットです。/);
+  assert.match(await visitor.textContent('.login-head'), /東山町/);
+  await shot(visitor, 'sign-in-body-message-phone');
+  // Another body's page keeps the server's warning.
+  await visitor.goto(`${server.base}/login?org=kitahama-city`);
+  assert.doesNotMatch(await visitor.textContent('[data-testid=banner]'), /東山町職員専用/);
+  for (const p of [admin, visitor]) await p.context().close();
 });

@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod password;
 pub mod policy;
 pub mod role;
+pub mod sign_in;
 pub mod webauthn;
 
 pub use device::DeviceClass;

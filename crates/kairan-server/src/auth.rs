@@ -232,7 +232,11 @@ impl Authenticated {
 /// Whether a session has passed its idle or absolute limit at `now` (microseconds). The one
 /// test for requests and for live connections alike.
 pub fn session_expired(state: &AppState, session: &sessions::Session, now: i64) -> bool {
-    let idle_us = i64::try_from(state.config.session.idle_minutes * 60_000_000).unwrap_or(i64::MAX);
+    let idle_minutes = session
+        .idle_minutes
+        .and_then(|m| u64::try_from(m).ok())
+        .unwrap_or(state.config.session.idle_minutes);
+    let idle_us = i64::try_from(idle_minutes * 60_000_000).unwrap_or(i64::MAX);
     let absolute_us =
         i64::try_from(state.config.session.absolute_hours * 3_600_000_000).unwrap_or(i64::MAX);
     now - session.last_seen_at > idle_us || now - session.created_at > absolute_us

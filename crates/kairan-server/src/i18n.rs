@@ -373,6 +373,51 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     ("always", "（常に必須）", "(always)"),
     (
+        "screen_and_sessions",
+        "サインイン画面とセッション",
+        "Sign-in screen and sessions",
+    ),
+    (
+        "login_message_ja",
+        "サインイン画面に表示するメッセージ（日本語）",
+        "Message on the sign-in screen (Japanese)",
+    ),
+    (
+        "login_message_en",
+        "サインイン画面に表示するメッセージ（英語）",
+        "Message on the sign-in screen (English)",
+    ),
+    (
+        "login_message_help",
+        "1,000文字以内。空欄の場合はサーバー共通の注意書きを表示します。複数の団体が同じサーバーを使う場合、職員には次のアドレスを案内してください:",
+        "Up to 1,000 characters. Left empty, the server's own warning is shown. Where several bodies share the server, give your staff this address:",
+    ),
+    (
+        "idle_minutes",
+        "操作がないときに自動でサインアウトするまでの時間（分）",
+        "Minutes without activity before signing out automatically",
+    ),
+    (
+        "lockout_threshold",
+        "IDをロックするまでのパスワード誤り回数",
+        "Wrong passwords before an ID is locked",
+    ),
+    (
+        "lockout_minutes",
+        "ロックする時間（分）",
+        "Minutes an ID stays locked",
+    ),
+    (
+        "lockout_help",
+        "回数は3〜10回、時間は5〜1,440分。特権IDには、これより厳しい回数が適用されます。",
+        "3–10 attempts and 5–1,440 minutes. Privileged IDs are never given more attempts than this.",
+    ),
+    (
+        "show_last_sign_in",
+        "ホーム画面に前回のサインイン・サインアウトの日時と失敗回数を表示する",
+        "Show the previous sign-in and sign-out and the failed attempts on the home page",
+    ),
+    (
         "notice_mfa_reset",
         "管理者があなたの2要素認証をリセットしました。",
         "An administrator reset your two-factor authentication.",

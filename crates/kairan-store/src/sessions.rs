@@ -19,9 +19,11 @@ pub struct Session {
     /// What the session still owes after the password: `none`, `verify` or `enrol`.
     pub mfa_state: String,
     pub device_id: Option<String>,
+    /// The idle limit from the body's sign-in settings (I4); none: the server's default.
+    pub idle_minutes: Option<i64>,
 }
 
-const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at, mfa_state, device_id";
+const COLUMNS: &str = "id, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, ended_at, mfa_state, device_id, idle_minutes";
 
 pub struct NewSession<'a> {
     pub token_hash: &'a str,
@@ -34,14 +36,15 @@ pub struct NewSession<'a> {
     pub mfa_state: &'a str,
     /// The registered internet device it signs in from.
     pub device_id: Option<&'a str>,
+    pub idle_minutes: Option<i64>,
 }
 
 pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     let id = crate::new_id();
     let now = crate::now_us();
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, mfa_state, device_id)
-         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, created_at, last_seen_at, ip, user_agent, prev_sign_in_at, failed_before, mfa_state, device_id, idle_minutes)
+         VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(s.token_hash)
@@ -54,6 +57,7 @@ pub async fn insert(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<String> {
     .bind(s.failed_before)
     .bind(s.mfa_state)
     .bind(s.device_id)
+    .bind(s.idle_minutes)
     .execute(tx.conn())
     .await?;
     Ok(id)
@@ -156,5 +160,22 @@ async fn end_for_user(tx: &mut WriteTx, user_id: &str, reason: &str, only: &str)
         .bind(user_id)
         .execute(tx.conn())
         .await?;
+    Ok(done.rows_affected())
+}
+
+/// A body's new idle limit for the sessions of its people that are still open (I4).
+pub async fn set_idle_for_org(
+    tx: &mut WriteTx,
+    org_id: &str,
+    idle_minutes: Option<i64>,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE sessions SET idle_minutes = $1
+         WHERE ended_at IS NULL AND user_id IN (SELECT id FROM users WHERE org_id = $2)",
+    )
+    .bind(idle_minutes)
+    .bind(org_id)
+    .execute(tx.conn())
+    .await?;
     Ok(done.rows_affected())
 }

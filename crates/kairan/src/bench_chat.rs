@@ -150,6 +150,7 @@ pub(crate) async fn setup(config: Config, a: &Shape) -> Result<Setup> {
                     failed_before: 0,
                     mfa_state: "none",
                     device_id: None,
+                    idle_minutes: None,
                 },
             )
             .await?;

@@ -5,13 +5,13 @@
 mod admin;
 pub(crate) mod chat;
 mod devices;
-mod directory;
 mod files;
 mod me;
 mod mfa;
 mod protection;
 pub(crate) mod review;
 pub(crate) mod session;
+mod sign_in;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -70,10 +70,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         devices::of_org,
         devices::decide,
         devices::put_policy,
-        directory::get,
-        directory::put,
-        directory::delete,
-        directory::set_method,
+        sign_in::get,
+        sign_in::put,
+        sign_in::delete,
+        sign_in::set_method,
+        sign_in::get_settings,
+        sign_in::put_settings,
         mfa::passkey_register,
         mfa::passkey_rename,
         mfa::passkey_remove,
@@ -173,13 +175,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{user}/reset-mfa", post(mfa::reset))
         .route(
             "/api/v1/orgs/{org}/directory-sign-in",
-            get(directory::get)
-                .put(directory::put)
-                .delete(directory::delete),
+            get(sign_in::get).put(sign_in::put).delete(sign_in::delete),
+        )
+        .route(
+            "/api/v1/orgs/{org}/sign-in-settings",
+            get(sign_in::get_settings).put(sign_in::put_settings),
         )
         .route(
             "/api/v1/users/{user}/sign-in-method",
-            axum::routing::put(directory::set_method),
+            axum::routing::put(sign_in::set_method),
         )
         .route(
             "/api/v1/orgs/{org}/mfa-policy",

@@ -160,6 +160,10 @@ pub async fn sign_in(
     };
     let mfa =
         crate::services::mfa::state_after_password(state, &user, &roles, client.device).await?;
+    let idle_minutes = crate::services::sign_in::settings_for(state, &user.org_id)
+        .await?
+        .idle_minutes
+        .map(i64::from);
     let session_token = token::random_hex(32);
     let csrf_token = token::random_hex(32);
     let mut tx = state.store.write().await?;
@@ -182,6 +186,7 @@ pub async fn sign_in(
             failed_before: failed,
             mfa_state: mfa,
             device_id: device_id.as_deref(),
+            idle_minutes,
         },
     )
     .await?;

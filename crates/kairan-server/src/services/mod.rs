@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod passkeys;
 pub mod protection;
 pub mod review;
+pub mod sign_in;
 
 use kairan_domain::policy::Actor;
 use kairan_store::audit::NewEntry;
@@ -71,10 +72,19 @@ pub(crate) async fn write_setting(
     key: &str,
     value: serde_json::Value,
 ) -> Result<kairan_store::WriteTx, crate::error::AppError> {
+    write_settings(state, org_id, vec![(key.to_owned(), value)]).await
+}
+
+/// Replaces several keys of a body's settings in one transaction.
+pub(crate) async fn write_settings(
+    state: &crate::state::AppState,
+    org_id: &str,
+    pairs: Vec<(String, serde_json::Value)>,
+) -> Result<kairan_store::WriteTx, crate::error::AppError> {
     let current = admin::org_by_id(state, org_id).await?;
     let mut settings: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&current.settings).unwrap_or_default();
-    settings.insert(key.to_owned(), value);
+    settings.extend(pairs);
     let mut tx = state.store.write().await?;
     kairan_store::orgs::set_settings(
         &mut tx,

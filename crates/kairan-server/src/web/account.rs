@@ -23,10 +23,17 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/end", post(end_session))
 }
 
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    /// A body's code: its own sign-in message (bookmark `/login?org=CODE`).
+    org: Option<String>,
+}
+
 async fn login_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Option<AnySession>,
+    Query(q): Query<LoginQuery>,
 ) -> Result<Response, PageError> {
     if let Some(AnySession(me)) = me {
         let next = match me.session.mfa_state.as_str() {
@@ -36,27 +43,25 @@ async fn login_page(
         };
         return Ok(Redirect::to(next).into_response());
     }
-    let banner = banner(&state, &ctx);
+    let (banner, body, org) =
+        crate::services::sign_in::page_message(&state, q.org.as_deref(), ctx.lang)
+            .await
+            .map_err(|e| PageError(e, ctx.lang))?;
     Ok(render(
         &state,
         "login.html",
         &ctx,
-        context! { banner, login_id => "" },
+        context! { banner, body, org, login_id => "" },
     )?
     .into_response())
-}
-
-fn banner(state: &AppState, ctx: &PageCtx) -> String {
-    match ctx.lang {
-        crate::i18n::Lang::Ja => state.config.login.banner_ja.clone(),
-        crate::i18n::Lang::En => state.config.login.banner_en.clone(),
-    }
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     login_id: String,
     password: String,
+    #[serde(default)]
+    org: Option<String>,
 }
 
 async fn login(
@@ -79,14 +84,22 @@ async fn login(
             )
                 .into_response())
         }
-        Err(e @ (AppError::SignInFailed | AppError::DeviceRefused(_))) => {
+        Err(
+            e @ (AppError::SignInFailed
+            | AppError::DeviceRefused(_)
+            | AppError::DirectoryUnavailable),
+        ) => {
             let message = message(&e, &ctx);
-            let banner = banner(&state, &ctx);
+            let asked = f.org.filter(|o| !o.is_empty());
+            let (banner, body, org) =
+                crate::services::sign_in::page_message(&state, asked.as_deref(), ctx.lang)
+                    .await
+                    .map_err(|e| PageError(e, ctx.lang))?;
             let page = render(
                 &state,
                 "login.html",
                 &ctx,
-                context! { banner, error => message, login_id => f.login_id },
+                context! { banner, body, org, error => message, login_id => f.login_id },
             )?;
             Ok((e.status(), page).into_response())
         }
@@ -162,6 +175,7 @@ async fn home(
             previous_sign_in => when(me.session.prev_sign_in_at, ctx.lang),
             previous_sign_out => when(last_out, ctx.lang),
             failed_since => me.session.failed_before,
+            show_last => crate::services::sign_in::settings_in(&org.settings).show_last_sign_in,
         },
     )
 }

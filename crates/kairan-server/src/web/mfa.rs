@@ -6,6 +6,7 @@ use super::{Done, PageCtx, PageError, message, page_me, render, when};
 use crate::auth::{AnySession, Authenticated, CurrentUser};
 use crate::error::AppError;
 use crate::services::mfa;
+use crate::services::sign_in::SignInView;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
             post(remove_passkey),
         )
         .route("/admin/sign-in", get(policy_page).post(save_policy))
+        .route("/admin/sign-in/screen", post(save_screen))
 }
 
 /// Where a session goes once its second-factor step is done.
@@ -385,17 +387,43 @@ async fn policy_page(
     let policy = mfa::policy_for_admin(&state, &me.actor(), &me.user.org_id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
-    policy_view(&state, &ctx, &me, &policy, q.done.is_some()).await
+    let screen = crate::services::sign_in::view(&state, &me.actor(), &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let page = PolicyPage {
+        policy: &policy,
+        default_idle_minutes: screen.default_idle_minutes,
+        screen: ScreenForm::from(screen),
+        done: q.done.is_some(),
+        error: None,
+    };
+    policy_view(&state, &ctx, &me, page).await
+}
+
+/// What the sign-in settings page shows besides the user: the second-factor policy, the
+/// screen and session settings (as saved, or as just typed when they were refused).
+struct PolicyPage<'a> {
+    policy: &'a MfaPolicy,
+    screen: ScreenForm,
+    default_idle_minutes: u64,
+    done: bool,
+    error: Option<String>,
 }
 
 async fn policy_view(
     state: &AppState,
     ctx: &PageCtx,
     me: &Authenticated,
-    policy: &MfaPolicy,
-    done: bool,
+    page: PolicyPage<'_>,
 ) -> Result<Html<String>, PageError> {
     let lang = ctx.lang;
+    let PolicyPage {
+        policy,
+        screen,
+        default_idle_minutes,
+        done,
+        error,
+    } = page;
     let roles: Vec<Value> = Role::ALL
         .iter()
         .map(|r| {
@@ -421,12 +449,130 @@ async fn policy_view(
     let device_approval = crate::services::devices::approval_required(state, &me.user.org_id)
         .await
         .map_err(|e| PageError(e, lang))?;
+    let org = crate::services::admin::org_by_id(state, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, lang))?;
+    let idle_help = lang.pick(
+        "5〜480分。空欄の場合はサーバーの既定値（{}分）です。変更は、サインイン中の職員にもすぐに適用されます。",
+        "5–480 minutes. Left empty, the server's default ({} minutes). A change applies at once to everyone signed in.",
+    ).replace("{}", &default_idle_minutes.to_string());
     render(
         state,
         "sign_in_settings.html",
         ctx,
-        context! { me => me_v, nav => "sign_in_settings", roles, devices, device_approval, done },
+        context! {
+            me => me_v, nav => "sign_in_settings", roles, devices, device_approval, done,
+            screen, default_idle_minutes, error, idle_help, org_code => org.code,
+        },
     )
+}
+
+/// The sign-in screen form: text fields as typed, numbers parsed here so that a word where a
+/// number belongs is refused with the field's own message rather than a bare 422.
+#[derive(Deserialize, serde::Serialize)]
+struct ScreenForm {
+    #[serde(default)]
+    message_ja: String,
+    #[serde(default)]
+    message_en: String,
+    #[serde(default)]
+    idle_minutes: String,
+    #[serde(default)]
+    lockout_threshold: String,
+    #[serde(default)]
+    lockout_minutes: String,
+    #[serde(default)]
+    show_last_sign_in: Option<String>,
+}
+
+impl From<SignInView> for ScreenForm {
+    fn from(v: SignInView) -> Self {
+        ScreenForm {
+            message_ja: v.message_ja,
+            message_en: v.message_en,
+            idle_minutes: v.idle_minutes.map(|m| m.to_string()).unwrap_or_default(),
+            lockout_threshold: v.lockout_threshold.to_string(),
+            lockout_minutes: v.lockout_minutes.to_string(),
+            show_last_sign_in: v.show_last_sign_in.then(|| "1".to_owned()),
+        }
+    }
+}
+
+fn number(field: &'static str, label: &'static str, text: &str) -> Result<u32, AppError> {
+    let digits: String = text
+        .trim()
+        .chars()
+        // Full-width digits from an IME count as digits.
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            c => c,
+        })
+        .collect();
+    digits.parse().map_err(|_| {
+        kairan_domain::DomainError::invalid(
+            field,
+            label,
+            "半角の数字で入力してください。",
+            "enter a whole number.",
+        )
+        .into()
+    })
+}
+
+async fn save_screen(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    me: Result<CurrentUser, AppError>,
+    Form(f): Form<ScreenForm>,
+) -> Result<Response, PageError> {
+    let me = me.map_err(|e| PageError(e, ctx.lang))?;
+    let actor = me.actor();
+    let current = crate::services::sign_in::view(&state, &actor, &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
+    let typed = (|| -> Result<SignInView, AppError> {
+        let idle = f.idle_minutes.trim();
+        Ok(SignInView {
+            message_ja: f.message_ja.clone(),
+            message_en: f.message_en.clone(),
+            idle_minutes: if idle.is_empty() {
+                None
+            } else {
+                Some(number("idle_minutes", "自動サインアウトまでの時間", idle)?)
+            },
+            default_idle_minutes: current.default_idle_minutes,
+            show_last_sign_in: f.show_last_sign_in.is_some(),
+            lockout_threshold: number(
+                "lockout_threshold",
+                "ロックまでの失敗回数",
+                &f.lockout_threshold,
+            )?,
+            lockout_minutes: number("lockout_minutes", "ロックの時間", &f.lockout_minutes)?,
+        })
+    })();
+    let saved = match typed {
+        Ok(v) => crate::services::sign_in::save(&state, &actor, &me.user.org_id, v).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to("/admin/sign-in?done=1").into_response()),
+        Err(e @ AppError::Invalid(_)) => {
+            // Show the form again with what was typed, so nothing has to be entered twice.
+            let policy = mfa::policy_for_admin(&state, &actor, &me.user.org_id)
+                .await
+                .map_err(|e| PageError(e, ctx.lang))?;
+            let page = PolicyPage {
+                policy: &policy,
+                default_idle_minutes: current.default_idle_minutes,
+                screen: f,
+                done: false,
+                error: Some(message(&e, &ctx)),
+            };
+            let html = policy_view(&state, &ctx, &me, page).await?;
+            Ok((e.status(), html).into_response())
+        }
+        Err(e) => Err(PageError(e, ctx.lang)),
+    }
 }
 
 async fn save_policy(

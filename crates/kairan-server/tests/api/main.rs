@@ -20,4 +20,5 @@ mod passkeys;
 mod protection;
 mod review;
 mod scanner;
+mod sign_in_settings;
 mod slapd;

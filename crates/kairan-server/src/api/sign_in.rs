@@ -1,10 +1,11 @@
-//! Directory sign-in through the API (I9): a body's LDAP / Active Directory settings and
-//! each ID's sign-in method.
+//! A body's sign-in settings through the API: the sign-in screen, sessions and lockout (I4),
+//! the LDAP / Active Directory settings and each ID's sign-in method (I9).
 
 use super::ApiJson;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::services::directory;
+use crate::services::sign_in::{self, SignInView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -18,7 +19,7 @@ pub struct DirectoryView {
     pub configured: bool,
     /// The settings (`url`, `starttls`, `bind_dn`, `user_base`, `user_filter`, `group_base`,
     /// `ca_pem`, `timeout_seconds`, `role_groups`, `department_groups`); see
-    /// docs/directory.md.
+    /// docs/sign-in.md.
     #[schema(value_type = Option<Object>)]
     pub config: Option<DirectoryConfig>,
 }
@@ -39,7 +40,7 @@ pub async fn get(
 
 /// Sets the body's directory settings. Plain LDAP without StartTLS is refused.
 #[utoipa::path(put, path = "/api/v1/orgs/{org}/directory-sign-in", params(("org" = String, Path)),
-    request_body(content = Object, description = "the settings; see docs/directory.md"),
+    request_body(content = Object, description = "the settings; see docs/sign-in.md"),
     responses((status = 200, body = DirectoryView), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
@@ -94,4 +95,28 @@ pub async fn set_method(
         method: req.method,
         temporary_password,
     }))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/sign-in-settings", params(("org" = String, Path)),
+    responses((status = 200, body = SignInView), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+) -> Result<Json<SignInView>, AppError> {
+    Ok(Json(sign_in::view(&state, &me.actor(), &org).await?))
+}
+
+/// Sets the body's sign-in message, idle limit (applied to open sessions at once), lockout
+/// of general staff and whether the previous sign-in is shown.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/sign-in-settings", params(("org" = String, Path)),
+    request_body = SignInView,
+    responses((status = 200, body = SignInView), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+    ApiJson(req): ApiJson<SignInView>,
+) -> Result<Json<SignInView>, AppError> {
+    Ok(Json(sign_in::save(&state, &me.actor(), &org, req).await?))
 }
