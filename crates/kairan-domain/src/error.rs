@@ -23,6 +23,13 @@ pub enum DomainError {
     },
     #[error("password rule: {0:?}")]
     Password(PasswordError),
+    /// A guest's or group's period that runs past 31 March (seed 003 §6): its own code, so a
+    /// form can point at the end date and name the last allowed day.
+    #[error("period crosses the fiscal year end; last day {last_day_en}")]
+    PeriodCrossesFiscalYear {
+        last_day_ja: String,
+        last_day_en: String,
+    },
 }
 
 impl DomainError {
@@ -46,6 +53,7 @@ impl Localized for DomainError {
         match self {
             DomainError::InvalidField { .. } => "invalid_field",
             DomainError::Password(p) => p.code(),
+            DomainError::PeriodCrossesFiscalYear { .. } => "period_crosses_fiscal_year",
         }
     }
 
@@ -57,6 +65,9 @@ impl Localized for DomainError {
                 ..
             } => format!("{label_ja}: {reason_ja}"),
             DomainError::Password(p) => p.message_ja(),
+            DomainError::PeriodCrossesFiscalYear { last_day_ja, .. } => format!(
+                "終了日: 期間は年度をまたげません。年度末（{last_day_ja}）までの日付を指定してください。"
+            ),
         }
     }
 
@@ -66,6 +77,9 @@ impl Localized for DomainError {
                 field, reason_en, ..
             } => format!("{field}: {reason_en}"),
             DomainError::Password(p) => p.message_en(),
+            DomainError::PeriodCrossesFiscalYear { last_day_en, .. } => format!(
+                "end_date: the period may not go past the end of the fiscal year ({last_day_en})."
+            ),
         }
     }
 }

@@ -5,11 +5,13 @@
 //! tested by fast unit tests. The server builds an [`policy::Actor`] per request and asks
 //! [`policy::check`] before any read or write; see `ARCHITECTURE.md` at the repository root.
 
+pub mod application;
 pub mod audit;
 pub mod classification;
 pub mod device;
 pub mod directory;
 pub mod error;
+pub mod fiscal;
 pub mod ids;
 pub mod input;
 pub mod mfa;
