@@ -82,10 +82,14 @@ pub enum AuditAction {
     DirectorySynced,
     /// A body's sign-in screen and session settings changed (I4).
     SignInSettingsChanged,
+    /// An application (a guest, an inter-body group…) was created, as a draft or submitted.
+    ApplicationCreated,
+    /// An application moved: submitted, returned, approved, rejected, withdrawn, edited….
+    ApplicationTransition,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 54] = [
+    pub const ALL: [AuditAction; 56] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -140,6 +144,8 @@ impl AuditAction {
         AuditAction::SignInMethodChanged,
         AuditAction::DirectorySynced,
         AuditAction::SignInSettingsChanged,
+        AuditAction::ApplicationCreated,
+        AuditAction::ApplicationTransition,
     ];
 
     pub fn code(self) -> &'static str {
@@ -198,6 +204,8 @@ impl AuditAction {
             AuditAction::SignInMethodChanged => "user.sign_in_method",
             AuditAction::DirectorySynced => "directory.synced",
             AuditAction::SignInSettingsChanged => "org.sign_in_settings",
+            AuditAction::ApplicationCreated => "application.created",
+            AuditAction::ApplicationTransition => "application.transition",
         }
     }
 
@@ -261,6 +269,8 @@ impl AuditAction {
             AuditAction::SignInMethodChanged => "サインイン方法の変更",
             AuditAction::DirectorySynced => "ディレクトリからの権限・所属の反映",
             AuditAction::SignInSettingsChanged => "サインイン画面・セッション設定の変更",
+            AuditAction::ApplicationCreated => "申請の作成",
+            AuditAction::ApplicationTransition => "申請の状態の変更",
         }
     }
 
@@ -320,6 +330,8 @@ impl AuditAction {
             AuditAction::SignInMethodChanged => "Sign-in method changed",
             AuditAction::DirectorySynced => "Roles or department taken from the directory",
             AuditAction::SignInSettingsChanged => "Sign-in screen and session settings changed",
+            AuditAction::ApplicationCreated => "Application created",
+            AuditAction::ApplicationTransition => "Application state changed",
         }
     }
 }

@@ -264,10 +264,6 @@ pub fn parse_file_name(raw: &str) -> Result<String, DomainError> {
             "must be at most 200 characters.",
         ));
     }
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-    };
     if v.chars().any(|c| c == '/' || c == '\\' || hidden(c)) {
         return Err(refuse(
             "ファイル名に、区切り文字（/ \\）、制御文字、文字の向きを変える文字は使えません。",
@@ -275,6 +271,13 @@ pub fn parse_file_name(raw: &str) -> Result<String, DomainError> {
         ));
     }
     Ok(v.to_owned())
+}
+
+/// A control character or an invisible character that changes the direction of the text
+/// around it: never wanted in a name someone else reads.
+pub(crate) fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 pub fn parse_talk_name(raw: &str) -> Result<String, DomainError> {

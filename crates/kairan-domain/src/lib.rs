@@ -12,6 +12,7 @@ pub mod device;
 pub mod directory;
 pub mod error;
 pub mod fiscal;
+pub mod guest;
 pub mod ids;
 pub mod input;
 pub mod mfa;

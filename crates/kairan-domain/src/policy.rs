@@ -62,10 +62,15 @@ pub enum Action {
     /// List the body's registered internet devices, approve or refuse new ones, report one
     /// lost or restore it (I5, seed 003 §8-11, §8-12).
     ManageDevices,
+    /// Apply for a guest from outside the body (seed 003 §6: the section head applies).
+    ApplyGuest,
+    /// Decide on the body's applications: approve, reject or return them (seed 003 §6, §7:
+    /// the system administrator approves). Never one's own: the approval engine refuses it.
+    DecideApplication,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -83,6 +88,8 @@ impl Action {
         Action::ResetMfa,
         Action::ConfigureSignIn,
         Action::ManageDevices,
+        Action::ApplyGuest,
+        Action::DecideApplication,
     ];
 
     pub fn code(self) -> &'static str {
@@ -104,6 +111,8 @@ impl Action {
             Action::ResetMfa => "reset_mfa",
             Action::ConfigureSignIn => "configure_sign_in",
             Action::ManageDevices => "manage_devices",
+            Action::ApplyGuest => "apply_guest",
+            Action::DecideApplication => "decide_application",
         }
     }
 
@@ -126,7 +135,9 @@ impl Action {
             | Action::RevokeRole
             | Action::ResetMfa
             | Action::ConfigureSignIn
-            | Action::ManageDevices => &[Admin],
+            | Action::ManageDevices
+            | Action::DecideApplication => &[Admin],
+            Action::ApplyGuest => &[SectionHead],
             // Administrators are audited, so they never read the audit log themselves (G7).
             Action::ReadAuditLog => &[SecurityOfficer, Auditor],
             Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
@@ -160,7 +171,9 @@ impl Action {
             | Action::ViewDlpEvents
             | Action::ReviewContent
             | Action::ConfigureSignIn
-            | Action::ManageDevices => false,
+            | Action::ManageDevices
+            | Action::ApplyGuest
+            | Action::DecideApplication => false,
         }
     }
 }

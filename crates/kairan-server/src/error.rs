@@ -46,6 +46,10 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The approval engine refused a step (not allowed from this state, one's own
+    /// application, a missing reason).
+    #[error("application: {0}")]
+    Application(#[from] kairan_domain::application::ApplicationError),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("payload too large")]
@@ -134,6 +138,14 @@ impl AppError {
             AppError::FileRefused("download_not_allowed_on_device") => StatusCode::FORBIDDEN,
             AppError::FileRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Application(e) => {
+                use kairan_domain::application::ApplicationError as E;
+                match e {
+                    E::SelfApproval | E::NotApplicant | E::NotApprover => StatusCode::FORBIDDEN,
+                    E::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::CONFLICT,
+                }
+            }
         }
     }
 }
@@ -165,6 +177,7 @@ impl Localized for AppError {
             AppError::RateLimited { .. } => "rate_limited",
             AppError::FileRefused(code) => code,
             AppError::ScannerUnavailable => "scanner_unavailable",
+            AppError::Application(e) => e.code(),
         }
     }
 
@@ -195,6 +208,7 @@ impl Localized for AppError {
             ),
             AppError::FileRefused(code) => file_ja(code).into(),
             AppError::ScannerUnavailable => "ウイルス検査が一時的に利用できないため、ファイルを受け付けられません。時間をおいて再度お試しください。".into(),
+            AppError::Application(e) => e.message_ja(),
             AppError::RateLimited { retry_after_s } => format!(
                 "短い間に多くのメッセージが送信されたため、受付を一時停止しています。{retry_after_s}秒ほど待ってから送信してください。"
             ),
@@ -228,6 +242,7 @@ impl Localized for AppError {
             ),
             AppError::FileRefused(code) => file_en(code).into(),
             AppError::ScannerUnavailable => "The malware scanner is not available, so no file can be accepted now. Please try again later.".into(),
+            AppError::Application(e) => e.message_en(),
             AppError::RateLimited { retry_after_s } => format!(
                 "Too many messages in a short time. Wait about {retry_after_s} s and send again."
             ),
@@ -328,6 +343,9 @@ fn conflict_ja(code: &str) -> &'static str {
         "file_scan_pending" => {
             "このファイルはウイルス検査がまだ終わっていないため、開けません。検査が終わるまでお待ちください。"
         }
+        "application_changed" => {
+            "この申請は、他の担当者が先に処理しました。画面を更新して、最新の状態を確認してください。"
+        }
         "login_id_taken" => "このログインIDは既に使われています。",
         "password_in_directory" => {
             "このIDのパスワードはディレクトリ（Active Directory など）で管理されています。パスワードの変更は、庁内の通常の手順で行ってください。"
@@ -370,6 +388,9 @@ fn conflict_en(code: &str) -> &'static str {
     match code {
         "file_scan_pending" => {
             "This file has not been scanned for malware yet, so it cannot be opened. Please wait."
+        }
+        "application_changed" => {
+            "Someone else acted on this application first. Reload to see where it stands."
         }
         "login_id_taken" => "This login ID is already in use.",
         "password_in_directory" => {

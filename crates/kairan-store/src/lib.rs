@@ -9,6 +9,7 @@
 //! up front (`BEGIN IMMEDIATE`) so a read-then-write transaction cannot fail half-way under
 //! concurrency; audit records are appended in the same transaction as the change they record.
 
+pub mod applications;
 pub mod audit;
 pub mod chat;
 pub mod devices;

@@ -85,6 +85,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_directory.sql"),
         postgres: include_str!("../migrations/postgres/0015_directory.sql"),
     },
+    Migration {
+        version: 16,
+        sqlite: include_str!("../migrations/sqlite/0016_applications.sql"),
+        postgres: include_str!("../migrations/postgres/0016_applications.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -3,6 +3,7 @@
 //! they make no access decision of their own.
 
 mod admin;
+mod applications;
 pub(crate) mod chat;
 mod devices;
 mod files;
@@ -70,6 +71,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         devices::of_org,
         devices::decide,
         devices::put_policy,
+        applications::create,
+        applications::list,
+        applications::get,
+        applications::step,
         sign_in::get,
         sign_in::put,
         sign_in::delete,
@@ -176,6 +181,15 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/orgs/{org}/directory-sign-in",
             get(sign_in::get).put(sign_in::put).delete(sign_in::delete),
+        )
+        .route(
+            "/api/v1/orgs/{org}/applications",
+            get(applications::list).post(applications::create),
+        )
+        .route("/api/v1/applications/{id}", get(applications::get))
+        .route(
+            "/api/v1/applications/{id}/transitions",
+            post(applications::step),
         )
         .route(
             "/api/v1/orgs/{org}/sign-in-settings",

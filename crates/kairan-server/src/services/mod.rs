@@ -3,6 +3,7 @@
 //! pages) and the CLI call services; they never touch the store for writes.
 
 pub mod admin;
+pub mod applications;
 pub mod audit;
 pub mod chat;
 pub mod devices;

@@ -115,6 +115,16 @@ fn request(
             format!("/api/v1/orgs/{org}/mfa-policy"),
             Some(json!({ "roles": ["section_head"], "devices": ["internet_device"] })),
         ),
+        Action::ApplyGuest => (
+            M::POST,
+            format!("/api/v1/orgs/{org}/applications"),
+            Some(json!({ "kind": "guest", "fields": crate::applications::guest_fields(n) })),
+        ),
+        Action::DecideApplication => (
+            M::GET,
+            format!("/api/v1/orgs/{org}/applications?view=queue"),
+            None,
+        ),
     }
 }
 

@@ -6,6 +6,7 @@
 // Test code may panic on a broken precondition: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod applications;
 mod audit;
 mod authorization;
 mod chat;

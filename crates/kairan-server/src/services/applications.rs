@@ -1,0 +1,487 @@
+//! Applications and approvals (申請と承認, issue 10): a section head applies for a guest, an
+//! administrator of the same body approves, rejects or returns it, and every step is kept with
+//! who took it and why, in the same transaction as its audit record.
+//!
+//! The rules are not here: `kairan_domain::application::next` decides which step is allowed
+//! from which state and refuses an applicant deciding on their own application (whatever roles
+//! they hold), `kairan_domain::guest` checks the fields and the period (never past 31 March),
+//! and the policy says who is an approver. This module only joins them to the rows. A step is a
+//! compare-and-set on the application's version, so two approvers acting at once cannot both
+//! win and nobody acts on a state they did not see.
+//!
+//! Only applications for guests are accepted so far; inter-body groups, exceptions, external
+//! services and SNS posts will add their kinds here.
+
+use crate::error::AppError;
+use crate::services::{audit_entry, detail};
+use crate::state::AppState;
+use kairan_domain::application::{self, ApplicationKind, ApplicationState, Party, Transition};
+use kairan_domain::audit::AuditAction;
+use kairan_domain::fiscal::{self, Date};
+use kairan_domain::guest::GuestRequest;
+use kairan_domain::policy::{self, Action, Actor, Resource};
+use kairan_domain::{DomainError, OrgId, UserId};
+use kairan_store::applications::{self as rows, Application, Change, NewApplication, NewEvent};
+use kairan_store::{audit, users};
+use serde::Serialize;
+use sha2::Digest;
+use utoipa::ToSchema;
+
+/// Today in Japan: periods and the fiscal year are counted in Japanese dates.
+fn today() -> Date {
+    Date::from_utc_us(kairan_store::now_us())
+}
+
+/// An application as its applicant and its approvers see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    pub org_id: String,
+    /// `guest` (more kinds later).
+    pub kind: String,
+    pub kind_label_ja: String,
+    pub kind_label_en: String,
+    pub applicant_id: String,
+    pub applicant_name: String,
+    /// `draft`, `submitted`, `changes_requested`, `approved`, `rejected`, `active`, `ended`,
+    /// `withdrawn`.
+    pub state: String,
+    pub state_label_ja: String,
+    pub state_label_en: String,
+    /// The kind's fields (for a guest: purpose, need, guest_name, guest_affiliation,
+    /// guest_email, start_date, end_date, environment_confirmed).
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+    pub start_date: String,
+    pub end_date: String,
+    /// 令和8年度 / FY2026: the fiscal year the period lies in.
+    pub fiscal_year: String,
+    /// Days from today to the last day (0 on the last day, negative once past).
+    pub days_left: i64,
+    /// Send it back with a step so a stale screen cannot act on a state it did not show.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// What the person asking may do next: `edit`, `submit`, `resubmit`, `withdraw`,
+    /// `approve`, `reject`, `request_changes`.
+    pub can: Vec<String>,
+    /// Every step so far, oldest first (only when one application is read).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventView {
+    pub seq: i64,
+    /// None: the server's clock job.
+    pub actor_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub transition: String,
+    pub from_state: String,
+    pub to_state: String,
+    /// Why it was returned or rejected.
+    pub reason: Option<String>,
+    pub at: i64,
+}
+
+/// Who is asking about an application, as the approval engine needs it.
+struct Asker {
+    user: UserId,
+    approver: bool,
+}
+
+fn asker(actor: &Actor, app: &Application) -> Result<Asker, AppError> {
+    let Actor::User(u) = actor else {
+        // The console acts on applications through the clock job, not as a person.
+        return Err(AppError::NotFound);
+    };
+    let org = OrgId(app.org_id.clone());
+    let approver = policy::check(actor, Action::DecideApplication, &Resource::Org(&org)).is_ok();
+    // Nobody else learns that the application exists.
+    if !approver && u.user_id.0 != app.applicant_id {
+        return Err(AppError::NotFound);
+    }
+    Ok(Asker {
+        user: u.user_id.clone(),
+        approver,
+    })
+}
+
+fn parse_state(code: &str) -> Result<ApplicationState, AppError> {
+    ApplicationState::parse(code)
+        .ok_or_else(|| AppError::Internal(format!("unknown application state {code}")))
+}
+
+fn parse_kind(code: &str) -> Result<ApplicationKind, DomainError> {
+    match ApplicationKind::parse(code) {
+        Some(k @ ApplicationKind::Guest) => Ok(k),
+        _ => Err(DomainError::invalid(
+            "kind",
+            "申請の種類",
+            "現在受け付けている申請は、ゲストの利用申請（guest）です。",
+            "the kind of application accepted now is guest.",
+        )),
+    }
+}
+
+/// The guest fields from a request body: a missing or mistyped field is named like any other
+/// refused field, not answered with a bare parse error.
+fn guest_fields(value: serde_json::Value) -> Result<GuestRequest, DomainError> {
+    serde_json::from_value(value).map_err(|e| {
+        DomainError::invalid(
+            "fields",
+            "申請の内容",
+            format!("入力されていない項目か、形式が正しくない項目があります（{e}）。"),
+            format!("a field is missing or malformed ({e})."),
+        )
+    })
+}
+
+fn steps_for(state: ApplicationState, asker: &Asker, applicant: &UserId) -> Vec<String> {
+    let candidates = [
+        Transition::Edit,
+        Transition::Submit,
+        Transition::Resubmit,
+        Transition::Withdraw,
+        Transition::Approve,
+        Transition::Reject { reason: "-".into() },
+        Transition::RequestChanges { reason: "-".into() },
+    ];
+    candidates
+        .iter()
+        .filter(|t| {
+            application::next(
+                state,
+                t,
+                Party::User {
+                    id: &asker.user,
+                    applicant,
+                    approver: asker.approver,
+                },
+            )
+            .is_ok()
+        })
+        .map(|t| t.code().to_owned())
+        .collect()
+}
+
+async fn view(
+    state: &AppState,
+    app: Application,
+    asker: &Asker,
+    with_events: bool,
+) -> Result<ApplicationView, AppError> {
+    let st = parse_state(&app.state)?;
+    let kind = ApplicationKind::parse(&app.kind)
+        .ok_or_else(|| AppError::Internal(format!("unknown application kind {}", app.kind)))?;
+    let mut conn = state.store.read().await?;
+    let applicant_name = users::by_id(&mut conn, &app.applicant_id)
+        .await?
+        .map(|u| u.display_name)
+        .unwrap_or_default();
+    let mut events = Vec::new();
+    if with_events {
+        for e in rows::events(&mut conn, &app.id).await? {
+            let actor_name = match &e.actor_id {
+                Some(id) => users::by_id(&mut conn, id).await?.map(|u| u.display_name),
+                None => None,
+            };
+            events.push(EventView {
+                seq: e.seq,
+                actor_id: e.actor_id,
+                actor_name,
+                transition: e.transition,
+                from_state: e.from_state,
+                to_state: e.to_state,
+                reason: e.reason,
+                at: e.at,
+            });
+        }
+    }
+    let start = Date::parse_iso(&app.start_date);
+    let end = Date::parse_iso(&app.end_date);
+    let fiscal_year = start
+        .map(|d| fiscal::fiscal_year_label_ja(fiscal::fiscal_year(d)))
+        .unwrap_or_default();
+    let days_left = end.map(|e| fiscal::days_left(today(), e)).unwrap_or(0);
+    let applicant = UserId(app.applicant_id.clone());
+    Ok(ApplicationView {
+        can: steps_for(st, asker, &applicant),
+        kind: app.kind,
+        kind_label_ja: kind.label_ja().to_owned(),
+        kind_label_en: kind.label_en().to_owned(),
+        state: st.code().to_owned(),
+        state_label_ja: st.label_ja().to_owned(),
+        state_label_en: st.label_en().to_owned(),
+        fields: serde_json::from_str(&app.fields).unwrap_or_default(),
+        id: app.id,
+        org_id: app.org_id,
+        applicant_id: app.applicant_id,
+        applicant_name,
+        start_date: app.start_date,
+        end_date: app.end_date,
+        fiscal_year,
+        days_left,
+        version: app.version,
+        created_at: app.created_at,
+        updated_at: app.updated_at,
+        events,
+    })
+}
+
+fn digest(text: &str) -> String {
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// A new application, kept as a draft or submitted at once.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    kind: &str,
+    fields: serde_json::Value,
+    submit: bool,
+) -> Result<ApplicationView, AppError> {
+    let org = OrgId(org_id.to_owned());
+    policy::check(actor, Action::ApplyGuest, &Resource::Org(&org))?;
+    let Actor::User(me) = actor else {
+        return Err(AppError::NotFound);
+    };
+    let kind = parse_kind(kind)?;
+    let request = guest_fields(fields)?.validated(today())?;
+    let draft = ApplicationState::Draft;
+    let to = if submit {
+        application::next(
+            draft,
+            &Transition::Submit,
+            Party::User {
+                id: &me.user_id,
+                applicant: &me.user_id,
+                approver: false,
+            },
+        )?
+    } else {
+        draft
+    };
+    let fields = serde_json::to_string(&request).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (start, end) = (request.start_date.to_string(), request.end_date.to_string());
+    let mut tx = state.store.write().await?;
+    let id = rows::insert(
+        &mut tx,
+        &NewApplication {
+            org_id,
+            kind: kind.code(),
+            applicant_id: &me.user_id.0,
+            state: to.code(),
+            fields: &fields,
+            start_date: &start,
+            end_date: &end,
+        },
+    )
+    .await?;
+    rows::append_event(
+        &mut tx,
+        &NewEvent {
+            application_id: &id,
+            actor_id: Some(&me.user_id.0),
+            transition: if submit { "submit" } else { "create" },
+            from_state: draft.code(),
+            to_state: to.code(),
+            reason: None,
+        },
+    )
+    .await?;
+    // The guest's name and address are personal data: the audit record names the
+    // application, its kind and period, not the person.
+    let mut e = audit_entry(actor, AuditAction::ApplicationCreated);
+    e.org_id = Some(org_id.to_owned());
+    e.target_id = Some(id.clone());
+    detail(&mut e, "kind", kind.code());
+    detail(&mut e, "state", to.code());
+    detail(&mut e, "start_date", start.as_str());
+    detail(&mut e, "end_date", end.as_str());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    get(state, actor, &id).await
+}
+
+/// One application with its steps, for its applicant and the body's approvers only.
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<ApplicationView, AppError> {
+    let app = {
+        let mut conn = state.store.read().await?;
+        rows::by_id(&mut conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    let asker = asker(actor, &app)?;
+    view(state, app, &asker, true).await
+}
+
+/// Which list: the caller's own applications, or the body's queue of submitted ones waiting
+/// for an approver.
+#[derive(Debug, Clone, Copy)]
+pub enum List {
+    Mine,
+    Queue,
+}
+
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    org_id: &str,
+    which: List,
+) -> Result<Vec<ApplicationView>, AppError> {
+    let org = OrgId(org_id.to_owned());
+    let Actor::User(me) = actor else {
+        return Err(AppError::NotFound);
+    };
+    let found = {
+        let mut conn = state.store.read().await?;
+        match which {
+            List::Queue => {
+                policy::check(actor, Action::DecideApplication, &Resource::Org(&org))?;
+                rows::of_org_in_state(&mut conn, org_id, ApplicationState::Submitted.code()).await?
+            }
+            List::Mine => {
+                if me.org_id != org {
+                    return Err(kairan_domain::policy::Denied::OtherOrganization.into());
+                }
+                rows::of_applicant(&mut conn, &me.user_id.0).await?
+            }
+        }
+    };
+    let mut out = Vec::with_capacity(found.len());
+    for app in found {
+        let asker = asker(actor, &app)?;
+        out.push(view(state, app, &asker, false).await?);
+    }
+    Ok(out)
+}
+
+/// A step asked for by a person: its code, the reason (returning and rejecting need one),
+/// the version the person saw, and for an edit the new fields.
+pub struct Step {
+    pub transition: String,
+    pub reason: Option<String>,
+    pub version: i64,
+    pub fields: Option<serde_json::Value>,
+}
+
+fn parse_transition(step: &Step) -> Result<Transition, DomainError> {
+    let reason = || step.reason.clone().unwrap_or_default();
+    Ok(match step.transition.as_str() {
+        "submit" => Transition::Submit,
+        "resubmit" => Transition::Resubmit,
+        "approve" => Transition::Approve,
+        "withdraw" => Transition::Withdraw,
+        "edit" => Transition::Edit,
+        "reject" => Transition::Reject { reason: reason() },
+        "request_changes" => Transition::RequestChanges { reason: reason() },
+        _ => {
+            return Err(DomainError::invalid(
+                "transition",
+                "操作",
+                "submit、resubmit、edit、withdraw、approve、reject、request_changes のいずれかを指定してください。",
+                "use submit, resubmit, edit, withdraw, approve, reject or request_changes.",
+            ));
+        }
+    })
+}
+
+/// Takes a step on an application. The approval engine decides whether it is allowed; the
+/// version check makes it one step from the state the person saw.
+pub async fn step(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    step: Step,
+) -> Result<ApplicationView, AppError> {
+    let app = {
+        let mut conn = state.store.read().await?;
+        rows::by_id(&mut conn, id)
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    let asker = asker(actor, &app)?;
+    let transition = parse_transition(&step)?;
+    let from = parse_state(&app.state)?;
+    let applicant = UserId(app.applicant_id.clone());
+    let to = application::next(
+        from,
+        &transition,
+        Party::User {
+            id: &asker.user,
+            applicant: &applicant,
+            approver: asker.approver,
+        },
+    )?;
+    if step.version != app.version {
+        return Err(AppError::Conflict("application_changed"));
+    }
+    // An edit brings new fields, checked as at creation (the period again within the year).
+    let edited = match (&transition, step.fields) {
+        (Transition::Edit, Some(fields)) => {
+            let r = guest_fields(fields)?.validated(today())?;
+            let json = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.to_string()))?;
+            Some((json, r.start_date.to_string(), r.end_date.to_string()))
+        }
+        (Transition::Edit, None) => {
+            return Err(DomainError::invalid(
+                "fields",
+                "申請の内容",
+                "変更後の内容を入力してください。",
+                "send the changed fields.",
+            )
+            .into());
+        }
+        _ => None,
+    };
+    let reason = match &transition {
+        Transition::Reject { reason } | Transition::RequestChanges { reason } => {
+            Some(reason.trim().to_owned())
+        }
+        _ => None,
+    };
+    let mut tx = state.store.write().await?;
+    let moved = rows::advance(
+        &mut tx,
+        id,
+        app.version,
+        &Change {
+            to_state: to.code(),
+            fields: edited
+                .as_ref()
+                .map(|(f, s, e)| (f.as_str(), s.as_str(), e.as_str())),
+        },
+    )
+    .await?;
+    if !moved {
+        return Err(AppError::Conflict("application_changed"));
+    }
+    rows::append_event(
+        &mut tx,
+        &NewEvent {
+            application_id: id,
+            actor_id: Some(&asker.user.0),
+            transition: transition.code(),
+            from_state: from.code(),
+            to_state: to.code(),
+            reason: reason.as_deref(),
+        },
+    )
+    .await?;
+    let mut e = audit_entry(actor, AuditAction::ApplicationTransition);
+    e.org_id = Some(app.org_id.clone());
+    e.target_id = Some(id.to_owned());
+    detail(&mut e, "kind", app.kind.as_str());
+    detail(&mut e, "transition", transition.code());
+    detail(&mut e, "from", from.code());
+    detail(&mut e, "to", to.code());
+    if let Some(r) = &reason {
+        // The reason is free text: kept with the application, its hash here.
+        detail(&mut e, "reason_sha256", digest(r));
+    }
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    get(state, actor, id).await
+}
