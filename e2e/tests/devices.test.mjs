@@ -78,3 +78,54 @@ test('a phone waits for approval, is approved, and is cut off when reported lost
   await shot(mobile, 'device-lost');
   for (const p of [mobile, admin, desk]) await p.context().close();
 });
+
+test("a phone's key stays in the phone: its copied cookie signs in nowhere else", async () => {
+  const mobile = await (await phone()).newPage();
+  await mobile.goto(`${server.base}/login`);
+  await mobile.fill('#login_id', 'suzuki.shota');
+  await mobile.fill('#password', DEMO_PASSWORD);
+  await Promise.all([mobile.waitForNavigation(), mobile.click('form[action="/login"] button')]);
+  assert.match(await mobile.textContent('[role=alert]'), /管理者の承認を待っています/);
+  // The key was made in the phone's browser and cannot be read out, even by the page.
+  const stored = await mobile.evaluate(() => new Promise((resolve, reject) => {
+    const req = indexedDB.open('kairan-device', 1);
+    req.onsuccess = () => {
+      const get = req.result.transaction('keys').objectStore('keys').get('device-key-v1');
+      get.onsuccess = () => resolve({
+        extractable: get.result.privateKey.extractable,
+        curve: get.result.privateKey.algorithm.namedCurve,
+      });
+      get.onerror = () => reject(get.error);
+    };
+    req.onerror = () => reject(req.error);
+  }));
+  assert.deepEqual(stored, { extractable: false, curve: 'P-256' });
+
+  const admin = await (await office()).newPage();
+  await signIn(admin, server.base, 'takahashi.kenichi');
+  await admin.goto(`${server.base}/admin/devices`);
+  const row = admin.locator('[data-testid=devices] tbody tr', { hasText: '鈴木' }).first();
+  await Promise.all([admin.waitForNavigation(), row.locator('button:has-text("承認する")').click()]);
+  await signIn(mobile, server.base, 'suzuki.shota');
+  assert.match(await mobile.textContent('h1'), /鈴木/);
+
+  // Someone copies the phone's device cookie into another browser: the password is right, the
+  // cookie names the approved device, but the key is not there.
+  const cookies = await mobile.context().cookies();
+  const device = cookies.find((c) => c.name === 'kairan_device');
+  assert.ok(device, 'the phone holds a device cookie');
+  const copy = await phone();
+  await copy.addCookies([device]);
+  const other = await copy.newPage();
+  await other.goto(`${server.base}/login`);
+  await other.fill('#login_id', 'suzuki.shota');
+  await other.fill('#password', DEMO_PASSWORD);
+  await Promise.all([other.waitForNavigation(), other.click('form[action="/login"] button')]);
+  assert.match(await other.textContent('[role=alert]'), /この端末の鍵を確認できませんでした/);
+  await shot(other, 'device-key-refused');
+  // The phone itself still signs in.
+  await mobile.click('button:has-text("サインアウト")');
+  await signIn(mobile, server.base, 'suzuki.shota');
+  assert.match(await mobile.textContent('h1'), /鈴木/);
+  for (const p of [mobile, admin, other]) await p.context().close();
+});

@@ -72,6 +72,8 @@ pub enum AuditAction {
     /// A device reported lost: its sessions ended and it is blocked (seed 003 §8-12).
     DeviceLost,
     DeviceRestored,
+    /// A device registered without a key proved one at sign-in and is bound to it from now on.
+    DeviceKeyBound,
     DeviceRenamed,
     DevicePolicyChanged,
     /// A body's directory sign-in settings changed (I9).
@@ -89,7 +91,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 56] = [
+    pub const ALL: [AuditAction; 57] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -138,6 +140,7 @@ impl AuditAction {
         AuditAction::DeviceRefused,
         AuditAction::DeviceLost,
         AuditAction::DeviceRestored,
+        AuditAction::DeviceKeyBound,
         AuditAction::DeviceRenamed,
         AuditAction::DevicePolicyChanged,
         AuditAction::DirectoryConfigured,
@@ -198,6 +201,7 @@ impl AuditAction {
             AuditAction::DeviceRefused => "device.refused",
             AuditAction::DeviceLost => "device.lost",
             AuditAction::DeviceRestored => "device.restored",
+            AuditAction::DeviceKeyBound => "device.key_bound",
             AuditAction::DeviceRenamed => "device.renamed",
             AuditAction::DevicePolicyChanged => "device.policy_changed",
             AuditAction::DirectoryConfigured => "directory.configured",
@@ -263,6 +267,7 @@ impl AuditAction {
             AuditAction::DeviceRefused => "端末の利用拒否",
             AuditAction::DeviceLost => "端末の紛失届",
             AuditAction::DeviceRestored => "端末の利用再開",
+            AuditAction::DeviceKeyBound => "端末の鍵の登録",
             AuditAction::DeviceRenamed => "端末名の変更",
             AuditAction::DevicePolicyChanged => "端末の承認方針の変更",
             AuditAction::DirectoryConfigured => "ディレクトリ連携の設定",
@@ -324,6 +329,7 @@ impl AuditAction {
             AuditAction::DeviceRefused => "Device refused",
             AuditAction::DeviceLost => "Device reported lost",
             AuditAction::DeviceRestored => "Device restored",
+            AuditAction::DeviceKeyBound => "Device key bound",
             AuditAction::DeviceRenamed => "Device renamed",
             AuditAction::DevicePolicyChanged => "Device approval policy changed",
             AuditAction::DirectoryConfigured => "Directory sign-in configured",

@@ -9,6 +9,7 @@ pub mod application;
 pub mod audit;
 pub mod classification;
 pub mod device;
+pub mod device_key;
 pub mod directory;
 pub mod error;
 pub mod fiscal;

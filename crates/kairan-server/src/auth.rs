@@ -180,6 +180,9 @@ pub struct Client {
     /// The browser's or app's device token (`kairan_device`), which names its registered
     /// device when it is an internet device.
     pub device_token: Option<String>,
+    /// The device key's answer to a sign-in challenge, when the sign-in's body carried one
+    /// (filled in by the sign-in handlers; see `kairan_domain::device_key`).
+    pub device_proof: Option<kairan_domain::device_key::DeviceProof>,
 }
 
 impl FromRequestParts<AppState> for Client {
@@ -202,6 +205,7 @@ impl FromRequestParts<AppState> for Client {
             user_agent,
             device,
             device_token: cookie(&parts.headers, DEVICE_COOKIE),
+            device_proof: None,
         })
     }
 }

@@ -261,6 +261,9 @@ fn device_ja(code: &str) -> &'static str {
         "device_cookie_required" => {
             "この端末を識別できません。Cookieを有効にして、ページを再読み込みしてからサインインしてください。"
         }
+        "device_key_invalid" => {
+            "この端末の鍵を確認できませんでした。ページを再読み込みしてから、もう一度サインインしてください。続く場合は、情報システム担当者に連絡してください。"
+        }
         _ => "この端末の利用は認められていません。情報システム担当者に確認してください。",
     }
 }
@@ -275,6 +278,9 @@ fn device_en(code: &str) -> &'static str {
         }
         "device_cookie_required" => {
             "This device cannot be identified. Allow cookies, reload the page and sign in again."
+        }
+        "device_key_invalid" => {
+            "This device's key could not be confirmed. Reload the page and sign in again; if it goes on, contact your system administrator."
         }
         _ => "This device may not be used. Ask your system administrator.",
     }

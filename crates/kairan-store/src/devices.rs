@@ -16,9 +16,11 @@ pub struct Device {
     pub last_seen_at: i64,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
+    /// The device key's public half (base64url SEC1); none: a cookie-only device.
+    pub public_key: Option<String>,
 }
 
-const COLUMNS: &str = "id, user_id, org_id, name, platform, status, first_seen_at, last_seen_at, decided_by, decided_at";
+const COLUMNS: &str = "id, user_id, org_id, name, platform, status, first_seen_at, last_seen_at, decided_by, decided_at, public_key";
 
 pub async fn by_token(
     conn: &mut AnyConnection,
@@ -55,14 +57,15 @@ pub struct NewDevice<'a> {
     pub name: &'a str,
     pub platform: &'a str,
     pub status: &'a str,
+    pub public_key: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut WriteTx, d: &NewDevice<'_>) -> Result<String> {
     let id = crate::new_id();
     let now = crate::now_us();
     sqlx::query(
-        "INSERT INTO devices (id, user_id, org_id, token_hash, name, platform, status, first_seen_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO devices (id, user_id, org_id, token_hash, name, platform, status, first_seen_at, last_seen_at, public_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
     )
     .bind(&id)
     .bind(d.user_id)
@@ -72,9 +75,41 @@ pub async fn insert(tx: &mut WriteTx, d: &NewDevice<'_>) -> Result<String> {
     .bind(d.platform)
     .bind(d.status)
     .bind(now)
+    .bind(d.public_key)
     .execute(tx.conn())
     .await?;
     Ok(id)
+}
+
+/// Binds a key to a device that had none; false when it has one already (the first key
+/// stays: a later client cannot replace it).
+pub async fn bind_key(tx: &mut WriteTx, id: &str, public_key: &str) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE devices SET public_key = $1 WHERE id = $2 AND public_key IS NULL")
+            .bind(public_key)
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a sign-in challenge as answered; false when it was answered before (a replay).
+/// Rows past their expiry are dropped on the way, so the table stays the size of five
+/// minutes of sign-ins.
+pub async fn spend_challenge(tx: &mut WriteTx, hash: &str, expires_at: i64) -> Result<bool> {
+    sqlx::query("DELETE FROM device_challenges_used WHERE expires_at < $1")
+        .bind(crate::now_us())
+        .execute(tx.conn())
+        .await?;
+    let done = sqlx::query(
+        "INSERT INTO device_challenges_used (challenge_hash, expires_at) VALUES ($1, $2)
+         ON CONFLICT (challenge_hash) DO NOTHING",
+    )
+    .bind(hash)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn seen(tx: &mut WriteTx, id: &str) -> Result<()> {

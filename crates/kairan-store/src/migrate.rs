@@ -90,6 +90,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_applications.sql"),
         postgres: include_str!("../migrations/postgres/0016_applications.sql"),
     },
+    Migration {
+        version: 17,
+        sqlite: include_str!("../migrations/sqlite/0017_device_keys.sql"),
+        postgres: include_str!("../migrations/postgres/0017_device_keys.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

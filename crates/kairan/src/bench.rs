@@ -98,6 +98,7 @@ async fn sign_in_bench(config: Config, rounds: u32) -> Result<()> {
         user_agent: None,
         device: kairan_domain::DeviceClass::LgwanPc,
         device_token: None,
+        device_proof: None,
     };
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     // Interleaved, so drift on a shared machine hits both alike. The existing ID locks after a

@@ -17,21 +17,49 @@ use utoipa::ToSchema;
 pub struct CsrfToken {
     /// Send this value as the `X-CSRF-Token` header on unsafe requests.
     pub csrf_token: String,
+    /// A fresh challenge for the device key (five minutes, single use): an internet device
+    /// signs `kairan-device-v1\n{challenge}\n{login_id}` and sends `device_proof` with its
+    /// sign-in (see docs/mfa.md).
+    pub device_challenge: String,
 }
 
-/// The caller's CSRF token. A client without one gets a fresh token and its cookie.
+/// The caller's CSRF token and a device-key challenge. A client without a token gets a fresh
+/// one and its cookie.
 #[utoipa::path(get, path = "/api/v1/csrf", responses((status = 200, body = CsrfToken)))]
-pub async fn csrf(headers: HeaderMap) -> Json<CsrfToken> {
+pub async fn csrf(State(state): State<AppState>, headers: HeaderMap) -> Json<CsrfToken> {
     // The CSRF guard has already minted a token for a first-time caller.
     Json(CsrfToken {
         csrf_token: cookie(&headers, CSRF_COOKIE).unwrap_or_default(),
+        device_challenge: crate::services::devices::mint_challenge(&state),
     })
+}
+
+/// A device key's answer to a challenge (base64url, no padding).
+#[derive(Deserialize, ToSchema)]
+pub struct DeviceProofBody {
+    /// The public key: the uncompressed P-256 point (65 bytes).
+    pub public_key: String,
+    pub challenge: String,
+    /// ECDSA P-256 / SHA-256 as r ‖ s (64 bytes).
+    pub signature: String,
+}
+
+impl From<DeviceProofBody> for kairan_domain::device_key::DeviceProof {
+    fn from(b: DeviceProofBody) -> Self {
+        kairan_domain::device_key::DeviceProof {
+            public_key: b.public_key,
+            challenge: b.challenge,
+            signature: b.signature,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct SignInRequest {
     pub login_id: String,
     pub password: String,
+    /// On an internet device: the device key's proof (required once the device has a key).
+    pub device_proof: Option<DeviceProofBody>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -54,9 +82,10 @@ pub struct SignInResponse {
     responses((status = 200, body = SignInResponse), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn sign_in(
     State(state): State<AppState>,
-    client: Client,
+    mut client: Client,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, AppError> {
+    client.device_proof = req.device_proof.map(Into::into);
     if req.password.len() > 1024 || req.login_id.len() > 256 {
         return Err(AppError::SignInFailed);
     }

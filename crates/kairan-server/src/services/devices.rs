@@ -5,6 +5,11 @@
 //! administrator) ends every session that signed in from it at once, its live connections
 //! close, and it stays blocked until an administrator restores it. LGWAN PCs are managed by
 //! the office and need none of this.
+//!
+//! A device is also bound to the browser or app that registered it by a non-extractable key
+//! (`kairan_domain::device_key`): the client signs a fresh challenge at each sign-in, the first
+//! key is kept with the device, and a device with a key never signs in without it, so a copied
+//! device cookie is not the device.
 
 use crate::auth::{Authenticated, Client};
 use crate::error::AppError;
@@ -39,10 +44,74 @@ pub enum Gate {
     Registered(String),
 }
 
+/// How long a sign-in challenge may be answered.
+const CHALLENGE_SECONDS: i64 = 300;
+
+/// A fresh challenge for a sign-in page or app: the time, a nonce and the server's MAC over
+/// both. Nothing is stored until it is answered, so showing the sign-in page writes nothing.
+pub fn mint_challenge(state: &AppState) -> String {
+    let body = format!(
+        "{}.{}",
+        kairan_store::now_us() / 1_000_000,
+        token::random_hex(16)
+    );
+    let mac = state.key.mac_hex("device-challenge", &body);
+    format!("{body}.{}", &mac[..32])
+}
+
+/// When a challenge this server minted stops being answerable (µs); none when it is not
+/// ours, malformed, or too old.
+fn challenge_expiry(state: &AppState, challenge: &str, now_us: i64) -> Option<i64> {
+    use subtle::ConstantTimeEq;
+    let (body, mac) = challenge.rsplit_once('.')?;
+    let expected = state.key.mac_hex("device-challenge", body);
+    if mac.len() != 32 || !bool::from(mac.as_bytes().ct_eq(&expected.as_bytes()[..32])) {
+        return None;
+    }
+    let issued: i64 = body.split_once('.')?.0.parse().ok()?;
+    let now = now_us / 1_000_000;
+    if issued > now + 5 || now - issued > CHALLENGE_SECONDS {
+        return None;
+    }
+    Some((issued + CHALLENGE_SECONDS) * 1_000_000)
+}
+
+/// The key a sign-in proved it holds, after checking the challenge (ours, fresh, not answered
+/// before) and the signature over it and the ID as typed. None when the client sent no proof;
+/// a proof that does not hold is a refusal, never "no proof".
+async fn proven_key(
+    state: &AppState,
+    tx: &mut kairan_store::WriteTx,
+    client: &Client,
+    typed_login: &str,
+) -> Result<Result<Option<String>, &'static str>, AppError> {
+    let Some(proof) = &client.device_proof else {
+        return Ok(Ok(None));
+    };
+    let Some(expires_at) = challenge_expiry(state, &proof.challenge, kairan_store::now_us())
+    else {
+        return Ok(Err("device_challenge_expired"));
+    };
+    if let Err(e) = kairan_domain::device_key::verify(proof, typed_login.trim()) {
+        return Ok(Err(e.code()));
+    }
+    let hash = token::sha256_hex(&proof.challenge);
+    if !devices::spend_challenge(tx, &hash, expires_at).await? {
+        return Ok(Err("device_challenge_replayed"));
+    }
+    Ok(Ok(Some(proof.public_key.clone())))
+}
+
 /// The device step of a sign-in, after a correct password. An unknown device is registered
-/// (and committed, even when it must wait); a waiting, refused or lost one is refused with
+/// (and committed, even when it must wait) with the key its client proved, if any; a known
+/// device with a key needs a proof by that key; a waiting, refused or lost one is refused with
 /// its reason, recorded as a failed sign-in.
-pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Result<Gate, AppError> {
+pub async fn gate(
+    state: &AppState,
+    user: &users::User,
+    client: &Client,
+    typed_login: &str,
+) -> Result<Gate, AppError> {
     if client.device == DeviceClass::LgwanPc {
         return Ok(Gate::Office);
     }
@@ -55,9 +124,37 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
         devices::by_token(&mut conn, &user.id, &hash).await?
     };
     let mut tx = state.store.write().await?;
-    let (device_id, status) = match found {
-        Some(d) => (d.id, d.status),
-        None => {
+    let proven = proven_key(state, &mut tx, client, typed_login).await?;
+    let (device_id, status, key_refusal) = match (found, &proven) {
+        // A proof that does not hold refuses the sign-in, and registers nothing.
+        (found, Err(code)) => (
+            found.map(|d| d.id).unwrap_or_default(),
+            String::new(),
+            Some(*code),
+        ),
+        (Some(d), Ok(key)) => {
+            let refusal = match (&d.public_key, key) {
+                (Some(bound), Some(k)) if kairan_domain::device_key::same_key(bound, k) => None,
+                (Some(_), Some(_)) => Some("device_key_mismatch"),
+                (Some(_), None) => Some("device_key_required"),
+                // A device registered before keys (or by a client without one) takes the
+                // first key it proves; from then on it needs it.
+                (None, Some(k)) => {
+                    if devices::bind_key(&mut tx, &d.id, k).await? {
+                        let mut e = NewEntry::new(AuditAction::DeviceKeyBound);
+                        e.org_id = Some(user.org_id.clone());
+                        e.actor_id = Some(user.id.clone());
+                        e.target_id = Some(d.id.clone());
+                        e.ip = client.ip.clone();
+                        audit::append(&mut tx, e).await?;
+                    }
+                    None
+                }
+                (None, None) => None,
+            };
+            (d.id, d.status, refusal)
+        }
+        (None, Ok(key)) => {
             // Once a device of the user was reported lost, every new one waits for an
             // administrator, whatever the body's rule: a thief who clears the lost phone's
             // cookies must not come back as a "new" device.
@@ -74,6 +171,7 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
                     name: &platform,
                     platform: &platform,
                     status,
+                    public_key: key.as_deref(),
                 },
             )
             .await?;
@@ -84,6 +182,7 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
             e.ip = client.ip.clone();
             detail(&mut e, "platform", platform.as_str());
             detail(&mut e, "status", status);
+            detail(&mut e, "key", key.is_some());
             audit::append(&mut tx, e).await?;
             // The owner is told on every other device's home page (I4): a sign-in they did
             // not make shows up there.
@@ -97,15 +196,15 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
                 &serde_json::json!({ "platform": platform, "ip": client.ip }).to_string(),
             )
             .await?;
-            (id, status.to_owned())
+            (id, status.to_owned(), None)
         }
     };
-    let refusal = match status.as_str() {
+    let refusal = key_refusal.or(match status.as_str() {
         "active" => None,
         "pending" => Some("device_pending_approval"),
         "lost" => Some("device_lost"),
         _ => Some("device_refused"),
-    };
+    });
     match refusal {
         None => {
             devices::seen(&mut tx, &device_id).await?;
@@ -118,10 +217,18 @@ pub async fn gate(state: &AppState, user: &users::User, client: &Client) -> Resu
             e.target_id = Some(user.id.clone());
             e.ip = client.ip.clone();
             detail(&mut e, "reason", code);
-            detail(&mut e, "device", device_id.as_str());
+            if !device_id.is_empty() {
+                detail(&mut e, "device", device_id.as_str());
+            }
             audit::append(&mut tx, e).await?;
             tx.commit().await?;
-            Err(AppError::DeviceRefused(code))
+            // Every key failure looks the same from outside; the audit record says which.
+            let shown = if key_refusal.is_some() {
+                "device_key_invalid"
+            } else {
+                code
+            };
+            Err(AppError::DeviceRefused(shown))
         }
     }
 }
@@ -137,6 +244,8 @@ pub struct DeviceView {
     pub status: String,
     pub first_seen_at: i64,
     pub last_seen_at: i64,
+    /// Whether the device is bound to a key (a copied cookie does not sign in as it).
+    pub has_key: bool,
 }
 
 impl From<Device> for DeviceView {
@@ -149,6 +258,7 @@ impl From<Device> for DeviceView {
             status: d.status,
             first_seen_at: d.first_seen_at,
             last_seen_at: d.last_seen_at,
+            has_key: d.public_key.is_some(),
         }
     }
 }

@@ -146,7 +146,7 @@ pub async fn sign_in(
     }
 
     // An internet device must be a registered, usable one (I5); this may refuse.
-    let device_id = match crate::services::devices::gate(state, &user, client).await? {
+    let device_id = match crate::services::devices::gate(state, &user, client, login_id).await? {
         crate::services::devices::Gate::Office => None,
         crate::services::devices::Gate::Registered(id) => Some(id),
     };

@@ -51,7 +51,10 @@ async fn login_page(
         &state,
         "login.html",
         &ctx,
-        context! { banner, body, org, login_id => "" },
+        context! {
+            banner, body, org, login_id => "",
+            device_challenge => crate::services::devices::mint_challenge(&state),
+        },
     )?
     .into_response())
 }
@@ -62,14 +65,32 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     org: Option<String>,
+    /// Filled in by /static/login.js with the device key's answer (empty without script).
+    #[serde(default)]
+    device_public_key: String,
+    #[serde(default)]
+    device_challenge: String,
+    #[serde(default)]
+    device_signature: String,
+}
+
+impl LoginForm {
+    fn device_proof(&self) -> Option<kairan_domain::device_key::DeviceProof> {
+        (!self.device_signature.is_empty()).then(|| kairan_domain::device_key::DeviceProof {
+            public_key: self.device_public_key.clone(),
+            challenge: self.device_challenge.clone(),
+            signature: self.device_signature.clone(),
+        })
+    }
 }
 
 async fn login(
     State(state): State<AppState>,
     ctx: PageCtx,
-    client: Client,
+    mut client: Client,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    client.device_proof = f.device_proof();
     match identity::sign_in(&state, &f.login_id, &f.password, &client).await {
         Ok(s) => {
             let next = match (s.mfa, s.must_change_password) {
@@ -99,7 +120,10 @@ async fn login(
                 &state,
                 "login.html",
                 &ctx,
-                context! { banner, body, org, error => message, login_id => f.login_id },
+                context! {
+                    banner, body, org, error => message, login_id => f.login_id,
+                    device_challenge => crate::services::devices::mint_challenge(&state),
+                },
             )?;
             Ok((e.status(), page).into_response())
         }

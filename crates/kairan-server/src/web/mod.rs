@@ -330,6 +330,10 @@ async fn static_passkey_js() -> Response {
     script(include_str!("../../static/passkey.js"))
 }
 
+async fn static_login_js() -> Response {
+    script(include_str!("../../static/login.js"))
+}
+
 fn script(body: &'static str) -> Response {
     (
         [
@@ -351,6 +355,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.js", get(static_js))
         .route("/static/chat.js", get(static_chat_js))
         .route("/static/passkey.js", get(static_passkey_js))
+        .route("/static/login.js", get(static_login_js))
         .route("/lang/{code}", get(switch_lang))
         .merge(account::routes())
         .merge(admin::routes())

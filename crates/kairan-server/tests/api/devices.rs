@@ -311,3 +311,149 @@ async fn a_body_may_let_new_devices_in_without_approval() {
     );
     app.stop().await;
 }
+
+/// Signs in from `c` with a proof by `key` over a fresh challenge (or the one given), as the
+/// sign-in page's script does. Returns the answer and the challenge used.
+async fn sign_in_with_key(
+    c: &mut Client,
+    login: &str,
+    key: Option<&kairan_domain::device_key::SoftDeviceKey>,
+    challenge: Option<String>,
+) -> ((StatusCode, Value), String) {
+    let fresh: Value = c
+        .http
+        .get(format!("{}/api/v1/csrf", c.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    c.csrf = fresh["csrf_token"].as_str().unwrap().to_owned();
+    let challenge =
+        challenge.unwrap_or_else(|| fresh["device_challenge"].as_str().unwrap().to_owned());
+    let proof = key.map(|k| {
+        let p = k.prove(&challenge, login);
+        json!({ "public_key": p.public_key, "challenge": p.challenge, "signature": p.signature })
+    });
+    let r = c
+        .http
+        .post(format!("{}/api/v1/session", c.base))
+        .header("x-csrf-token", &c.csrf)
+        .json(&json!({ "login_id": login, "password": PASSWORD, "device_proof": proof }))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    ((s, v), challenge)
+}
+
+#[tokio::test]
+async fn a_device_is_bound_to_its_key_and_its_cookie_alone_no_longer_signs_in() {
+    use kairan_domain::device_key::SoftDeviceKey;
+    let app = TestApp::spawn_with(|c| {
+        c.zones.lgwan = vec!["10.0.0.0/8".into()];
+        c.zones.trusted_proxies = vec!["127.0.0.1".into()];
+        c.mfa.devices = vec![];
+        c.devices.approval = false;
+    })
+    .await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "staff.one", &["staff"]).await;
+    let key = SoftDeviceKey::from_seed([7; 32]).unwrap();
+    let thief = SoftDeviceKey::from_seed([9; 32]).unwrap();
+
+    // First sign-in from the phone registers it with its key.
+    let mut phone = app.client_at(PHONE);
+    let (r, used) = sign_in_with_key(&mut phone, "staff.one", Some(&key), None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let (_, mine) = phone.get("/api/v1/me/devices").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["has_key"], true);
+    let registered = actions(&app, "device.registered").await;
+    assert_eq!(registered[0].1["key"], true);
+
+    // The same device cookie: without the key, with another key, with a used or forged
+    // challenge, the sign-in is refused; every refusal looks the same from outside.
+    let ((s, v), _) = sign_in_with_key(&mut phone, "staff.one", None, None).await;
+    assert_error(&(s, v), StatusCode::FORBIDDEN, "device_key_invalid");
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", Some(&thief), None).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", Some(&key), Some(used)).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
+    let forged = format!(
+        "{}.{}.{}",
+        kairan_store::now_us() / 1_000_000,
+        "ab".repeat(16),
+        "0".repeat(32)
+    );
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", Some(&key), Some(forged)).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
+    // A proof made for another ID does not carry over.
+    let mut other_id = app.client_at(PHONE);
+    let fresh: Value = other_id.get("/api/v1/csrf").await.1;
+    let challenge = fresh["device_challenge"].as_str().unwrap().to_owned();
+    let p = key.prove(&challenge, "someone.else");
+    other_id.csrf = fresh["csrf_token"].as_str().unwrap().to_owned();
+    let r = other_id
+        .post(
+            "/api/v1/session",
+            json!({ "login_id": "staff.one", "password": PASSWORD,
+                    "device_proof": { "public_key": p.public_key, "challenge": p.challenge, "signature": p.signature } }),
+        )
+        .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
+
+    // The audit log names each reason; the holder of the key still signs in.
+    let reasons: Vec<Value> = actions(&app, "auth.sign_in_failed")
+        .await
+        .into_iter()
+        .map(|(_, d)| d["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            json!("device_key_required"),
+            json!("device_key_mismatch"),
+            json!("device_challenge_replayed"),
+            json!("device_challenge_expired"),
+            json!("device_signature_invalid"),
+        ]
+    );
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", Some(&key), None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_device_registered_without_a_key_takes_the_first_key_it_proves() {
+    use kairan_domain::device_key::SoftDeviceKey;
+    let app = TestApp::spawn_with(|c| {
+        c.zones.lgwan = vec!["10.0.0.0/8".into()];
+        c.zones.trusted_proxies = vec!["127.0.0.1".into()];
+        c.mfa.devices = vec![];
+        c.devices.approval = false;
+    })
+    .await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "staff.one", &["staff"]).await;
+    let key = SoftDeviceKey::from_seed([7; 32]).unwrap();
+    let mut phone = app.client_at(PHONE);
+    // A client without a key (an old app, no WebCrypto): a cookie-only device.
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", None, None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", None, None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    // Its first proof binds the key; from then on the cookie alone is not enough.
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", Some(&key), None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    assert_eq!(actions(&app, "device.key_bound").await.len(), 1);
+    let (r, _) = sign_in_with_key(&mut phone, "staff.one", None, None).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
+    // The LGWAN side has no registered devices and ignores proofs.
+    let mut office = app.client_at("10.1.2.3");
+    let (r, _) = sign_in_with_key(&mut office, "staff.one", None, None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    app.stop().await;
+}
