@@ -240,3 +240,36 @@ test("the administrator sets the body's sign-in message and idle limit, and staf
   assert.doesNotMatch(await visitor.textContent('[data-testid=banner]'), /東山町職員専用/);
   for (const p of [admin, visitor]) await p.context().close();
 });
+
+test('the administrator sets up directory sign-in (LDAP / Active Directory) on the sign-in settings page', async () => {
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, server.base, 'takahashi.kenichi');
+  await admin.click('nav >> text=サインインの設定');
+  const card = admin.locator('[data-testid=directory-card]');
+  assert.match(await card.locator('h2').textContent(), /ディレクトリ連携（LDAP \/ Active Directory）/);
+  assert.match(await admin.textContent('[data-testid=directory-status]'), /未設定/);
+  await admin.fill('#directory_url', 'ldap://ad.higashiyama.lg.jp:389');
+  await admin.fill('#directory_bind_dn', '{login}@higashiyama.local');
+  await admin.fill('#directory_user_base', 'ou=職員,dc=higashiyama,dc=local');
+  await admin.fill('#directory_user_filter', '(&(sAMAccountName={login})(!(userAccountControl:1.2.840.113556.1.4.803:=2)))');
+  await admin.fill('#directory_group_base', 'ou=groups,dc=higashiyama,dc=local');
+  await admin.fill('#directory_role_groups', 'cn=kacho,ou=groups,dc=higashiyama,dc=local => section_head');
+  await admin.fill('#directory_department_groups',
+    'cn=soumu,ou=groups,dc=higashiyama,dc=local => 総務課\ncn=joho,ou=groups,dc=higashiyama,dc=local => 情報政策課');
+  // Plain LDAP would carry the password unencrypted: refused, and nothing typed is lost.
+  const save = card.locator('[data-testid=directory-form] button[type=submit]');
+  await Promise.all([admin.waitForNavigation(), save.click()]);
+  assert.match(await admin.textContent('[data-testid=directory-error]'), /StartTLS/);
+  assert.equal(await admin.inputValue('#directory_url'), 'ldap://ad.higashiyama.lg.jp:389');
+  assert.match(await admin.inputValue('#directory_department_groups'), /情報政策課/);
+  // With StartTLS it is saved.
+  await admin.check('[data-testid=directory-form] input[name=starttls]');
+  await Promise.all([admin.waitForNavigation(), save.click()]);
+  assert.match(await admin.textContent('[role=status]'), /保存しました/);
+  assert.match(await admin.textContent('[data-testid=directory-status]'), /設定済み/);
+  assert.equal(await admin.inputValue('#directory_url'), 'ldap://ad.higashiyama.lg.jp:389');
+  assert.equal(await admin.inputValue('#directory_timeout'), '5');
+  assert.equal(await admin.locator('[data-testid=directory-remove] button').count(), 1);
+  await shot(admin, 'sign-in-directory');
+  await admin.context().close();
+});

@@ -417,6 +417,164 @@ const TEXT: &[(&str, &str, &str)] = &[
         "ホーム画面に前回のサインイン・サインアウトの日時と失敗回数を表示する",
         "Show the previous sign-in and sign-out and the failed attempts on the home page",
     ),
+    // Directory sign-in (I9): the ディレクトリ連携 card and each ID's sign-in method.
+    (
+        "directory_heading",
+        "ディレクトリ連携（LDAP / Active Directory）",
+        "Directory sign-in (LDAP / Active Directory)",
+    ),
+    (
+        "directory_lead",
+        "職員が庁内のディレクトリ（Active Directory など）のIDとパスワードでサインインできるようにします。Kairanは職員本人のIDとパスワードでディレクトリに接続して確認し、ディレクトリのパスワードは保存しません。ディレクトリを使うかどうかは、「職員」の画面でIDごとに切り替えます。",
+        "Lets staff sign in with their ID and password in your directory (such as Active Directory). Kairan checks them by binding to the directory as the person and stores no directory password. Which IDs use the directory is set per ID on the Staff page.",
+    ),
+    ("directory_status", "設定の状況", "Status"),
+    ("directory_configured", "設定済み", "Set up"),
+    ("directory_not_configured", "未設定", "Not set up"),
+    ("directory_users", "利用するID数", "IDs using it"),
+    ("directory_url", "接続先（URL）", "Directory URL"),
+    (
+        "directory_url_help",
+        "ldaps://（通常は636番ポート）で始めるか、ldap://（通常は389番ポート）とStartTLSを組み合わせてください。パスワードを暗号化せずに送る設定は保存できません。",
+        "Use ldaps:// (usually port 636), or ldap:// (usually port 389) with StartTLS. Settings that would send a password unencrypted cannot be saved.",
+    ),
+    (
+        "directory_starttls",
+        "StartTLSで暗号化する（ldap:// の場合）",
+        "Encrypt with StartTLS (for ldap://)",
+    ),
+    ("directory_bind_dn", "バインドDN", "Bind DN"),
+    (
+        "directory_bind_dn_help",
+        "職員が入力したIDが入る位置に {login} を1か所だけ入れてください。例：Active Directoryでは {login}@example.local、OpenLDAPでは uid={login},ou=people,dc=example,dc=jp",
+        "Put {login} once where the sign-in ID goes, e.g. {login}@example.local for Active Directory or uid={login},ou=people,dc=example,dc=jp for OpenLDAP.",
+    ),
+    (
+        "directory_user_base",
+        "利用者の検索起点（ベースDN）",
+        "Base DN for users",
+    ),
+    (
+        "directory_user_filter",
+        "利用者の検索条件（フィルター）",
+        "User filter",
+    ),
+    (
+        "directory_user_filter_help",
+        "{login} を1か所だけ入れてください。サインインのたびに、本人のエントリーがこの条件に一致することを確認し、一致しない場合はサインインできません。空欄の場合は (uid={login}) です。Active Directoryで無効にしたアカウントを除く場合の例：",
+        "Put {login} in it once. At each sign-in the person's entry must match it, or the sign-in is refused. Left empty, (uid={login}). To leave out accounts disabled in Active Directory:",
+    ),
+    (
+        "directory_group_base",
+        "グループの検索起点（ベースDN）",
+        "Base DN for groups",
+    ),
+    (
+        "directory_group_base_help",
+        "グループを権限や所属に対応づける場合に入力してください。",
+        "Needed when groups are mapped to roles or departments.",
+    ),
+    (
+        "directory_ca",
+        "CA証明書（PEM形式）",
+        "CA certificate (PEM)",
+    ),
+    (
+        "directory_ca_help",
+        "ディレクトリサーバーの証明書を発行した認証局の証明書を、-----BEGIN CERTIFICATE----- の行から貼り付けてください。空欄の場合は、このサーバーに登録されている認証局を使用します。いずれの場合も、証明書を確認できないディレクトリには接続しません。",
+        "The certificate of the authority that issued the directory server's certificate, from the -----BEGIN CERTIFICATE----- line. Left empty, the authorities trusted by this server are used. Either way, a directory whose certificate cannot be verified is never used.",
+    ),
+    (
+        "directory_timeout",
+        "応答を待つ時間（秒）",
+        "Seconds to wait for the directory",
+    ),
+    (
+        "directory_timeout_help",
+        "1〜60秒。空欄の場合は5秒です。時間内に応答がない場合、ディレクトリを使うIDはサインインできません（Kairanのパスワードを使うIDは影響を受けません）。",
+        "1–60 seconds; left empty, 5. When the directory does not answer in time, IDs that use it cannot sign in (IDs with a Kairan password are not affected).",
+    ),
+    (
+        "directory_role_groups",
+        "グループと権限の対応づけ",
+        "Groups that give a role",
+    ),
+    (
+        "directory_role_groups_help",
+        "1行に1件ずつ「グループのDN => 権限」の形で入力してください。サインインのたびに、所属するグループに合わせて権限を付与・解除します。特権ID（システム管理者など）の権限は対応づけできないため、「職員」の画面で付与してください。指定できる権限：",
+        "One \"group DN => role\" a line. At each sign-in, roles are granted and removed to match the person's groups. Privileged roles (administrator and the like) cannot be mapped: grant them on the Staff page. Roles you can use:",
+    ),
+    (
+        "directory_department_groups",
+        "グループと所属の対応づけ",
+        "Groups that place a user in a department",
+    ),
+    (
+        "directory_department_groups_help",
+        "1行に1件ずつ「グループのDN => 所属」の形で入力してください。所属は名前またはIDで指定します。複数の行に該当する場合は、上の行の所属になります。",
+        "One \"group DN => department\" a line, the department by its name or ID. When several lines match, the first one counts.",
+    ),
+    (
+        "directory_departments_list",
+        "この団体の所属（名前とID）",
+        "This body's departments (name and ID)",
+    ),
+    (
+        "directory_remove",
+        "ディレクトリ連携の設定を削除する",
+        "Remove the directory settings",
+    ),
+    (
+        "directory_remove_help",
+        "削除すると、ディレクトリを使うIDはサインインできなくなります。設定し直すか、そのIDのサインイン方法をKairanのパスワードに切り替えてください。",
+        "Once removed, IDs that use the directory can no longer sign in until the settings are back or the IDs are switched to a Kairan password.",
+    ),
+    (
+        "directory_remove_confirm",
+        "ディレクトリ連携の設定を削除すると、ディレクトリを使うIDはサインインできなくなります。削除しますか",
+        "IDs that use the directory will no longer be able to sign in. Remove the directory settings",
+    ),
+    ("sign_in_method", "サインイン方法", "Sign-in method"),
+    (
+        "sign_in_method_local",
+        "Kairanのパスワード",
+        "Kairan password",
+    ),
+    (
+        "sign_in_method_directory",
+        "ディレクトリ（LDAP / Active Directory）",
+        "Directory (LDAP / Active Directory)",
+    ),
+    (
+        "sign_in_method_help",
+        "切り替えると、このIDでサインイン中の画面やアプリはサインアウトされます。ディレクトリが停止したときのために、Kairanのパスワードでサインインするシステム管理者を1人以上残してください。",
+        "Switching signs this ID out everywhere. Keep at least one administrator who signs in with a Kairan password, for when the directory is down.",
+    ),
+    (
+        "sign_in_method_to_directory",
+        "ディレクトリでのサインインに切り替える",
+        "Switch to directory sign-in",
+    ),
+    (
+        "sign_in_method_to_local",
+        "Kairanのパスワードに切り替える",
+        "Switch to a Kairan password",
+    ),
+    (
+        "sign_in_method_to_local_help",
+        "Kairanのパスワードに切り替えると、仮パスワードを発行します。次回のサインイン時に、本人がパスワードを変更します。",
+        "Switching to a Kairan password issues a temporary password; the person changes it at their next sign-in.",
+    ),
+    (
+        "sign_in_method_changed",
+        "サインイン方法を切り替えました。",
+        "The sign-in method was switched.",
+    ),
+    (
+        "sign_in_method_local_done",
+        "サインイン方法をKairanのパスワードに切り替えました。次の仮パスワードを本人に伝えてください。",
+        "The sign-in method is now a Kairan password. Give the person this temporary password.",
+    ),
     (
         "notice_mfa_reset",
         "管理者があなたの2要素認証をリセットしました。",

@@ -219,6 +219,21 @@ async fn user_page(
     user_view(&state, &ctx, &b, &id, q.done.as_deref(), None).await
 }
 
+/// One ID's page rendered straight from a POST handled elsewhere (web/directory.rs): with a
+/// temporary password shown this once, or with the reason the action was refused.
+pub(super) async fn user_page_after(
+    state: &AppState,
+    ctx: &PageCtx,
+    me: CurrentUser,
+    id: &str,
+    done: Option<&str>,
+    temporary_password: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, PageError> {
+    let b = base(state, Ok(me), ctx.lang).await?;
+    user_view_with(state, ctx, &b, id, done, temporary_password, error).await
+}
+
 async fn user_view(
     state: &AppState,
     ctx: &PageCtx,
@@ -268,7 +283,7 @@ async fn user_view_with(
                 status => u.status, locked => u.locked, pending => u.must_change_password,
                 last_sign_in => when(u.last_sign_in_at, ctx.lang),
                 is_self => u.id == b.me.user.id,
-                has_mfa,
+                has_mfa, sign_in_method => u.sign_in_method,
             },
             held, grantable, done, temporary_password, error,
         },

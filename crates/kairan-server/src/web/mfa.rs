@@ -377,7 +377,7 @@ async fn security_answer(
     }
 }
 
-async fn policy_page(
+pub(super) async fn policy_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Result<CurrentUser, AppError>,
@@ -456,13 +456,14 @@ async fn policy_view(
         "5〜480分。空欄の場合はサーバーの既定値（{}分）です。変更は、サインイン中の職員にもすぐに適用されます。",
         "5–480 minutes. Left empty, the server's default ({} minutes). A change applies at once to everyone signed in.",
     ).replace("{}", &default_idle_minutes.to_string());
+    let directory = super::directory::settings_value(state, ctx, me).await?;
     render(
         state,
         "sign_in_settings.html",
         ctx,
         context! {
             me => me_v, nav => "sign_in_settings", roles, devices, device_approval, done,
-            screen, default_idle_minutes, error, idle_help, org_code => org.code,
+            screen, default_idle_minutes, error, idle_help, org_code => org.code, directory,
         },
     )
 }

@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod chat;
 mod devices;
+mod directory;
 mod mfa;
 mod protection;
 mod review;
@@ -365,6 +366,7 @@ pub fn routes() -> Router<AppState> {
         .merge(protection::routes())
         .merge(mfa::routes())
         .merge(devices::routes())
+        .merge(directory::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {

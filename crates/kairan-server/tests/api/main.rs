@@ -12,6 +12,7 @@ mod authorization;
 mod chat;
 mod devices;
 mod directory;
+mod directory_pages;
 mod files;
 mod helpers;
 mod identity;
