@@ -88,10 +88,16 @@ pub enum AuditAction {
     ApplicationCreated,
     /// An application moved: submitted, returned, approved, rejected, withdrawn, edited….
     ApplicationTransition,
+    /// An approved guest application admitted its guest (an ID and a one-time invitation).
+    GuestAdmitted,
+    /// The guest set a password through the invitation.
+    GuestInvitationAccepted,
+    /// The guest's period ended: the ID disabled, sessions ended, talks left.
+    GuestEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 60] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -149,6 +155,9 @@ impl AuditAction {
         AuditAction::SignInSettingsChanged,
         AuditAction::ApplicationCreated,
         AuditAction::ApplicationTransition,
+        AuditAction::GuestAdmitted,
+        AuditAction::GuestInvitationAccepted,
+        AuditAction::GuestEnded,
     ];
 
     pub fn code(self) -> &'static str {
@@ -210,6 +219,9 @@ impl AuditAction {
             AuditAction::SignInSettingsChanged => "org.sign_in_settings",
             AuditAction::ApplicationCreated => "application.created",
             AuditAction::ApplicationTransition => "application.transition",
+            AuditAction::GuestAdmitted => "guest.admitted",
+            AuditAction::GuestInvitationAccepted => "guest.invitation_accepted",
+            AuditAction::GuestEnded => "guest.ended",
         }
     }
 
@@ -276,6 +288,9 @@ impl AuditAction {
             AuditAction::SignInSettingsChanged => "サインイン画面・セッション設定の変更",
             AuditAction::ApplicationCreated => "申請の作成",
             AuditAction::ApplicationTransition => "申請の状態の変更",
+            AuditAction::GuestAdmitted => "ゲストIDの発行",
+            AuditAction::GuestInvitationAccepted => "ゲストの招待の受諾",
+            AuditAction::GuestEnded => "ゲストの利用期間の終了",
         }
     }
 
@@ -338,6 +353,9 @@ impl AuditAction {
             AuditAction::SignInSettingsChanged => "Sign-in screen and session settings changed",
             AuditAction::ApplicationCreated => "Application created",
             AuditAction::ApplicationTransition => "Application state changed",
+            AuditAction::GuestAdmitted => "Guest ID issued",
+            AuditAction::GuestInvitationAccepted => "Guest invitation accepted",
+            AuditAction::GuestEnded => "Guest period ended",
         }
     }
 }

@@ -94,12 +94,7 @@ impl SoftDeviceKey {
     }
 
     pub fn public_key(&self) -> String {
-        crate::webauthn::b64url_encode(
-            self.key
-                .verifying_key()
-                .to_encoded_point(false)
-                .as_bytes(),
-        )
+        crate::webauthn::b64url_encode(self.key.verifying_key().to_encoded_point(false).as_bytes())
     }
 
     /// The proof a browser sends for this challenge and ID.

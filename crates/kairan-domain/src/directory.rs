@@ -118,6 +118,12 @@ impl DirectoryConfig {
                 "the timeout must be 1–60 seconds.",
             ));
         }
+        if self.role_groups.iter().any(|g| !g.role.is_grantable()) {
+            return Err(invalid(
+                "ゲストは、承認されたゲスト利用申請によってのみ登録されます。ディレクトリのグループからは与えられません。",
+                "a guest is admitted only by an approved guest application, never by a directory group.",
+            ));
+        }
         if let Some(g) = self.role_groups.iter().find(|g| g.role.is_privileged()) {
             return Err(invalid(
                 format!(

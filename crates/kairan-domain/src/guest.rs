@@ -27,7 +27,9 @@ pub struct GuestRequest {
 }
 
 pub const TEXT_MAX_CHARS: usize = 500;
-pub const NAME_MAX_CHARS: usize = 100;
+/// A name fits the ID's display name (50); an affiliation may be longer.
+pub const NAME_MAX_CHARS: usize = 50;
+pub const AFFILIATION_MAX_CHARS: usize = 100;
 
 fn text(
     value: &mut String,
@@ -94,7 +96,7 @@ impl GuestRequest {
             &mut self.guest_affiliation,
             "guest_affiliation",
             "ゲストの所属（団体・会社）",
-            NAME_MAX_CHARS,
+            AFFILIATION_MAX_CHARS,
         )?;
         self.guest_email = self.guest_email.trim().to_owned();
         if !email_shape(&self.guest_email) {

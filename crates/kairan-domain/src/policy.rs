@@ -258,7 +258,7 @@ pub fn check(actor: &Actor, action: Action, resource: &Resource<'_>) -> Result<(
 /// talk in their own body may read it, post to it or manage it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TalkAction {
-    /// Start a talk in one's own body (any role; guests will be restricted here).
+    /// Start a talk in one's own body (any role but a guest's).
     Create,
     Read,
     Post,
@@ -292,6 +292,8 @@ pub fn check_talk(actor: &Actor, action: TalkAction, talk: &TalkRef<'_>) -> Resu
         return Err(Denied::MissingRole);
     }
     match action {
+        // A guest takes part only in the talks staff invite them into (seed 003 §6).
+        TalkAction::Create if crate::role::only_guest(&user.roles) => Err(Denied::MissingRole),
         TalkAction::Create => Ok(()),
         TalkAction::Read | TalkAction::Post | TalkAction::Manage if talk.member => Ok(()),
         TalkAction::AllowTopClass
@@ -453,6 +455,28 @@ mod tests {
         }
         assert_eq!(check_talk(&a, TalkAction::Create, &t(&own, false)), Ok(()));
         assert!(check_talk(&a, TalkAction::Create, &t(&other, false)).is_err());
+    }
+
+    #[test]
+    fn a_guest_takes_part_in_talks_it_is_in_but_starts_none() {
+        let g = actor("o", "guest", &[Role::Guest]);
+        let own = OrgId("o".into());
+        let t = |member| TalkRef { org: &own, member };
+        for action in [TalkAction::Read, TalkAction::Post, TalkAction::Manage] {
+            assert_eq!(check_talk(&g, action, &t(true)), Ok(()));
+            assert!(check_talk(&g, action, &t(false)).is_err());
+        }
+        assert_eq!(
+            check_talk(&g, TalkAction::Create, &t(false)),
+            Err(Denied::MissingRole)
+        );
+        assert!(check_talk(&g, TalkAction::AllowTopClass, &t(true)).is_err());
+        for action in Action::ALL {
+            assert!(
+                check(&g, action, &Resource::Org(&own)).is_err(),
+                "{action:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The roles of I8. A user holds one or more roles inside their own body; the privileged
 //! ones (administrator, security officer, CSIRT, auditor) get stricter password and lockout
-//! rules and appear in the privileged-ID list.
+//! rules and appear in the privileged-ID list. A guest (ゲスト, I6) is a person from outside
+//! the body let in by an approved application: the role comes only from that approval, never
+//! from a grant, and allows nothing but the talks the guest is invited into.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,16 +15,18 @@ pub enum Role {
     SecurityOfficer,
     Csirt,
     Auditor,
+    Guest,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::Staff,
         Role::SectionHead,
         Role::Admin,
         Role::SecurityOfficer,
         Role::Csirt,
         Role::Auditor,
+        Role::Guest,
     ];
 
     /// The stable code used in the database, the API, the CLI and the policy table.
@@ -34,6 +38,7 @@ impl Role {
             Role::SecurityOfficer => "security_officer",
             Role::Csirt => "csirt",
             Role::Auditor => "auditor",
+            Role::Guest => "guest",
         }
     }
 
@@ -45,8 +50,14 @@ impl Role {
     pub fn is_privileged(self) -> bool {
         match self {
             Role::Admin | Role::SecurityOfficer | Role::Csirt | Role::Auditor => true,
-            Role::Staff | Role::SectionHead => false,
+            Role::Staff | Role::SectionHead | Role::Guest => false,
         }
+    }
+
+    /// Whether an administrator may grant it (a guest's role comes only from an approved
+    /// application, with its period).
+    pub fn is_grantable(self) -> bool {
+        self != Role::Guest
     }
 
     pub fn label_ja(self) -> &'static str {
@@ -57,6 +68,7 @@ impl Role {
             Role::SecurityOfficer => "情報セキュリティ責任者",
             Role::Csirt => "CSIRT",
             Role::Auditor => "監査担当",
+            Role::Guest => "ゲスト",
         }
     }
 
@@ -68,8 +80,14 @@ impl Role {
             Role::SecurityOfficer => "Security officer",
             Role::Csirt => "CSIRT",
             Role::Auditor => "Auditor",
+            Role::Guest => "Guest",
         }
     }
+}
+
+/// True when the roles are a guest's only: such a user starts no talks and sees no directory.
+pub fn only_guest(roles: &[Role]) -> bool {
+    !roles.is_empty() && roles.iter().all(|r| *r == Role::Guest)
 }
 
 /// True when any of the roles is privileged.

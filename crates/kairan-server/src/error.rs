@@ -352,6 +352,9 @@ fn conflict_ja(code: &str) -> &'static str {
         "application_changed" => {
             "この申請は、他の担当者が先に処理しました。画面を更新して、最新の状態を確認してください。"
         }
+        "invitation_invalid" => {
+            "この招待のリンクは、使用済みか、有効期限が切れています。申請した職員に連絡してください。"
+        }
         "login_id_taken" => "このログインIDは既に使われています。",
         "password_in_directory" => {
             "このIDのパスワードはディレクトリ（Active Directory など）で管理されています。パスワードの変更は、庁内の通常の手順で行ってください。"
@@ -397,6 +400,9 @@ fn conflict_en(code: &str) -> &'static str {
         }
         "application_changed" => {
             "Someone else acted on this application first. Reload to see where it stands."
+        }
+        "invitation_invalid" => {
+            "This invitation link has been used or has expired. Contact the member of staff who applied for you."
         }
         "login_id_taken" => "This login ID is already in use.",
         "password_in_directory" => {

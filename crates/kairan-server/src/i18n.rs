@@ -44,6 +44,33 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("sign_in", "サインイン", "Sign in"),
     ("sign_out", "サインアウト", "Sign out"),
     ("login_id", "ログインID", "Login ID"),
+    (
+        "invite_title",
+        "ゲストとしての招待",
+        "Invitation as a guest",
+    ),
+    (
+        "invite_lead",
+        "{org}から、業務用チャットへのゲストとしての招待が届いています。パスワードを設定すると、利用期間中にサインインできます。",
+        "{org} invites you to its staff chat as a guest. Set a password to sign in during your period.",
+    ),
+    ("invite_name", "氏名（所属）", "Name (affiliation)"),
+    ("invite_period", "利用期間", "Period"),
+    (
+        "invite_rules",
+        "業務の連絡のためにのみ利用してください。招待されたトークだけが表示されます。チャットでのやり取りは正式な決裁にはなりません。利用期間を過ぎると、自動的にサインインできなくなります。",
+        "Use it for the work you were invited for only. You see only the talks you are invited into. Agreement in chat is not a formal decision. After your period ends you can no longer sign in.",
+    ),
+    (
+        "invite_set_password",
+        "パスワードを設定する",
+        "Set the password",
+    ),
+    (
+        "invite_done",
+        "パスワードを設定しました。次のログインIDでサインインしてください。",
+        "Your password is set. Sign in with this login ID.",
+    ),
     ("password", "パスワード", "Password"),
     ("warning", "ご利用上の注意", "Notice"),
     ("language", "English", "日本語"),

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -28,6 +28,8 @@ pub struct Inner {
     pub zones: crate::zones::Zones,
     /// Seals second-factor secrets and keys recovery-code hashes.
     pub key: crate::secrets::ServerKey,
+    /// "Now" for calendar rules (guest periods); tests move it.
+    pub clock: crate::clock::Clock,
 }
 
 impl std::ops::Deref for AppState {
@@ -80,9 +82,11 @@ impl AppState {
             zones,
             key,
             config,
+            clock: Default::default(),
         }));
         crate::services::files::start_sweeper(state.clone());
         crate::services::files::start_rescanner(state.clone());
+        crate::services::guests::start_runner(state.clone());
         state
     }
 }

@@ -15,6 +15,7 @@ pub mod chat;
 pub mod devices;
 mod error;
 pub mod files;
+pub mod guests;
 pub mod mfa;
 mod migrate;
 pub mod orgs;

@@ -117,3 +117,50 @@ pub async fn step(
         applications::step(&state, &me.actor(), &id, step).await?,
     ))
 }
+
+/// What an invitation link shows before the guest sets a password: the body, the guest's
+/// name and affiliation, the ID and the period. A used or expired link is
+/// `invitation_invalid` (409).
+#[utoipa::path(get, path = "/api/v1/invitations/{token}", params(("token" = String, Path)),
+    responses((status = 200, body = crate::services::guests::InvitationView), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Json<crate::services::guests::InvitationView>, AppError> {
+    Ok(Json(
+        crate::services::guests::invitation(&state, &token).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AcceptRequest {
+    pub password: String,
+    pub confirmation: String,
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct Accepted {
+    /// The guest's login ID, to sign in with.
+    pub login_id: String,
+}
+
+/// The guest sets a password through the invitation, once (the body's password rules apply).
+#[utoipa::path(post, path = "/api/v1/invitations/{token}", params(("token" = String, Path)),
+    request_body = AcceptRequest,
+    responses((status = 200, body = Accepted), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    client: crate::auth::Client,
+    Path(token): Path<String>,
+    ApiJson(req): ApiJson<AcceptRequest>,
+) -> Result<Json<Accepted>, AppError> {
+    let login_id = crate::services::guests::accept(
+        &state,
+        &token,
+        &req.password,
+        &req.confirmation,
+        client.ip,
+    )
+    .await?;
+    Ok(Json(Accepted { login_id }))
+}

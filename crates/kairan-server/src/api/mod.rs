@@ -75,6 +75,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         applications::list,
         applications::get,
         applications::step,
+        applications::invitation,
+        applications::accept_invitation,
         sign_in::get,
         sign_in::put,
         sign_in::delete,
@@ -187,6 +189,10 @@ pub fn routes() -> Router<AppState> {
             get(applications::list).post(applications::create),
         )
         .route("/api/v1/applications/{id}", get(applications::get))
+        .route(
+            "/api/v1/invitations/{token}",
+            get(applications::invitation).post(applications::accept_invitation),
+        )
         .route(
             "/api/v1/applications/{id}/transitions",
             post(applications::step),

@@ -147,7 +147,10 @@ pub struct Issued {
     pub temporary_password: String,
 }
 
-fn parse_roles(codes: &[String]) -> Result<Vec<Role>, AppError> {
+/// The roles named, as a person may give them: a guest's role comes only from an approved
+/// guest application (with its period), so only the console (`Operator`, which holds every
+/// right anyway) may name it here.
+fn parse_roles(actor: &Actor, codes: &[String]) -> Result<Vec<Role>, AppError> {
     let mut roles = Vec::new();
     for c in codes {
         let role = Role::parse(c).ok_or_else(|| {
@@ -158,6 +161,15 @@ fn parse_roles(codes: &[String]) -> Result<Vec<Role>, AppError> {
                 format!("unknown role {c}."),
             )
         })?;
+        if !role.is_grantable() && matches!(actor, Actor::User(_)) {
+            return Err(kairan_domain::DomainError::invalid(
+                "roles",
+                "権限",
+                "ゲストは、承認されたゲスト利用申請によってのみ登録されます。",
+                "a guest is admitted only by an approved guest application.",
+            )
+            .into());
+        }
         if !roles.contains(&role) {
             roles.push(role);
         }
@@ -184,7 +196,7 @@ pub async fn create_user(
     let name = PersonName::parse(&input.display_name)?;
     let kana = Kana::parse(&input.kana)?;
     let title = parse_title(&input.title)?;
-    let roles = parse_roles(&input.roles)?;
+    let roles = parse_roles(actor, &input.roles)?;
     let department_id = input.department_id.as_deref().filter(|d| !d.is_empty());
     let temporary = token::temporary_password();
     let hash = state.hasher.hash(&temporary).await?;
@@ -364,7 +376,7 @@ async fn change_role(
         },
         &t,
     )?;
-    let role = parse_roles(&[role.to_owned()])?[0];
+    let role = parse_roles(actor, &[role.to_owned()])?[0];
     let by = match actor {
         Actor::User(u) => Some(u.user_id.0.clone()),
         Actor::Operator => None,

@@ -27,11 +27,6 @@ use serde::Serialize;
 use sha2::Digest;
 use utoipa::ToSchema;
 
-/// Today in Japan: periods and the fiscal year are counted in Japanese dates.
-fn today() -> Date {
-    Date::from_utc_us(kairan_store::now_us())
-}
-
 /// An application as its applicant and its approvers see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApplicationView {
@@ -65,6 +60,10 @@ pub struct ApplicationView {
     /// What the person asking may do next: `edit`, `submit`, `resubmit`, `withdraw`,
     /// `approve`, `reject`, `request_changes`.
     pub can: Vec<String>,
+    /// The guest an approved guest application admitted: the ID and, for the applicant only,
+    /// the invitation link to pass on until it is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guest: Option<crate::services::guests::GuestView>,
     /// Every step so far, oldest first (only when one application is read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventView>,
@@ -203,9 +202,17 @@ async fn view(
     let fiscal_year = start
         .map(|d| fiscal::fiscal_year_label_ja(fiscal::fiscal_year(d)))
         .unwrap_or_default();
-    let days_left = end.map(|e| fiscal::days_left(today(), e)).unwrap_or(0);
+    let days_left = end
+        .map(|e| fiscal::days_left(state.clock.today(), e))
+        .unwrap_or(0);
     let applicant = UserId(app.applicant_id.clone());
+    let guest = if kind == ApplicationKind::Guest {
+        crate::services::guests::view_for(state, &app.id, asker.user == applicant).await?
+    } else {
+        None
+    };
     Ok(ApplicationView {
+        guest,
         can: steps_for(st, asker, &applicant),
         kind: app.kind,
         kind_label_ja: kind.label_ja().to_owned(),
@@ -248,7 +255,7 @@ pub async fn create(
         return Err(AppError::NotFound);
     };
     let kind = parse_kind(kind)?;
-    let request = guest_fields(fields)?.validated(today())?;
+    let request = guest_fields(fields)?.validated(state.clock.today())?;
     let draft = ApplicationState::Draft;
     let to = if submit {
         application::next(
@@ -421,7 +428,7 @@ pub async fn step(
     // An edit brings new fields, checked as at creation (the period again within the year).
     let edited = match (&transition, step.fields) {
         (Transition::Edit, Some(fields)) => {
-            let r = guest_fields(fields)?.validated(today())?;
+            let r = guest_fields(fields)?.validated(state.clock.today())?;
             let json = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.to_string()))?;
             Some((json, r.start_date.to_string(), r.end_date.to_string()))
         }
@@ -458,6 +465,9 @@ pub async fn step(
     if !moved {
         return Err(AppError::Conflict("application_changed"));
     }
+    if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
+        crate::services::guests::admit(state, &mut tx, &app).await?;
+    }
     rows::append_event(
         &mut tx,
         &NewEvent {
@@ -483,5 +493,9 @@ pub async fn step(
     }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    if to == ApplicationState::Approved {
+        // A period that has already begun starts now rather than at the clock's next pass.
+        crate::services::guests::run_once(state).await?;
+    }
     get(state, actor, id).await
 }

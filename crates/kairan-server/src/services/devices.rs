@@ -88,8 +88,7 @@ async fn proven_key(
     let Some(proof) = &client.device_proof else {
         return Ok(Ok(None));
     };
-    let Some(expires_at) = challenge_expiry(state, &proof.challenge, kairan_store::now_us())
-    else {
+    let Some(expires_at) = challenge_expiry(state, &proof.challenge, kairan_store::now_us()) else {
         return Ok(Err("device_challenge_expired"));
     };
     if let Err(e) = kairan_domain::device_key::verify(proof, typed_login.trim()) {

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod dlp;
 pub mod files;
 pub mod group_commit;
+pub mod guests;
 pub mod identity;
 pub mod mfa;
 pub mod passkeys;

@@ -43,6 +43,7 @@ fn role_label(code: &str, lang: Lang) -> String {
 fn all_roles(lang: Lang) -> Vec<Value> {
     Role::ALL
         .iter()
+        .filter(|r| r.is_grantable())
         .map(|r| context! { code => r.code(), label => role_label(r.code(), lang), privileged => r.is_privileged() })
         .collect()
 }
@@ -268,7 +269,7 @@ async fn user_view_with(
         .collect();
     let grantable: Vec<Value> = Role::ALL
         .iter()
-        .filter(|r| !u.roles.iter().any(|h| h == r.code()))
+        .filter(|r| r.is_grantable() && !u.roles.iter().any(|h| h == r.code()))
         .map(|r| context! { code => r.code(), label => role_label(r.code(), ctx.lang) })
         .collect();
     render(

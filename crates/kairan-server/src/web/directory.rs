@@ -102,7 +102,7 @@ pub(super) async fn settings_value(
     };
     let roles: Vec<Value> = Role::ALL
         .iter()
-        .filter(|r| !r.is_privileged())
+        .filter(|r| !r.is_privileged() && r.is_grantable())
         .map(|r| context! { code => r.code(), label => lang.pick(r.label_ja(), r.label_en()) })
         .collect();
     let departments: Vec<Value> = depts

@@ -10,6 +10,7 @@ mod audit;
 mod chat;
 mod devices;
 mod directory;
+mod guests;
 mod mfa;
 mod protection;
 mod review;
@@ -33,6 +34,7 @@ pub fn templates() -> Environment<'static> {
     for (name, src) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("login.html", include_str!("../../templates/login.html")),
+        ("invite.html", include_str!("../../templates/invite.html")),
         (
             "password.html",
             include_str!("../../templates/password.html"),
@@ -367,6 +369,7 @@ pub fn routes() -> Router<AppState> {
         .merge(mfa::routes())
         .merge(devices::routes())
         .merge(directory::routes())
+        .merge(guests::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {

@@ -123,7 +123,8 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
 
     let (s, done) = step(&t.admin, &a, json!({ "transition": "approve" })).await;
     assert_eq!(s, StatusCode::OK, "{done}");
-    assert_eq!(done["state"], "approved");
+    // The period begins today, so the approval puts it in effect at once.
+    assert_eq!(done["state"], "active");
     // Approved is no longer waiting; the applicant sees it with every step.
     let (_, queue) = t
         .admin
@@ -134,7 +135,7 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
         .head
         .get(&format!("/api/v1/orgs/{}/applications", t.org))
         .await;
-    assert_eq!(mine[0]["state"], "approved");
+    assert_eq!(mine[0]["state"], "active");
     let (_, full) = t
         .head
         .get(&format!(
@@ -153,17 +154,27 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
             )
         })
         .collect();
-    assert_eq!(steps, [("submit", "submitted"), ("approve", "approved")]);
+    assert_eq!(
+        steps,
+        [
+            ("submit", "submitted"),
+            ("approve", "approved"),
+            ("activate", "active")
+        ]
+    );
     assert_eq!(full["events"][1]["actor_id"], t.admin_id.as_str());
     assert_eq!(full["events"][0]["actor_id"], t.head_id.as_str());
+    assert_eq!(full["events"][2]["actor_id"], Value::Null, "the clock");
 
     // The audit log has both steps and never the guest's name or address.
     let created = audit_details(&t.app, "application.created").await;
     let moved = audit_details(&t.app, "application.transition").await;
     assert_eq!(created.len(), 1);
-    assert_eq!(moved.len(), 1);
+    assert_eq!(moved.len(), 2);
     assert_eq!(moved[0]["from"], "submitted");
     assert_eq!(moved[0]["to"], "approved");
+    assert_eq!(moved[1]["to"], "active");
+    assert_eq!(moved[1]["by"], "clock");
     for d in created.iter().chain(&moved) {
         let text = d.to_string();
         assert!(!text.contains("山田") && !text.contains("hanako"), "{text}");

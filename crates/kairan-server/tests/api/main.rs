@@ -14,6 +14,7 @@ mod devices;
 mod directory;
 mod directory_pages;
 mod files;
+mod guests;
 mod helpers;
 mod identity;
 mod mfa;

@@ -1,0 +1,394 @@
+//! Guests (ゲスト, I6; seed 003 §6): what an approved guest application does, and what the
+//! clock does to it.
+//!
+//! - **Admission** (in the approval's own transaction): an ID `guest-…` with the role `guest`,
+//!   the guest's name, its affiliation marked in the title (ゲスト（…）) wherever the directory
+//!   shows it, status `pending`, and a one-time invitation (seven days at most, never past the
+//!   period) that the applicant passes on. The ID has no usable password until the guest sets
+//!   one through the invitation.
+//! - **The clock** (`run_once`, every 30 seconds on each node, and right after an approval):
+//!   an approved application whose period has begun becomes active and its guest may sign in;
+//!   an active one whose last day has passed (00:00 JST the next day) ends: the ID is `ended`,
+//!   every session ends and live connections close at once, the guest leaves every talk (their
+//!   messages stay, attributed), and the invitation is void. Every step is a compare-and-set on
+//!   the application, so nodes running it together do each step once.
+
+use crate::error::AppError;
+use crate::services::detail;
+use crate::state::AppState;
+use crate::token;
+use kairan_domain::application::{self, ApplicationState, Party, Transition};
+use kairan_domain::audit::AuditAction;
+use kairan_domain::fiscal::Date;
+use kairan_domain::guest::GuestRequest;
+use kairan_domain::{DomainError, Role};
+use kairan_store::applications::{self as rows, Application, Change, NewEvent};
+use kairan_store::audit::{self, NewEntry};
+use kairan_store::{chat, guests, sessions, users};
+use std::time::Duration;
+
+/// How long an invitation link can be used, at most.
+const INVITATION_DAYS: i64 = 7;
+const DAY_US: i64 = 86_400_000_000;
+
+fn invitation_context(user_id: &str) -> String {
+    format!("guest-invitation:{user_id}")
+}
+
+/// Admits the guest of an application being approved, inside the approval's transaction.
+/// Returns the guest's user ID.
+pub(crate) async fn admit(
+    state: &AppState,
+    tx: &mut kairan_store::WriteTx,
+    app: &Application,
+) -> Result<String, AppError> {
+    let request: GuestRequest = serde_json::from_str(&app.fields)
+        .map_err(|e| AppError::Internal(format!("stored guest fields: {e}")))?;
+    let mut login_id = String::new();
+    for _ in 0..5 {
+        let candidate = format!("guest-{}", token::random_hex(4));
+        if users::by_login(tx.conn(), &candidate).await?.is_none() {
+            login_id = candidate;
+            break;
+        }
+    }
+    if login_id.is_empty() {
+        return Err(AppError::Internal("no free guest ID".into()));
+    }
+    // The title carries the mark: wherever the directory and talks show a title, the guest is
+    // seen as a guest of their body or company.
+    let title: String = format!("ゲスト（{}）", request.guest_affiliation)
+        .chars()
+        .take(40)
+        .collect();
+    let user_id = users::insert(
+        tx,
+        &users::NewUser {
+            org_id: &app.org_id,
+            department_id: None,
+            login_id: &login_id,
+            display_name: &request.guest_name,
+            kana: "",
+            title: Some(&title),
+            // Matches no password: the guest sets one through the invitation.
+            password_hash: "!",
+            must_change_password: false,
+            created_by: Some(&app.applicant_id),
+        },
+    )
+    .await?;
+    users::set_status(tx, &user_id, "pending").await?;
+    users::grant_role(tx, &user_id, Role::Guest.code(), Some(&app.applicant_id)).await?;
+    let invitation = token::random_hex(32);
+    let now = state.clock.now_us();
+    let expires_at = (now + INVITATION_DAYS * DAY_US).min(request.end_date.end_of_day_utc_us());
+    guests::insert(
+        tx,
+        &guests::NewGuest {
+            user_id: &user_id,
+            org_id: &app.org_id,
+            application_id: &app.id,
+            sponsor_id: &app.applicant_id,
+            affiliation: &request.guest_affiliation,
+            email: &request.guest_email,
+            start_date: &app.start_date,
+            end_date: &app.end_date,
+            invitation_hash: &token::sha256_hex(&invitation),
+            invitation_sealed: &state
+                .key
+                .seal(invitation.as_bytes(), &invitation_context(&user_id)),
+            invitation_expires_at: expires_at,
+        },
+    )
+    .await?;
+    let mut e = NewEntry::new(AuditAction::GuestAdmitted);
+    e.org_id = Some(app.org_id.clone());
+    e.actor_id = Some(app.applicant_id.clone());
+    e.target_id = Some(user_id.clone());
+    detail(&mut e, "application", app.id.as_str());
+    detail(&mut e, "start_date", app.start_date.as_str());
+    detail(&mut e, "end_date", app.end_date.as_str());
+    audit::append(tx, e).await?;
+    Ok(user_id)
+}
+
+/// What the applicant sees of the guest of their approved application: the ID and, until it
+/// is used or expires, the invitation link to pass on.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct GuestView {
+    pub user_id: String,
+    pub login_id: String,
+    /// `pending` (the period has not begun), `active`, `ended`.
+    pub status: String,
+    /// `/invite/{token}` while the invitation is unused and unexpired (applicant only).
+    pub invitation_path: Option<String>,
+    pub invitation_expires_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+}
+
+pub(crate) async fn view_for(
+    state: &AppState,
+    application_id: &str,
+    show_invitation: bool,
+) -> Result<Option<GuestView>, AppError> {
+    let mut conn = state.store.read().await?;
+    let Some(g) = guests::by_application(&mut conn, application_id).await? else {
+        return Ok(None);
+    };
+    let Some(user) = users::by_id(&mut conn, &g.user_id).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now_us();
+    let live = g.invitation_expires_at.is_some_and(|t| t > now);
+    let invitation_path = match (&g.invitation_sealed, show_invitation && live) {
+        (Some(sealed), true) => state
+            .key
+            .open(sealed, &invitation_context(&g.user_id))
+            .and_then(|t| String::from_utf8(t).ok())
+            .map(|t| format!("/invite/{t}")),
+        _ => None,
+    };
+    Ok(Some(GuestView {
+        user_id: g.user_id,
+        login_id: user.login_id,
+        status: user.status,
+        invitation_expires_at: invitation_path.as_ref().and(g.invitation_expires_at),
+        invitation_path,
+        accepted_at: g.accepted_at,
+    }))
+}
+
+/// What the invitation page shows before the guest sets a password.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct InvitationView {
+    pub org_name: String,
+    pub org_code: String,
+    pub guest_name: String,
+    pub affiliation: String,
+    pub login_id: String,
+    pub start_date: String,
+    pub end_date: String,
+}
+
+fn invitation_gone() -> AppError {
+    AppError::Conflict("invitation_invalid")
+}
+
+async fn open_invitation(
+    state: &AppState,
+    token: &str,
+) -> Result<(guests::Guest, users::User), AppError> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(invitation_gone());
+    }
+    let mut conn = state.store.read().await?;
+    let g = guests::by_invitation(&mut conn, &token::sha256_hex(token))
+        .await?
+        .ok_or_else(invitation_gone)?;
+    if g.ended_at.is_some()
+        || g.invitation_expires_at
+            .is_none_or(|t| t <= state.clock.now_us())
+    {
+        return Err(invitation_gone());
+    }
+    let user = users::by_id(&mut conn, &g.user_id)
+        .await?
+        .ok_or_else(invitation_gone)?;
+    Ok((g, user))
+}
+
+pub async fn invitation(state: &AppState, token: &str) -> Result<InvitationView, AppError> {
+    let (g, user) = open_invitation(state, token).await?;
+    let org = crate::services::admin::org_by_id(state, &g.org_id).await?;
+    Ok(InvitationView {
+        org_name: org.name,
+        org_code: org.code,
+        guest_name: user.display_name,
+        affiliation: g.affiliation,
+        login_id: user.login_id,
+        start_date: g.start_date,
+        end_date: g.end_date,
+    })
+}
+
+/// The guest sets their password through the invitation, once. The body's password rules
+/// apply as to staff; the second factor follows at the first sign-in by the body's policy.
+pub async fn accept(
+    state: &AppState,
+    token: &str,
+    password: &str,
+    confirmation: &str,
+    ip: Option<String>,
+) -> Result<String, AppError> {
+    let (g, user) = open_invitation(state, token).await?;
+    let perr = |e: kairan_domain::password::PasswordError| AppError::from(DomainError::from(e));
+    if password != confirmation {
+        return Err(perr(
+            kairan_domain::password::PasswordError::ConfirmationMismatch,
+        ));
+    }
+    let policy = crate::services::identity::policy_for(state, &g.org_id).await?;
+    let ctx = kairan_domain::password::PasswordContext {
+        login_id: &user.login_id,
+        display_name: &user.display_name,
+        kana: &user.kana,
+        privileged: false,
+        has_second_factor: false,
+    };
+    policy.check(password, &ctx).map_err(perr)?;
+    let hash = state.hasher.hash(password).await?;
+    let mut tx = state.store.write().await?;
+    if !guests::accept(&mut tx, &token::sha256_hex(token), kairan_store::now_us()).await? {
+        return Err(invitation_gone());
+    }
+    users::set_password(&mut tx, &user.id, &hash, false).await?;
+    let mut e = NewEntry::new(AuditAction::GuestInvitationAccepted);
+    e.org_id = Some(g.org_id.clone());
+    e.actor_id = Some(user.id.clone());
+    e.target_id = Some(user.id.clone());
+    e.ip = ip;
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(user.login_id)
+}
+
+/// One step of an application taken by the clock, with its record.
+async fn system_step(
+    tx: &mut kairan_store::WriteTx,
+    app: &Application,
+    transition: Transition,
+) -> Result<bool, AppError> {
+    let from = ApplicationState::parse(&app.state)
+        .ok_or_else(|| AppError::Internal(format!("state {}", app.state)))?;
+    let to = application::next(from, &transition, Party::System)?;
+    if !rows::advance(
+        tx,
+        &app.id,
+        app.version,
+        &Change {
+            to_state: to.code(),
+            fields: None,
+        },
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    rows::append_event(
+        tx,
+        &NewEvent {
+            application_id: &app.id,
+            actor_id: None,
+            transition: transition.code(),
+            from_state: from.code(),
+            to_state: to.code(),
+            reason: None,
+        },
+    )
+    .await?;
+    let mut e = NewEntry::new(AuditAction::ApplicationTransition);
+    e.org_id = Some(app.org_id.clone());
+    e.target_id = Some(app.id.clone());
+    detail(&mut e, "kind", app.kind.as_str());
+    detail(&mut e, "transition", transition.code());
+    detail(&mut e, "from", from.code());
+    detail(&mut e, "to", to.code());
+    detail(&mut e, "by", "clock");
+    audit::append(tx, e).await?;
+    Ok(true)
+}
+
+/// What one pass of the clock did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    pub started: usize,
+    pub ended: usize,
+}
+
+/// Starts the periods that have begun and ends those that are over, as of the clock's today.
+pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
+    let today: Date = state.clock.today();
+    let today = today.to_string();
+    let mut pass = Pass::default();
+    let starting = {
+        let mut conn = state.store.read().await?;
+        guests::due(&mut conn, "approved", "start_date", &today).await?
+    };
+    for app in starting {
+        let mut tx = state.store.write().await?;
+        if !system_step(&mut tx, &app, Transition::Activate).await? {
+            continue;
+        }
+        if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
+            users::set_status(&mut tx, &g.user_id, "active").await?;
+        }
+        tx.commit().await?;
+        pass.started += 1;
+    }
+    let ending = {
+        let mut conn = state.store.read().await?;
+        guests::due(&mut conn, "active", "end_date", &today).await?
+    };
+    for app in ending {
+        let mut tx = state.store.write().await?;
+        if !system_step(&mut tx, &app, Transition::End).await? {
+            continue;
+        }
+        let mut talks_left = Vec::new();
+        let mut guest = None;
+        if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
+            users::set_status(&mut tx, &g.user_id, "ended").await?;
+            guests::end(&mut tx, &g.user_id, kairan_store::now_us()).await?;
+            let ended =
+                sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
+            for t in chat::talks_of(tx.conn(), &g.user_id).await? {
+                // The talk row first, as every membership change does, so no message batch
+                // still holding the talk posts in the guest's name afterwards.
+                chat::talks_for_write(&mut tx, &[t.talk.id.as_str()]).await?;
+                chat::remove_member(&mut tx, &t.talk.id, &g.user_id).await?;
+                let members: Vec<String> = chat::members(tx.conn(), &t.talk.id)
+                    .await?
+                    .into_iter()
+                    .map(|(u, _)| u)
+                    .collect();
+                talks_left.push((t.talk.id.clone(), members));
+            }
+            let mut e = NewEntry::new(AuditAction::GuestEnded);
+            e.org_id = Some(app.org_id.clone());
+            e.target_id = Some(g.user_id.clone());
+            detail(&mut e, "application", app.id.as_str());
+            detail(&mut e, "sessions_ended", ended);
+            detail(&mut e, "talks_left", talks_left.len());
+            audit::append(&mut tx, e).await?;
+            guest = Some(g.user_id);
+        }
+        tx.commit().await?;
+        if let Some(user_id) = guest {
+            state
+                .bus
+                .publish(crate::realtime::Event::sessions_ended(&user_id));
+            for (talk, mut recipients) in talks_left {
+                recipients.push(user_id.clone());
+                state
+                    .bus
+                    .publish(crate::realtime::Event::membership(&talk, recipients));
+            }
+        }
+        pass.ended += 1;
+    }
+    Ok(pass)
+}
+
+/// Runs the clock's pass every 30 seconds on this node, so a period ends within a minute of
+/// midnight in Japan.
+pub fn start_runner(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_once(&state).await {
+                tracing::warn!(error = %e, "guest period pass failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,135 @@
+//! Guests admitted by approved applications (issue 10): what the application said of each, the
+//! one-time invitation, and the applications whose periods start or end by the clock.
+
+use crate::applications::Application;
+use crate::{AnyConnection, Result, WriteTx};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Guest {
+    pub user_id: String,
+    pub org_id: String,
+    pub application_id: String,
+    pub sponsor_id: String,
+    pub affiliation: String,
+    pub email: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub invitation_sealed: Option<String>,
+    pub invitation_expires_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+const COLUMNS: &str = "user_id, org_id, application_id, sponsor_id, affiliation, email, start_date, end_date, invitation_sealed, invitation_expires_at, accepted_at, ended_at";
+
+pub struct NewGuest<'a> {
+    pub user_id: &'a str,
+    pub org_id: &'a str,
+    pub application_id: &'a str,
+    pub sponsor_id: &'a str,
+    pub affiliation: &'a str,
+    pub email: &'a str,
+    pub start_date: &'a str,
+    pub end_date: &'a str,
+    pub invitation_hash: &'a str,
+    pub invitation_sealed: &'a str,
+    pub invitation_expires_at: i64,
+}
+
+pub async fn insert(tx: &mut WriteTx, g: &NewGuest<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO guests (user_id, org_id, application_id, sponsor_id, affiliation, email, start_date, end_date, invitation_hash, invitation_sealed, invitation_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(g.user_id)
+    .bind(g.org_id)
+    .bind(g.application_id)
+    .bind(g.sponsor_id)
+    .bind(g.affiliation)
+    .bind(g.email)
+    .bind(g.start_date)
+    .bind(g.end_date)
+    .bind(g.invitation_hash)
+    .bind(g.invitation_sealed)
+    .bind(g.invitation_expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn by_application(
+    conn: &mut AnyConnection,
+    application_id: &str,
+) -> Result<Option<Guest>> {
+    let sql = format!("SELECT {COLUMNS} FROM guests WHERE application_id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(application_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn by_user(conn: &mut AnyConnection, user_id: &str) -> Result<Option<Guest>> {
+    let sql = format!("SELECT {COLUMNS} FROM guests WHERE user_id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// The guest an unused invitation token (its SHA-256) belongs to.
+pub async fn by_invitation(conn: &mut AnyConnection, token_hash: &str) -> Result<Option<Guest>> {
+    let sql = format!("SELECT {COLUMNS} FROM guests WHERE invitation_hash = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(token_hash)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Uses up an invitation: false when it was used (or cleared) in the meantime.
+pub async fn accept(tx: &mut WriteTx, token_hash: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE guests SET invitation_hash = NULL, invitation_sealed = NULL, accepted_at = $1
+         WHERE invitation_hash = $2",
+    )
+    .bind(at)
+    .bind(token_hash)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks the guest's period over; the invitation goes with it.
+pub async fn end(tx: &mut WriteTx, user_id: &str, at: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE guests SET ended_at = $1, invitation_hash = NULL, invitation_sealed = NULL
+         WHERE user_id = $2 AND ended_at IS NULL",
+    )
+    .bind(at)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Guest applications in `state` whose date column compares with `today` as asked: approved
+/// ones starting on or before today, active ones that ended before today.
+pub async fn due(
+    conn: &mut AnyConnection,
+    state: &str,
+    column_before: &str,
+    today: &str,
+) -> Result<Vec<Application>> {
+    let column = match column_before {
+        "start_date" => "start_date <= $2",
+        _ => "end_date < $2",
+    };
+    let sql = format!(
+        "SELECT id, org_id, kind, applicant_id, state, fields, start_date, end_date, version, created_at, updated_at
+         FROM applications WHERE kind = 'guest' AND state = $1 AND {column} ORDER BY end_date, id LIMIT 200"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(state)
+        .bind(today)
+        .fetch_all(conn)
+        .await?)
+}
