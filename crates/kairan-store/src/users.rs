@@ -68,6 +68,19 @@ pub async fn insert(tx: &mut WriteTx, u: &NewUser<'_>) -> Result<String> {
     Ok(id)
 }
 
+/// Takes the user's row for the rest of the transaction (PostgreSQL; SQLite has one writer
+/// anyway), so two changes to the same person's credentials cannot both decide on a state the
+/// other is changing: say, removing their last two passkeys at once.
+pub async fn lock(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    if tx.engine() == crate::Engine::Postgres {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(user_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn by_login(conn: &mut AnyConnection, login_id: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE login_id = $1");
     Ok(sqlx::query_as(&sql)

@@ -372,6 +372,8 @@ pub async fn remove(
     mfa_service::confirm_password(state, me, password).await?;
     let policy = mfa_service::policy_for(state, &me.user.org_id).await?;
     let mut tx = state.store.write().await?;
+    // Two removals at once must not each see the other's passkey as the one that is left.
+    kairan_store::users::lock(&mut tx, &me.user.id).await?;
     if !mfa::remove_passkey(&mut tx, &me.user.id, id).await? {
         return Err(AppError::NotFound);
     }

@@ -352,3 +352,45 @@ async fn without_a_configured_relying_party_only_localhost_may_use_passkeys() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_removals_at_once_never_take_a_privileged_ids_last_two_passkeys() {
+    let app = app().await;
+    let org = app.create_org("test-town", "試験町").await;
+    app.create_user(&org, "admin.one", &["admin"]).await;
+    let mut c = app.client();
+    c.sign_in_password("admin.one", PASSWORD).await;
+    register(&c, &SoftAuthenticator::new(31).unwrap(), "一本目", None).await;
+    for round in 0..4u8 {
+        let key = SoftAuthenticator::new(40 + round).unwrap();
+        let (s, v) = register(&c, &key, "追加のキー", Some(PASSWORD)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (_, status) = c.get("/api/v1/me/mfa").await;
+        let ids: Vec<String> = status["passkeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 2);
+        let paths: Vec<String> = ids
+            .iter()
+            .map(|id| format!("/api/v1/me/passkeys/{id}/remove"))
+            .collect();
+        let body = json!({ "password": PASSWORD });
+        let (a, b) = tokio::join!(
+            c.post(&paths[0], body.clone()),
+            c.post(&paths[1], body.clone())
+        );
+        let mut outcomes = [a.0, b.0];
+        outcomes.sort();
+        assert_eq!(
+            outcomes,
+            [StatusCode::NO_CONTENT, StatusCode::CONFLICT],
+            "round {round}: {a:?} {b:?}"
+        );
+        let (_, status) = c.get("/api/v1/me/mfa").await;
+        assert_eq!(status["passkeys"].as_array().unwrap().len(), 1);
+    }
+    app.stop().await;
+}
