@@ -94,10 +94,12 @@ pub enum AuditAction {
     GuestInvitationAccepted,
     /// The guest's period ended: the ID disabled, sessions ended, talks left.
     GuestEnded,
+    /// The guest's name, affiliation and address were removed after the set number of days.
+    GuestPurged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 61] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -158,6 +160,7 @@ impl AuditAction {
         AuditAction::GuestAdmitted,
         AuditAction::GuestInvitationAccepted,
         AuditAction::GuestEnded,
+        AuditAction::GuestPurged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -222,6 +225,7 @@ impl AuditAction {
             AuditAction::GuestAdmitted => "guest.admitted",
             AuditAction::GuestInvitationAccepted => "guest.invitation_accepted",
             AuditAction::GuestEnded => "guest.ended",
+            AuditAction::GuestPurged => "guest.purged",
         }
     }
 
@@ -291,6 +295,7 @@ impl AuditAction {
             AuditAction::GuestAdmitted => "ゲストIDの発行",
             AuditAction::GuestInvitationAccepted => "ゲストの招待の受諾",
             AuditAction::GuestEnded => "ゲストの利用期間の終了",
+            AuditAction::GuestPurged => "ゲストの個人情報の削除",
         }
     }
 
@@ -356,6 +361,7 @@ impl AuditAction {
             AuditAction::GuestAdmitted => "Guest ID issued",
             AuditAction::GuestInvitationAccepted => "Guest invitation accepted",
             AuditAction::GuestEnded => "Guest period ended",
+            AuditAction::GuestPurged => "Guest's personal data removed",
         }
     }
 }

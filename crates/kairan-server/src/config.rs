@@ -35,6 +35,7 @@ pub struct Config {
     pub mfa: kairan_domain::mfa::MfaPolicy,
     pub webauthn: WebauthnConfig,
     pub devices: DevicesConfig,
+    pub guests: GuestsConfig,
     /// The key that seals TOTP secrets and keys recovery-code hashes, as 64 hex characters.
     /// Unset: `DATA/secret.key`, created on first start. Nodes sharing a database must share
     /// it.
@@ -52,6 +53,23 @@ pub struct DevicesConfig {
 impl Default for DevicesConfig {
     fn default() -> Self {
         DevicesConfig { approval: true }
+    }
+}
+
+/// Guests admitted by applications (I6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuestsConfig {
+    /// Days after a guest's period ends before its name, affiliation and address are removed
+    /// (the ID and its messages stay, shown as 削除済みのゲスト).
+    pub purge_after_days: u32,
+}
+
+impl Default for GuestsConfig {
+    fn default() -> Self {
+        GuestsConfig {
+            purge_after_days: 90,
+        }
     }
 }
 
@@ -276,6 +294,7 @@ impl Default for Config {
             mfa: kairan_domain::mfa::MfaPolicy::default(),
             webauthn: WebauthnConfig::default(),
             devices: DevicesConfig::default(),
+            guests: GuestsConfig::default(),
             secret_key: None,
         }
     }
@@ -422,6 +441,9 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_FILES_SWEEP_AFTER_MINUTES") {
             self.files.sweep_after_minutes = parse("KAIRAN_FILES_SWEEP_AFTER_MINUTES", v)?;
+        }
+        if let Some(v) = get("KAIRAN_GUESTS_PURGE_AFTER_DAYS") {
+            self.guests.purge_after_days = parse("KAIRAN_GUESTS_PURGE_AFTER_DAYS", v)?;
         }
         if let Some(v) = get("KAIRAN_ZONES_LGWAN") {
             self.zones.lgwan = list(&v);

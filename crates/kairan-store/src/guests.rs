@@ -133,3 +133,48 @@ pub async fn due(
         .fetch_all(conn)
         .await?)
 }
+
+/// Guests whose period ended before `ended_before` (µs) and whose personal data is still kept.
+pub async fn to_purge(conn: &mut AnyConnection, ended_before: i64) -> Result<Vec<Guest>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM guests WHERE ended_at IS NOT NULL AND ended_at < $1 AND purged_at IS NULL ORDER BY ended_at LIMIT 200"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(ended_before)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Removes what the application said of the guest: the name (shown as `shown_as`), the
+/// affiliation and the address, on the guest and its ID; the application keeps `fields` (the
+/// caller's copy without them). False when another node did it first.
+pub async fn purge(
+    tx: &mut WriteTx,
+    g: &Guest,
+    shown_as: &str,
+    fields: &str,
+    at: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE guests SET affiliation = '', email = '', purged_at = $1
+         WHERE user_id = $2 AND purged_at IS NULL",
+    )
+    .bind(at)
+    .bind(&g.user_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE users SET display_name = $1, title = NULL, kana = '' WHERE id = $2")
+        .bind(shown_as)
+        .bind(&g.user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE applications SET fields = $1 WHERE id = $2")
+        .bind(fields)
+        .bind(&g.application_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}

@@ -100,6 +100,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_guests.sql"),
         postgres: include_str!("../migrations/postgres/0018_guests.sql"),
     },
+    Migration {
+        version: 19,
+        sqlite: include_str!("../migrations/sqlite/0019_guest_purge.sql"),
+        postgres: include_str!("../migrations/postgres/0019_guest_purge.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

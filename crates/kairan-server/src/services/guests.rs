@@ -10,8 +10,9 @@
 //!   an approved application whose period has begun becomes active and its guest may sign in;
 //!   an active one whose last day has passed (00:00 JST the next day) ends: the ID is `ended`,
 //!   every session ends and live connections close at once, the guest leaves every talk (their
-//!   messages stay, attributed), and the invitation is void. Every step is a compare-and-set on
-//!   the application, so nodes running it together do each step once.
+//!   messages stay, attributed), and the invitation is void. `guests.purge_after_days` later,
+//!   the guest's name, affiliation and address are removed (shown as 削除済みのゲスト). Every
+//!   step is a compare-and-set, so nodes running it together do each step once.
 
 use crate::error::AppError;
 use crate::services::detail;
@@ -303,6 +304,52 @@ async fn system_step(
 pub struct Pass {
     pub started: usize,
     pub ended: usize,
+    pub purged: usize,
+}
+
+/// How a guest whose personal data was removed is shown from then on.
+pub const PURGED_NAME: &str = "削除済みのゲスト";
+
+/// Removes the name, affiliation and address of guests whose period ended more than
+/// `guests.purge_after_days` ago, from the guest, its ID and its application; the purpose and
+/// the period stay, and so do its messages, attributed to the ID.
+async fn purge_due(state: &AppState) -> Result<usize, AppError> {
+    let days = i64::from(state.config.guests.purge_after_days);
+    let before = state.clock.now_us() - days * DAY_US;
+    let due = {
+        let mut conn = state.store.read().await?;
+        guests::to_purge(&mut conn, before).await?
+    };
+    let mut purged = 0;
+    for g in due {
+        let mut tx = state.store.write().await?;
+        let fields = match rows::by_id(tx.conn(), &g.application_id).await? {
+            Some(app) => {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&app.fields).unwrap_or_default();
+                if let Some(m) = v.as_object_mut() {
+                    for key in ["guest_name", "guest_affiliation", "guest_email"] {
+                        m.insert(key.into(), serde_json::Value::String(String::new()));
+                    }
+                    m.insert("purged".into(), true.into());
+                }
+                v.to_string()
+            }
+            None => "{}".into(),
+        };
+        if !guests::purge(&mut tx, &g, PURGED_NAME, &fields, state.clock.now_us()).await? {
+            continue;
+        }
+        let mut e = NewEntry::new(AuditAction::GuestPurged);
+        e.org_id = Some(g.org_id.clone());
+        e.target_id = Some(g.user_id.clone());
+        detail(&mut e, "application", g.application_id.as_str());
+        detail(&mut e, "after_days", days);
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        purged += 1;
+    }
+    Ok(purged)
 }
 
 /// Starts the periods that have begun and ends those that are over, as of the clock's today.
@@ -338,7 +385,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         let mut guest = None;
         if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
             users::set_status(&mut tx, &g.user_id, "ended").await?;
-            guests::end(&mut tx, &g.user_id, kairan_store::now_us()).await?;
+            guests::end(&mut tx, &g.user_id, state.clock.now_us()).await?;
             let ended =
                 sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
             for t in chat::talks_of(tx.conn(), &g.user_id).await? {
@@ -376,6 +423,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         }
         pass.ended += 1;
     }
+    pass.purged = purge_due(state).await?;
     Ok(pass)
 }
 

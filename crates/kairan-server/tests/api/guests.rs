@@ -323,6 +323,60 @@ async fn a_guest_is_locked_out_at_midnight_in_japan_when_the_fiscal_year_ends() 
         guests::run_once(state).await.unwrap(),
         guests::Pass::default()
     );
+
+    // Ninety days on (the default), the guest's name, affiliation and address go; the
+    // purpose, the period and what it wrote stay.
+    let day = 86_400_000_000i64;
+    state.clock.set(midnight + 89 * day);
+    assert_eq!(guests::run_once(state).await.unwrap().purged, 0);
+    state.clock.set(midnight + 91 * day);
+    assert_eq!(guests::run_once(state).await.unwrap().purged, 1);
+    let (_, purged) = t
+        .head
+        .get(&format!(
+            "/api/v1/applications/{}",
+            a["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(purged["fields"]["guest_name"], "");
+    assert_eq!(purged["fields"]["guest_email"], "");
+    assert_eq!(purged["fields"]["guest_affiliation"], "");
+    assert!(
+        purged["fields"]["purpose"]
+            .as_str()
+            .unwrap()
+            .contains("防災訓練")
+    );
+    let mut conn = state.store.read().await.unwrap();
+    let (name, title): (String, Option<String>) =
+        sqlx::query_as("SELECT display_name, title FROM users WHERE id = $1")
+            .bind(&guest_id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    let (email, affiliation): (String, String) =
+        sqlx::query_as("SELECT email, affiliation FROM guests WHERE user_id = $1")
+            .bind(&guest_id)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'guest.purged'")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    drop(conn);
+    assert_eq!((name.as_str(), title), (guests::PURGED_NAME, None));
+    assert_eq!((email.as_str(), affiliation.as_str()), ("", ""));
+    assert_eq!(recorded, 1);
+    let (_, msgs) = t.head.get(&format!("/api/v1/talks/{talk}/messages")).await;
+    assert!(
+        msgs.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["sender_id"] == guest_id.as_str())
+    );
+    assert_eq!(guests::run_once(state).await.unwrap().purged, 0);
     t.app.stop().await;
 }
 
