@@ -23,15 +23,22 @@ pub enum ApplicationKind {
     Guest,
     /// A talk shared by staff of several bodies, for a limited period.
     InterOrgGroup,
+    /// A later last day for an approved guest, within the same fiscal year.
+    GuestExtension,
 }
 
 impl ApplicationKind {
-    pub const ALL: [ApplicationKind; 2] = [ApplicationKind::Guest, ApplicationKind::InterOrgGroup];
+    pub const ALL: [ApplicationKind; 3] = [
+        ApplicationKind::Guest,
+        ApplicationKind::InterOrgGroup,
+        ApplicationKind::GuestExtension,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             ApplicationKind::Guest => "guest",
             ApplicationKind::InterOrgGroup => "inter_org_group",
+            ApplicationKind::GuestExtension => "guest_extension",
         }
     }
 
@@ -43,6 +50,7 @@ impl ApplicationKind {
         match self {
             ApplicationKind::Guest => "ゲスト利用",
             ApplicationKind::InterOrgGroup => "団体間グループ",
+            ApplicationKind::GuestExtension => "ゲスト利用期間の延長",
         }
     }
 
@@ -50,6 +58,7 @@ impl ApplicationKind {
         match self {
             ApplicationKind::Guest => "Guest access",
             ApplicationKind::InterOrgGroup => "Inter-body group",
+            ApplicationKind::GuestExtension => "Guest period extension",
         }
     }
 }

@@ -120,6 +120,27 @@ impl GuestRequest {
     }
 }
 
+/// A request for a later last day for an approved guest (延長申請): again within the fiscal
+/// year, again approved by an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRequest {
+    /// The approved guest application to extend.
+    pub application_id: String,
+    /// The new last day, inclusive.
+    pub end_date: Date,
+    /// Why the guest is needed for longer.
+    pub reason: String,
+}
+
+impl ExtensionRequest {
+    /// Checks the reason and the new last day against the current one.
+    pub fn validated(mut self, current_end: Date) -> Result<ExtensionRequest, DomainError> {
+        text(&mut self.reason, "reason", "延長の理由", TEXT_MAX_CHARS)?;
+        fiscal::check_extension(current_end, self.end_date)?;
+        Ok(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +241,33 @@ mod tests {
         for (r, expected) in cases {
             assert_eq!(field(r.clone().validated(today)), expected, "{r:?}");
         }
+    }
+
+    #[test]
+    fn an_extension_moves_the_end_later_but_never_past_31_march() {
+        let current = d(2027, 1, 31);
+        let ask = |end| ExtensionRequest {
+            application_id: "a".into(),
+            end_date: end,
+            reason: "訓練の日程が延びたため".into(),
+        };
+        assert!(ask(d(2027, 3, 31)).validated(current).is_ok());
+        assert_eq!(
+            field(ask(d(2027, 4, 1)).validated(current).map(|_| request())),
+            "period_crosses_fiscal_year"
+        );
+        assert_eq!(
+            field(ask(d(2027, 1, 31)).validated(current).map(|_| request())),
+            "end_date"
+        );
+        let no_reason = ExtensionRequest {
+            reason: " ".into(),
+            ..ask(d(2027, 2, 28))
+        };
+        assert_eq!(
+            field(no_reason.validated(current).map(|_| request())),
+            "reason"
+        );
     }
 
     #[test]

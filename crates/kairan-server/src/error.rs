@@ -355,6 +355,9 @@ fn conflict_ja(code: &str) -> &'static str {
         "invitation_invalid" => {
             "この招待のリンクは、使用済みか、有効期限が切れています。申請した職員に連絡してください。"
         }
+        "extension_target_closed" => {
+            "延長しようとした申請は、すでに終了しているか、取り下げ・却下されています。延長はできません。"
+        }
         "login_id_taken" => "このログインIDは既に使われています。",
         "password_in_directory" => {
             "このIDのパスワードはディレクトリ（Active Directory など）で管理されています。パスワードの変更は、庁内の通常の手順で行ってください。"
@@ -403,6 +406,9 @@ fn conflict_en(code: &str) -> &'static str {
         }
         "invitation_invalid" => {
             "This invitation link has been used or has expired. Contact the member of staff who applied for you."
+        }
+        "extension_target_closed" => {
+            "The application to extend has ended, or was withdrawn or rejected; it cannot be extended."
         }
         "login_id_taken" => "This login ID is already in use.",
         "password_in_directory" => {

@@ -178,3 +178,13 @@ pub async fn purge(
         .await?;
     Ok(true)
 }
+
+/// A later last day for the guest of an application (an approved extension).
+pub async fn extend(tx: &mut WriteTx, application_id: &str, end_date: &str) -> Result<()> {
+    sqlx::query("UPDATE guests SET end_date = $1 WHERE application_id = $2")
+        .bind(end_date)
+        .bind(application_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -18,7 +18,7 @@ use crate::state::AppState;
 use kairan_domain::application::{self, ApplicationKind, ApplicationState, Party, Transition};
 use kairan_domain::audit::AuditAction;
 use kairan_domain::fiscal::{self, Date};
-use kairan_domain::guest::GuestRequest;
+use kairan_domain::guest::{ExtensionRequest, GuestRequest};
 use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::{DomainError, OrgId, UserId};
 use kairan_store::applications::{self as rows, Application, Change, NewApplication, NewEvent};
@@ -113,14 +113,149 @@ fn parse_state(code: &str) -> Result<ApplicationState, AppError> {
 
 fn parse_kind(code: &str) -> Result<ApplicationKind, DomainError> {
     match ApplicationKind::parse(code) {
-        Some(k @ ApplicationKind::Guest) => Ok(k),
+        Some(k @ (ApplicationKind::Guest | ApplicationKind::GuestExtension)) => Ok(k),
         _ => Err(DomainError::invalid(
             "kind",
             "申請の種類",
-            "現在受け付けている申請は、ゲストの利用申請（guest）です。",
-            "the kind of application accepted now is guest.",
+            "現在受け付けている申請は、ゲストの利用申請（guest）と、その期間の延長（guest_extension）です。",
+            "the kinds accepted now are guest and guest_extension.",
         )),
     }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The application's fields checked for its kind, as stored: (JSON, start date, end date).
+/// An extension names an approved or active guest application of the same applicant and
+/// body, and moves its last day later within the same fiscal year.
+async fn checked_fields(
+    state: &AppState,
+    kind: ApplicationKind,
+    value: serde_json::Value,
+    applicant: &UserId,
+    org_id: &str,
+) -> Result<(String, String, String), AppError> {
+    match kind {
+        ApplicationKind::GuestExtension => {
+            let raw: ExtensionRequest = serde_json::from_value(value).map_err(|e| {
+                DomainError::invalid(
+                    "fields",
+                    "申請の内容",
+                    format!("入力されていない項目か、形式が正しくない項目があります（{e}）。"),
+                    format!("a field is missing or malformed ({e})."),
+                )
+            })?;
+            let target = extension_target(state, &raw.application_id, applicant, org_id).await?;
+            let current = Date::parse_iso(&target.end_date)
+                .ok_or_else(|| AppError::Internal("stored end date".into()))?;
+            let r = raw.validated(current)?;
+            Ok((to_json(&r)?, target.start_date, r.end_date.to_string()))
+        }
+        _ => {
+            let r = guest_fields(value)?.validated(state.clock.today())?;
+            Ok((
+                to_json(&r)?,
+                r.start_date.to_string(),
+                r.end_date.to_string(),
+            ))
+        }
+    }
+}
+
+/// A guest application an extension may name: the applicant's own, in their body, approved
+/// or active. Anything else is "not found", so an extension reveals nothing of others'.
+async fn extension_target(
+    state: &AppState,
+    id: &str,
+    applicant: &UserId,
+    org_id: &str,
+) -> Result<Application, AppError> {
+    let mut conn = state.store.read().await?;
+    let app = rows::by_id(&mut conn, id).await?;
+    match app {
+        Some(a)
+            if a.kind == ApplicationKind::Guest.code()
+                && a.applicant_id == applicant.0
+                && a.org_id == org_id =>
+        {
+            if a.state == ApplicationState::Approved.code()
+                || a.state == ApplicationState::Active.code()
+            {
+                Ok(a)
+            } else {
+                Err(AppError::Conflict("extension_target_closed"))
+            }
+        }
+        _ => Err(DomainError::invalid(
+            "application_id",
+            "延長する申請",
+            "延長できるのは、自分が申請して承認されたゲスト利用申請です。",
+            "only your own approved guest application can be extended.",
+        )
+        .into()),
+    }
+}
+
+/// Applies an approved extension to its guest application, in the approval's transaction:
+/// the new last day on the application and the guest, with a step on the application.
+async fn apply_extension(
+    tx: &mut kairan_store::WriteTx,
+    actor: &UserId,
+    extension: &Application,
+) -> Result<(), AppError> {
+    let r: ExtensionRequest = serde_json::from_str(&extension.fields)
+        .map_err(|e| AppError::Internal(format!("stored extension: {e}")))?;
+    let Some(target) = rows::by_id(tx.conn(), &r.application_id).await? else {
+        return Err(AppError::Conflict("extension_target_closed"));
+    };
+    if target.state != ApplicationState::Approved.code()
+        && target.state != ApplicationState::Active.code()
+    {
+        return Err(AppError::Conflict("extension_target_closed"));
+    }
+    let mut fields: serde_json::Value = serde_json::from_str(&target.fields).unwrap_or_default();
+    fields["end_date"] = serde_json::Value::String(r.end_date.to_string());
+    let end = r.end_date.to_string();
+    let fields = fields.to_string();
+    if !rows::advance(
+        tx,
+        &target.id,
+        target.version,
+        &Change {
+            to_state: &target.state,
+            fields: Some((&fields, &target.start_date, &end)),
+        },
+    )
+    .await?
+    {
+        return Err(AppError::Conflict("application_changed"));
+    }
+    kairan_store::guests::extend(tx, &target.id, &end).await?;
+    rows::append_event(
+        tx,
+        &NewEvent {
+            application_id: &target.id,
+            actor_id: Some(&actor.0),
+            transition: "extend",
+            from_state: &target.state,
+            to_state: &target.state,
+            reason: None,
+        },
+    )
+    .await?;
+    let mut e = kairan_store::audit::NewEntry::new(AuditAction::ApplicationTransition);
+    e.actor_id = Some(actor.0.clone());
+    e.org_id = Some(target.org_id.clone());
+    e.target_id = Some(target.id.clone());
+    detail(&mut e, "kind", target.kind.as_str());
+    detail(&mut e, "transition", "extend");
+    detail(&mut e, "from_end_date", target.end_date.as_str());
+    detail(&mut e, "to_end_date", end.as_str());
+    detail(&mut e, "extension", extension.id.as_str());
+    audit::append(tx, e).await?;
+    Ok(())
 }
 
 /// The guest fields from a request body: a missing or mistyped field is named like any other
@@ -255,7 +390,7 @@ pub async fn create(
         return Err(AppError::NotFound);
     };
     let kind = parse_kind(kind)?;
-    let request = guest_fields(fields)?.validated(state.clock.today())?;
+    let (fields, start, end) = checked_fields(state, kind, fields, &me.user_id, org_id).await?;
     let draft = ApplicationState::Draft;
     let to = if submit {
         application::next(
@@ -270,8 +405,6 @@ pub async fn create(
     } else {
         draft
     };
-    let fields = serde_json::to_string(&request).map_err(|e| AppError::Internal(e.to_string()))?;
-    let (start, end) = (request.start_date.to_string(), request.end_date.to_string());
     let mut tx = state.store.write().await?;
     let id = rows::insert(
         &mut tx,
@@ -428,9 +561,8 @@ pub async fn step(
     // An edit brings new fields, checked as at creation (the period again within the year).
     let edited = match (&transition, step.fields) {
         (Transition::Edit, Some(fields)) => {
-            let r = guest_fields(fields)?.validated(state.clock.today())?;
-            let json = serde_json::to_string(&r).map_err(|e| AppError::Internal(e.to_string()))?;
-            Some((json, r.start_date.to_string(), r.end_date.to_string()))
+            let kind = parse_kind(&app.kind)?;
+            Some(checked_fields(state, kind, fields, &applicant, &app.org_id).await?)
         }
         (Transition::Edit, None) => {
             return Err(DomainError::invalid(
@@ -467,6 +599,9 @@ pub async fn step(
     }
     if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
         crate::services::guests::admit(state, &mut tx, &app).await?;
+    }
+    if to == ApplicationState::Approved && app.kind == ApplicationKind::GuestExtension.code() {
+        apply_extension(&mut tx, &asker.user, &app).await?;
     }
     rows::append_event(
         &mut tx,
