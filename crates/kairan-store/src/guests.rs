@@ -181,10 +181,39 @@ pub async fn purge(
 
 /// A later last day for the guest of an application (an approved extension).
 pub async fn extend(tx: &mut WriteTx, application_id: &str, end_date: &str) -> Result<()> {
-    sqlx::query("UPDATE guests SET end_date = $1 WHERE application_id = $2")
+    sqlx::query("UPDATE guests SET end_date = $1, reminded_at = NULL WHERE application_id = $2")
         .bind(end_date)
         .bind(application_id)
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Guests of active applications whose last day is between `from` and `to` (inclusive,
+/// `YYYY-MM-DD`) and whose applicant has not been reminded yet.
+pub async fn to_remind(conn: &mut AnyConnection, from: &str, to: &str) -> Result<Vec<Guest>> {
+    let cols: Vec<String> = COLUMNS.split(", ").map(|c| format!("g.{c}")).collect();
+    let sql = format!(
+        "SELECT {} FROM guests g JOIN applications a ON a.id = g.application_id
+         WHERE a.state = 'active' AND g.reminded_at IS NULL AND g.end_date >= $1 AND g.end_date <= $2
+         ORDER BY g.end_date LIMIT 200",
+        cols.join(", ")
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(from)
+        .bind(to)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// Records the reminder; false when another node sent it first.
+pub async fn reminded(tx: &mut WriteTx, user_id: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE guests SET reminded_at = $1 WHERE user_id = $2 AND reminded_at IS NULL",
+    )
+    .bind(at)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

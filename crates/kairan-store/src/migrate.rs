@@ -105,6 +105,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_guest_purge.sql"),
         postgres: include_str!("../migrations/postgres/0019_guest_purge.sql"),
     },
+    Migration {
+        version: 20,
+        sqlite: include_str!("../migrations/sqlite/0020_guest_reminder.sql"),
+        postgres: include_str!("../migrations/postgres/0020_guest_reminder.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

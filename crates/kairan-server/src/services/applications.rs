@@ -123,6 +123,50 @@ fn parse_kind(code: &str) -> Result<ApplicationKind, DomainError> {
     }
 }
 
+/// Tells who must act next, in the product (a notification, and a live event after the
+/// commit): the body's administrators when an application waits for a decision (never the
+/// applicant, who cannot decide on it), the applicant when it was decided or returned.
+/// Returns who was told.
+async fn notify_next(
+    tx: &mut kairan_store::WriteTx,
+    app: &Application,
+    to: ApplicationState,
+    transition: &str,
+    actor: &UserId,
+) -> Result<Vec<String>, AppError> {
+    let (who, kind): (Vec<String>, &str) = match to {
+        ApplicationState::Submitted => (
+            users::active_with_role(tx.conn(), &app.org_id, kairan_domain::Role::Admin.code())
+                .await?
+                .into_iter()
+                .filter(|u| *u != app.applicant_id)
+                .collect(),
+            "application_waiting",
+        ),
+        ApplicationState::Approved
+        | ApplicationState::Rejected
+        | ApplicationState::ChangesRequested
+            if actor.0 != app.applicant_id =>
+        {
+            (vec![app.applicant_id.clone()], "application_decided")
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let details =
+        serde_json::json!({ "kind": app.kind, "transition": transition, "state": to.code() });
+    kairan_store::protection::notify(
+        tx,
+        &app.org_id,
+        &who,
+        kind,
+        Some(&actor.0),
+        Some(&app.id),
+        &details.to_string(),
+    )
+    .await?;
+    Ok(who)
+}
+
 fn to_json<T: Serialize>(v: &T) -> Result<String, AppError> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
 }
@@ -441,7 +485,12 @@ pub async fn create(
     detail(&mut e, "start_date", start.as_str());
     detail(&mut e, "end_date", end.as_str());
     audit::append(&mut tx, e).await?;
+    let told = match rows::by_id(tx.conn(), &id).await? {
+        Some(app) if submit => notify_next(&mut tx, &app, to, "submit", &me.user_id).await?,
+        _ => Vec::new(),
+    };
     tx.commit().await?;
+    crate::services::protection::publish_notifications(state, told);
     get(state, actor, &id).await
 }
 
@@ -627,7 +676,9 @@ pub async fn step(
         detail(&mut e, "reason_sha256", digest(r));
     }
     audit::append(&mut tx, e).await?;
+    let told = notify_next(&mut tx, &app, to, transition.code(), &asker.user).await?;
     tx.commit().await?;
+    crate::services::protection::publish_notifications(state, told);
     if to == ApplicationState::Approved {
         // A period that has already begun starts now rather than at the clock's next pass.
         crate::services::guests::run_once(state).await?;

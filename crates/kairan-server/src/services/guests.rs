@@ -305,6 +305,49 @@ pub struct Pass {
     pub started: usize,
     pub ended: usize,
     pub purged: usize,
+    pub reminded: usize,
+}
+
+/// How many days before a guest's last day its applicant is reminded (seed 003 §6: the
+/// applicant answers for the guest and may ask for an extension).
+pub const REMIND_DAYS_BEFORE: u32 = 14;
+
+/// Reminds applicants, once per period, that their guest's last day is near.
+async fn remind_due(state: &AppState) -> Result<usize, AppError> {
+    let today = state.clock.today();
+    let Some(horizon) = today.add_days(i64::from(REMIND_DAYS_BEFORE)) else {
+        return Ok(0);
+    };
+    let due = {
+        let mut conn = state.store.read().await?;
+        guests::to_remind(&mut conn, &today.to_string(), &horizon.to_string()).await?
+    };
+    let mut told = Vec::new();
+    for g in due {
+        let mut tx = state.store.write().await?;
+        if !guests::reminded(&mut tx, &g.user_id, state.clock.now_us()).await? {
+            continue;
+        }
+        let days_left = Date::parse_iso(&g.end_date)
+            .map(|end| kairan_domain::fiscal::days_left(today, end))
+            .unwrap_or_default();
+        let details = serde_json::json!({ "end_date": g.end_date, "days_left": days_left });
+        kairan_store::protection::notify(
+            &mut tx,
+            &g.org_id,
+            std::slice::from_ref(&g.sponsor_id),
+            "guest_ending",
+            None,
+            Some(&g.application_id),
+            &details.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        told.push(g.sponsor_id);
+    }
+    let n = told.len();
+    crate::services::protection::publish_notifications(state, told);
+    Ok(n)
 }
 
 /// How a guest whose personal data was removed is shown from then on.
@@ -424,6 +467,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
         pass.ended += 1;
     }
     pass.purged = purge_due(state).await?;
+    pass.reminded = remind_due(state).await?;
     Ok(pass)
 }
 

@@ -121,8 +121,29 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
         json!(["approve", "reject", "request_changes"])
     );
 
+    // The administrator was told it waits, in the product.
+    let (_, notes) = t.admin.get("/api/v1/me/notifications").await;
+    let waiting: Vec<&Value> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "application_waiting")
+        .collect();
+    assert_eq!(waiting.len(), 1, "{notes}");
+    assert_eq!(waiting[0]["target_id"], a["id"]);
+
     let (s, done) = step(&t.admin, &a, json!({ "transition": "approve" })).await;
     assert_eq!(s, StatusCode::OK, "{done}");
+    // The applicant is told of the decision.
+    let (_, notes) = t.head.get("/api/v1/me/notifications").await;
+    let decided: Vec<&Value> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "application_decided")
+        .collect();
+    assert_eq!(decided.len(), 1, "{notes}");
+    assert_eq!(decided[0]["details"]["transition"], "approve");
     // The period begins today, so the approval puts it in effect at once.
     assert_eq!(done["state"], "active");
     // Approved is no longer waiting; the applicant sees it with every step.

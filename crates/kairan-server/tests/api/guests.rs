@@ -265,9 +265,31 @@ async fn a_guest_is_locked_out_at_midnight_in_japan_when_the_fiscal_year_ends() 
         .await;
     assert_eq!(s, StatusCode::CREATED);
 
+    // Fourteen days before the last day, the applicant is reminded, once.
+    let state = t.app.state();
+    let remind_from = last.add_days(-14).unwrap();
+    if remind_from.add_days(-1).unwrap() > d {
+        state
+            .clock
+            .set(remind_from.add_days(-1).unwrap().start_of_day_utc_us());
+        assert_eq!(guests::run_once(state).await.unwrap().reminded, 0);
+        state.clock.set(remind_from.start_of_day_utc_us());
+        assert_eq!(guests::run_once(state).await.unwrap().reminded, 1);
+        assert_eq!(guests::run_once(state).await.unwrap().reminded, 0);
+        let (_, notes) = t.head.get("/api/v1/me/notifications").await;
+        let ending: Vec<&Value> = notes["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "guest_ending")
+            .collect();
+        assert_eq!(ending.len(), 1, "{notes}");
+        assert_eq!(ending[0]["details"]["days_left"], 14);
+        assert_eq!(ending[0]["target_id"], a["id"]);
+    }
+
     // 23:59 JST on 31 March: still the guest's period.
     let midnight = last.end_of_day_utc_us();
-    let state = t.app.state();
     state.clock.set(midnight - 60_000_000);
     assert_eq!(guests::run_once(state).await.unwrap().ended, 0);
     assert_eq!(guest.get("/api/v1/me").await.0, StatusCode::OK);
