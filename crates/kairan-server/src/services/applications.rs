@@ -496,6 +496,13 @@ pub async fn create(
 
 /// One application with its steps, for its applicant and the body's approvers only.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<ApplicationView, AppError> {
+    let (app, asker) = load(state, actor, id).await?;
+    view(state, app, &asker, true).await
+}
+
+/// An application and who is asking about it; "not found" for anyone but its applicant and
+/// the body's approvers.
+async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(Application, Asker), AppError> {
     let app = {
         let mut conn = state.store.read().await?;
         rows::by_id(&mut conn, id)
@@ -503,7 +510,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Applicatio
             .ok_or(AppError::NotFound)?
     };
     let asker = asker(actor, &app)?;
-    view(state, app, &asker, true).await
+    Ok((app, asker))
 }
 
 /// Which list: the caller's own applications, or the body's queue of submitted ones waiting
@@ -585,13 +592,7 @@ pub async fn step(
     id: &str,
     step: Step,
 ) -> Result<ApplicationView, AppError> {
-    let app = {
-        let mut conn = state.store.read().await?;
-        rows::by_id(&mut conn, id)
-            .await?
-            .ok_or(AppError::NotFound)?
-    };
-    let asker = asker(actor, &app)?;
+    let (app, asker) = load(state, actor, id).await?;
     let transition = parse_transition(&step)?;
     let from = parse_state(&app.state)?;
     let applicant = UserId(app.applicant_id.clone());

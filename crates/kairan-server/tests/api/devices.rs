@@ -349,9 +349,9 @@ async fn sign_in_with_key(
     ((s, v), challenge)
 }
 
-#[tokio::test]
-async fn a_device_is_bound_to_its_key_and_its_cookie_alone_no_longer_signs_in() {
-    use kairan_domain::device_key::SoftDeviceKey;
+/// A town whose phones need no approval (the key is what these tests look at), with one
+/// member of staff, `staff.one`.
+async fn keyed_app() -> TestApp {
     let app = TestApp::spawn_with(|c| {
         c.zones.lgwan = vec!["10.0.0.0/8".into()];
         c.zones.trusted_proxies = vec!["127.0.0.1".into()];
@@ -361,6 +361,13 @@ async fn a_device_is_bound_to_its_key_and_its_cookie_alone_no_longer_signs_in() 
     .await;
     let org = app.create_org("test-town", "試験町").await;
     app.create_user(&org, "staff.one", &["staff"]).await;
+    app
+}
+
+#[tokio::test]
+async fn a_device_is_bound_to_its_key_and_its_cookie_alone_no_longer_signs_in() {
+    use kairan_domain::device_key::SoftDeviceKey;
+    let app = keyed_app().await;
     let key = SoftDeviceKey::from_seed([7; 32]).unwrap();
     let thief = SoftDeviceKey::from_seed([9; 32]).unwrap();
 
@@ -429,15 +436,7 @@ async fn a_device_is_bound_to_its_key_and_its_cookie_alone_no_longer_signs_in() 
 #[tokio::test]
 async fn a_device_registered_without_a_key_takes_the_first_key_it_proves() {
     use kairan_domain::device_key::SoftDeviceKey;
-    let app = TestApp::spawn_with(|c| {
-        c.zones.lgwan = vec!["10.0.0.0/8".into()];
-        c.zones.trusted_proxies = vec!["127.0.0.1".into()];
-        c.mfa.devices = vec![];
-        c.devices.approval = false;
-    })
-    .await;
-    let org = app.create_org("test-town", "試験町").await;
-    app.create_user(&org, "staff.one", &["staff"]).await;
+    let app = keyed_app().await;
     let key = SoftDeviceKey::from_seed([7; 32]).unwrap();
     let mut phone = app.client_at(PHONE);
     // A client without a key (an old app, no WebCrypto): a cookie-only device.
