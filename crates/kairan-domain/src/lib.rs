@@ -21,6 +21,7 @@ pub mod password;
 pub mod policy;
 pub mod role;
 pub mod sign_in;
+pub mod staff_csv;
 pub mod webauthn;
 
 pub use device::DeviceClass;
