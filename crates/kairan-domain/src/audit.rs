@@ -96,10 +96,12 @@ pub enum AuditAction {
     GuestEnded,
     /// The guest's name, affiliation and address were removed after the set number of days.
     GuestPurged,
+    /// A staff CSV was imported (one record for the whole file: counts and the file's hash).
+    StaffImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 61] = [
+    pub const ALL: [AuditAction; 62] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -161,6 +163,7 @@ impl AuditAction {
         AuditAction::GuestInvitationAccepted,
         AuditAction::GuestEnded,
         AuditAction::GuestPurged,
+        AuditAction::StaffImported,
     ];
 
     pub fn code(self) -> &'static str {
@@ -226,6 +229,7 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "guest.invitation_accepted",
             AuditAction::GuestEnded => "guest.ended",
             AuditAction::GuestPurged => "guest.purged",
+            AuditAction::StaffImported => "staff.imported",
         }
     }
 
@@ -296,6 +300,7 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "ゲストの招待の受諾",
             AuditAction::GuestEnded => "ゲストの利用期間の終了",
             AuditAction::GuestPurged => "ゲストの個人情報の削除",
+            AuditAction::StaffImported => "職員名簿の取り込み（CSV）",
         }
     }
 
@@ -362,6 +367,7 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "Guest invitation accepted",
             AuditAction::GuestEnded => "Guest period ended",
             AuditAction::GuestPurged => "Guest's personal data removed",
+            AuditAction::StaffImported => "Staff list imported (CSV)",
         }
     }
 }

@@ -31,10 +31,12 @@ pub const MAX_ROWS: usize = 200_000;
 
 /// Which encoding a file was read in, or is to be written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
 pub enum CsvEncoding {
+    #[serde(rename = "utf-8")]
     Utf8,
+    #[serde(rename = "utf-8-bom")]
     Utf8Bom,
+    #[serde(rename = "cp932")]
     Cp932,
 }
 
@@ -299,10 +301,7 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
     let (text, encoding) = decode(bytes)?;
     let mut recs = records(&text)?.into_iter();
     let Some((_, header)) = recs.next() else {
-        return Err(whole_file(
-            "ファイルが空です。",
-            "the file is empty.",
-        ));
+        return Err(whole_file("ファイルが空です。", "the file is empty."));
     };
     let map = header_map(&header)?;
     let mut rows = Vec::new();
@@ -314,15 +313,23 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
             map.iter()
                 .position(|m| *m == Some(code))
                 .and_then(|i| fields.get(i))
-                .map(String::as_str)
+                .map(|f| restored(f))
                 .unwrap_or("")
         };
         if fields.len() > map.len() {
             errors.push(RowError::new(
                 line,
                 "",
-                format!("列が多すぎます（見出しは{}列、この行は{}列）。", map.len(), fields.len()),
-                format!("too many columns ({} headings, {} in this row).", map.len(), fields.len()),
+                format!(
+                    "列が多すぎます（見出しは{}列、この行は{}列）。",
+                    map.len(),
+                    fields.len()
+                ),
+                format!(
+                    "too many columns ({} headings, {} in this row).",
+                    map.len(),
+                    fields.len()
+                ),
             ));
             continue;
         }
@@ -354,7 +361,10 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
             errors.push(RowError::new(
                 line,
                 "login_id",
-                format!("ログインID「{}」は{first}行目と重複しています。", l.as_str()),
+                format!(
+                    "ログインID「{}」は{first}行目と重複しています。",
+                    l.as_str()
+                ),
                 format!("the login ID \"{}\" repeats line {first}.", l.as_str()),
             ));
         }
@@ -391,10 +401,23 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
     }
 }
 
+fn formula_start(c: char) -> bool {
+    matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r')
+}
+
+/// A cell as written by [`write`]: the `'` put before a formula character is taken off again,
+/// so an exported file imports back unchanged.
+fn restored(field: &str) -> &str {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.chars().next().is_some_and(formula_start) => rest,
+        _ => field,
+    }
+}
+
 /// A cell as Excel should show it: quoted when needed, and never run as a formula.
 fn cell(value: &str) -> String {
     let neutral = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        Some(c) if formula_start(c) => format!("'{value}"),
         _ => value.to_owned(),
     };
     if neutral.contains([',', '"', '\n', '\r']) {
@@ -511,12 +534,11 @@ mod tests {
         let errors = read(text.as_bytes()).unwrap_err();
         // A title holds no line break (line 2); "b" is too short for an ID, on line 5: the
         // quoted break and the blank line are counted as Excel shows them.
-        let found: Vec<(usize, &str)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_str()))
-            .collect();
+        let found: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(found, [(2, "title"), (5, "login_id")]);
-        let ok = "login_id,display_name,kana,title\na.one,一 太郎,イチ タロウ,\"主任 \"\"兼務\"\"\"\n";
+        let ok =
+            "login_id,display_name,kana,title\na.one,一 太郎,イチ タロウ,\"主任 \"\"兼務\"\"\"\n";
         let (rows, _) = read(ok.as_bytes()).unwrap();
         assert_eq!(rows[0].title.as_deref(), Some("主任 \"兼務\""));
     }
@@ -530,10 +552,8 @@ mod tests {
             tanaka,,タナカ,003,guest\n\
             kato,加藤 浩二,カトウ コウジ,004,staff,extra\n";
         let errors = read(text.as_bytes()).unwrap_err();
-        let found: Vec<(usize, &str)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_str()))
-            .collect();
+        let found: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             found,
             [
@@ -571,6 +591,10 @@ mod tests {
         let out = String::from_utf8(write(&[evil], CsvEncoding::Utf8).unwrap()).unwrap();
         assert!(out.contains(",'@SUM(1),"), "{out}");
         assert!(out.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{out}");
+        // Read back, the cell is what was stored.
+        let (back, _) = read(out.as_bytes()).unwrap();
+        assert_eq!(back[0].title.as_deref(), Some("=HYPERLINK(\"http://x\")"));
+        assert_eq!(back[0].department.as_deref(), Some("@SUM(1)"));
         // Round trip through every encoding, 髙 and 﨑 included.
         for enc in [CsvEncoding::Utf8, CsvEncoding::Utf8Bom, CsvEncoding::Cp932] {
             let bytes = write(&rows, enc).unwrap();
@@ -587,9 +611,22 @@ mod tests {
         let bad = write(&[rows[0].clone(), odd], CsvEncoding::Cp932).unwrap_err();
         assert_eq!(bad.len(), 1);
         assert_eq!(
-            (bad[0].line, bad[0].column.as_str(), bad[0].character.as_str()),
+            (
+                bad[0].line,
+                bad[0].column.as_str(),
+                bad[0].character.as_str()
+            ),
             (3, "display_name", "𠮷")
         );
+    }
+
+    #[test]
+    fn the_documented_sample_file_reads_cleanly() {
+        let (rows, enc) = read(include_bytes!("../../../docs/samples/staff.csv")).unwrap();
+        assert_eq!(enc, CsvEncoding::Utf8Bom);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2].kana, "イトウ　ジロウ");
+        assert_eq!(rows[1].title.as_deref(), Some("係長,広報担当"));
     }
 
     #[test]

@@ -110,6 +110,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_guest_reminder.sql"),
         postgres: include_str!("../migrations/postgres/0020_guest_reminder.sql"),
     },
+    Migration {
+        version: 21,
+        sqlite: include_str!("../migrations/sqlite/0021_employee_no.sql"),
+        postgres: include_str!("../migrations/postgres/0021_employee_no.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

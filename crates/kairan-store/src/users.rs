@@ -22,6 +22,8 @@ pub struct User {
     /// `local` or `directory` (I9).
     pub auth_source: String,
     pub directory_dn: Option<String>,
+    /// The personnel section's number (職員番号), from a staff CSV.
+    pub employee_no: Option<String>,
 }
 
 impl User {
@@ -30,7 +32,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn";
+const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn, employee_no";
 
 pub struct NewUser<'a> {
     pub org_id: &'a str,
@@ -97,6 +99,31 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<User>> {
 pub async fn list_by_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE org_id = $1 ORDER BY kana, login_id");
     Ok(sqlx::query_as(&sql).bind(org_id).fetch_all(conn).await?)
+}
+
+/// What a staff CSV row sets on an existing ID.
+pub struct Profile<'a> {
+    pub display_name: &'a str,
+    pub kana: &'a str,
+    pub title: Option<&'a str>,
+    pub department_id: Option<&'a str>,
+    pub employee_no: Option<&'a str>,
+}
+
+pub async fn update_profile(tx: &mut WriteTx, user_id: &str, p: &Profile<'_>) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET display_name = $1, kana = $2, title = $3, department_id = $4, employee_no = $5
+         WHERE id = $6",
+    )
+    .bind(p.display_name)
+    .bind(p.kana)
+    .bind(p.title)
+    .bind(p.department_id)
+    .bind(p.employee_no)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 pub async fn roles(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<String>> {

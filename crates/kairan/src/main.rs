@@ -138,6 +138,25 @@ enum AdminCommand {
         #[arg(long)]
         org: String,
     },
+    /// Import staff from a CSV file (UTF-8, UTF-8 with BOM or Shift_JIS; see
+    /// docs/staff-csv.md). Prints the report as JSON; exit code 2 when the file has problems
+    /// (nothing is written then).
+    ImportStaff {
+        #[arg(long)]
+        org: String,
+        file: std::path::PathBuf,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the body's staff as CSV to standard output.
+    ExportStaff {
+        #[arg(long)]
+        org: String,
+        /// utf-8, utf-8-bom (what Excel opens directly) or cp932 (Shift_JIS).
+        #[arg(long, default_value = "utf-8")]
+        encoding: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -455,6 +474,48 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
                 "temporary password (shown once; must be changed at first sign-in): {}",
                 issued.temporary_password
             );
+        }
+        AdminCommand::ImportStaff { org, file, dry_run } => {
+            let org_id = org_id(state, &org).await?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let report =
+                kairan_server::services::staff_import::import(state, &op, &org_id, &bytes, dry_run)
+                    .await
+                    .map_err(err)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.errors.is_empty() {
+                eprintln!(
+                    "{} problem(s); nothing was imported / {}件の問題があるため、取り込みませんでした",
+                    report.errors.len(),
+                    report.errors.len()
+                );
+                std::process::exit(2);
+            }
+        }
+        AdminCommand::ExportStaff { org, encoding } => {
+            let org_id = org_id(state, &org).await?;
+            let Some(enc) = kairan_domain::staff_csv::CsvEncoding::parse(&encoding) else {
+                bail!("--encoding must be utf-8, utf-8-bom or cp932");
+            };
+            match kairan_server::services::staff_import::export(state, &op, &org_id, enc)
+                .await
+                .map_err(err)?
+            {
+                Ok(bytes) => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+                Err(bad) => {
+                    for b in &bad {
+                        eprintln!(
+                            "line {} {}: {} cannot be written in CP932 / CP932で表せない文字",
+                            b.line, b.column, b.character
+                        );
+                    }
+                    std::process::exit(2);
+                }
+            }
         }
         AdminCommand::ResetPassword { login_id } => {
             let user = state_user(state, &login_id).await?;

@@ -339,3 +339,92 @@ async fn a_body_can_tighten_its_own_password_rules_from_the_console() {
     assert!(ok.contains("intact: 2 records"), "{ok}");
     db.drop_all().await;
 }
+
+#[tokio::test]
+async fn the_yearly_staff_list_goes_in_and_out_from_the_console() {
+    let db = TestDb::new("cli").await;
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-org",
+            "--code",
+            "minami-town",
+            "--name",
+            "南町",
+        ],
+    ));
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-department",
+            "--org",
+            "minami-town",
+            "--name",
+            "総務課",
+        ],
+    ));
+    let file = db.dir.join("staff.csv");
+    // As Excel saves "CSV (Comma delimited)" on a Japanese Windows: Shift_JIS, CRLF.
+    let text = "職員番号,ログインID,氏名,フリガナ,所属\r\n\
+        2001,tanabe.k,田邉 健,タナベ ケン,総務課\r\n\
+        2002,hashimoto.m,髙橋 萌,タカハシ モエ,総務課\r\n";
+    std::fs::write(&file, encoding_rs::SHIFT_JIS.encode(text).0).unwrap();
+    let path = file.to_str().unwrap();
+    let dry = stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "import-staff",
+            "--org",
+            "minami-town",
+            path,
+            "--dry-run",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&dry).unwrap();
+    assert_eq!(v["encoding"], "cp932");
+    assert_eq!(v["created"], serde_json::json!(["tanabe.k", "hashimoto.m"]));
+    assert_eq!(v["applied"], false);
+    let done = stdout(&kairan(
+        &db,
+        &["admin", "import-staff", "--org", "minami-town", path],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(v["issued"].as_array().unwrap().len(), 2);
+    // Out again as Shift_JIS: the same people, 邉 and 髙 included.
+    let out = kairan(
+        &db,
+        &[
+            "admin",
+            "export-staff",
+            "--org",
+            "minami-town",
+            "--encoding",
+            "cp932",
+        ],
+    );
+    assert!(out.status.success());
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&out.stdout);
+    assert!(!bad);
+    assert!(
+        text.contains("2001,tanabe.k,田邉 健,タナベ　ケン,総務課"),
+        "{text}"
+    );
+    assert!(text.contains("髙橋 萌"));
+    // A file with a problem: exit code 2, the line named, nothing written.
+    std::fs::write(
+        &file,
+        "ログインID,氏名,フリガナ,所属\nnew.one,新 一,シン イチ,人事課\n",
+    )
+    .unwrap();
+    let refused = kairan(
+        &db,
+        &["admin", "import-staff", "--org", "minami-town", path],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(v["errors"][0]["line"], 2);
+    assert_eq!(v["errors"][0]["column"], "department");
+}

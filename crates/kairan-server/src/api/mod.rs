@@ -13,6 +13,7 @@ mod protection;
 pub(crate) mod review;
 pub(crate) mod session;
 mod sign_in;
+mod staff;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -72,6 +73,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         devices::decide,
         devices::put_policy,
         applications::create,
+        staff::import,
+        staff::export,
         applications::list,
         applications::get,
         applications::step,
@@ -188,6 +191,13 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/orgs/{org}/applications",
             get(applications::list).post(applications::create),
         )
+        .route(
+            "/api/v1/orgs/{org}/staff-import",
+            post(staff::import).layer(axum::extract::DefaultBodyLimit::max(
+                kairan_domain::staff_csv::MAX_BYTES,
+            )),
+        )
+        .route("/api/v1/orgs/{org}/staff.csv", get(staff::export))
         .route("/api/v1/applications/{id}", get(applications::get))
         .route(
             "/api/v1/invitations/{token}",

@@ -18,6 +18,7 @@ pub mod passkeys;
 pub mod protection;
 pub mod review;
 pub mod sign_in;
+pub mod staff_import;
 
 use kairan_domain::policy::Actor;
 use kairan_store::audit::NewEntry;

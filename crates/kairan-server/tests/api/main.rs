@@ -25,3 +25,4 @@ mod review;
 mod scanner;
 mod sign_in_settings;
 mod slapd;
+mod staff_csv;
