@@ -415,7 +415,7 @@ fn restored(field: &str) -> &str {
 }
 
 /// A cell as Excel should show it: quoted when needed, and never run as a formula.
-fn cell(value: &str) -> String {
+pub fn cell(value: &str) -> String {
     let neutral = match value.chars().next() {
         Some(c) if formula_start(c) => format!("'{value}"),
         _ => value.to_owned(),

@@ -308,6 +308,7 @@ async fn create_body(
                 .find(|(n, _)| n == dept)
                 .map(|(_, id)| id.clone()),
             roles: roles.iter().map(|r| r.code().to_owned()).collect(),
+            test_id: false,
         };
         let issued = admin::create_user(state, &op, &org.id, &input).await?;
         people.push((login, issued.user_id.clone(), roles.to_vec()));

@@ -115,6 +115,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_employee_no.sql"),
         postgres: include_str!("../migrations/postgres/0021_employee_no.sql"),
     },
+    Migration {
+        version: 22,
+        sqlite: include_str!("../migrations/sqlite/0022_test_ids.sql"),
+        postgres: include_str!("../migrations/postgres/0022_test_ids.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -24,6 +24,8 @@ pub struct User {
     pub directory_dn: Option<String>,
     /// The personnel section's number (職員番号), from a staff CSV.
     pub employee_no: Option<String>,
+    /// 1: issued for development or testing (listed as such until disabled).
+    pub is_test: i64,
 }
 
 impl User {
@@ -32,7 +34,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn, employee_no";
+const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn, employee_no, is_test";
 
 pub struct NewUser<'a> {
     pub org_id: &'a str,
@@ -123,6 +125,15 @@ pub async fn update_profile(tx: &mut WriteTx, user_id: &str, p: &Profile<'_>) ->
     .bind(user_id)
     .execute(tx.conn())
     .await?;
+    Ok(())
+}
+
+/// Flags an ID as issued for development or testing.
+pub async fn mark_test(tx: &mut WriteTx, user_id: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET is_test = 1 WHERE id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 

@@ -61,6 +61,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Reports for administrators.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Personal-data detection (G2).
     #[command(subcommand)]
     Dlp(DlpCommand),
@@ -110,6 +113,9 @@ enum AdminCommand {
         /// Role codes (repeatable): staff, section_head, admin, security_officer, csirt, auditor.
         #[arg(long = "role")]
         roles: Vec<String>,
+        /// An ID for development or testing: listed by `kairan report dormant` until disabled.
+        #[arg(long)]
+        test: bool,
     },
     /// Issue a new temporary password for a staff ID; prints it once.
     ResetPassword {
@@ -164,6 +170,20 @@ enum DlpCommand {
     /// Scan text for personal data; prints {"findings":[{"kind","start","end","score",…}]}
     /// with byte offsets, or the masked text with --mask.
     Scan(dlp::ScanArgs),
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// IDs unused for N days, guests past their period and development or test IDs (I10).
+    Dormant {
+        #[arg(long)]
+        org: String,
+        #[arg(long, default_value_t = kairan_server::services::dormant::DEFAULT_DAYS)]
+        days: u32,
+        /// json or csv (UTF-8 with a BOM, for Excel).
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -249,6 +269,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let state = open(config).await?;
             admin_command(&state, cmd).await?;
             state.store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(ReportCommand::Dormant { org, days, format }) => {
+            init_logging(&config, true);
+            let state = open(config).await?;
+            let org_id = org_id(&state, &org).await?;
+            let list =
+                kairan_server::services::dormant::report(&state, &Actor::Operator, &org_id, days)
+                    .await
+                    .map_err(|e| {
+                        use kairan_domain::Localized;
+                        anyhow::anyhow!("{} ({}): {}", e.message_ja(), e.code(), e.message_en())
+                    })?;
+            state.store.close().await;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&list)?),
+                "csv" => print!("{}", kairan_server::services::dormant::to_csv(&list)),
+                _ => bail!("--format must be json or csv"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify) => {
@@ -442,6 +481,7 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
             title,
             department,
             roles,
+            test,
         } => {
             let org_id = org_id(state, &org).await?;
             let department_id = match department {
@@ -461,6 +501,7 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
                 title,
                 department_id,
                 roles,
+                test_id: test,
             };
             let issued = admin::create_user(state, &op, &org_id, &input)
                 .await

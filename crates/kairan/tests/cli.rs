@@ -427,4 +427,61 @@ async fn the_yearly_staff_list_goes_in_and_out_from_the_console() {
     let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
     assert_eq!(v["errors"][0]["line"], 2);
     assert_eq!(v["errors"][0]["column"], "department");
+
+    // A vendor's test ID is flagged when issued and listed by the dormant-ID report.
+    stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "create-user",
+            "--org",
+            "minami-town",
+            "--login-id",
+            "vendor.test",
+            "--name",
+            "業者 試験",
+            "--kana",
+            "ギョウシャ シケン",
+            "--test",
+        ],
+    ));
+    let report = stdout(&kairan(
+        &db,
+        &[
+            "report",
+            "dormant",
+            "--org",
+            "minami-town",
+            "--format",
+            "json",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let listed: Vec<(&str, &str)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["login_id"].as_str().unwrap(),
+                e["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("vendor.test", "test_id")]);
+    let csv = stdout(&kairan(
+        &db,
+        &[
+            "report",
+            "dormant",
+            "--org",
+            "minami-town",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert!(
+        csv.contains("vendor.test,業者 試験,開発・試験用ID"),
+        "{csv}"
+    );
 }

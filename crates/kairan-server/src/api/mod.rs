@@ -75,6 +75,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         applications::create,
         staff::import,
         staff::export,
+        staff::dormant,
+        staff::disable_dormant,
         applications::list,
         applications::get,
         applications::step,
@@ -198,6 +200,11 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .route("/api/v1/orgs/{org}/staff.csv", get(staff::export))
+        .route("/api/v1/orgs/{org}/dormant", get(staff::dormant))
+        .route(
+            "/api/v1/orgs/{org}/dormant/disable",
+            post(staff::disable_dormant),
+        )
         .route("/api/v1/applications/{id}", get(applications::get))
         .route(
             "/api/v1/invitations/{token}",

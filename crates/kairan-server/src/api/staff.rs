@@ -133,3 +133,72 @@ pub async fn export(
             .into_response()),
     }
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct DormantQuery {
+    /// IDs without a sign-in for this many days (default 90, 1–3650).
+    pub days: Option<u32>,
+    /// `json` (default) or `csv` (UTF-8 with a BOM, for Excel).
+    pub format: Option<String>,
+}
+
+/// IDs that should perhaps not stay open (I10): unused for `days`, guests past their period,
+/// and development or test IDs; only IDs that can still sign in.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/dormant", params(("org" = String, Path), DormantQuery),
+    responses((status = 200, body = [crate::services::dormant::DormantEntry]), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn dormant(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+    Query(q): Query<DormantQuery>,
+) -> Result<Response, AppError> {
+    use crate::services::dormant;
+    let list = dormant::report(
+        &state,
+        &me.actor(),
+        &org,
+        q.days.unwrap_or(dormant::DEFAULT_DAYS),
+    )
+    .await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Json(list).into_response()),
+        Some("csv") => Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"dormant-ids.csv\"",
+                ),
+            ],
+            dormant::to_csv(&list),
+        )
+            .into_response()),
+        Some(_) => Err(AppError::BadRequest("format must be json or csv".into())),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DisableRequest {
+    pub user_ids: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Disabled {
+    pub disabled: usize,
+}
+
+/// Disables the listed IDs at once (each an ordinary suspension: sessions end, audited,
+/// reversible); IDs already disabled are skipped.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/dormant/disable", params(("org" = String, Path)),
+    request_body = DisableRequest,
+    responses((status = 200, body = Disabled), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn disable_dormant(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+    super::ApiJson(req): super::ApiJson<DisableRequest>,
+) -> Result<Json<Disabled>, AppError> {
+    let disabled =
+        crate::services::dormant::disable(&state, &me.actor(), &org, &req.user_ids).await?;
+    Ok(Json(Disabled { disabled }))
+}

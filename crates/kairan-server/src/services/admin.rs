@@ -139,6 +139,9 @@ pub struct NewUserInput {
     /// Role codes; `staff` when empty.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Issued for development or testing (I10): listed in the dormant-ID report until disabled.
+    #[serde(default)]
+    pub test_id: bool,
 }
 
 pub struct Issued {
@@ -237,6 +240,9 @@ pub async fn create_user(
     for role in &roles {
         users::grant_role(&mut tx, &user_id, role.code(), created_by.as_deref()).await?;
     }
+    if input.test_id {
+        users::mark_test(&mut tx, &user_id).await?;
+    }
     let mut e = audit_entry(actor, AuditAction::UserCreated);
     e.org_id = Some(org_id.to_owned());
     e.target_id = Some(user_id.clone());
@@ -245,6 +251,9 @@ pub async fn create_user(
         "roles",
         roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
     );
+    if input.test_id {
+        detail(&mut e, "test_id", true);
+    }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(Issued {

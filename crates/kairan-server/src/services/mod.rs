@@ -9,6 +9,7 @@ pub mod chat;
 pub mod devices;
 pub mod directory;
 pub mod dlp;
+pub mod dormant;
 pub mod files;
 pub mod group_commit;
 pub mod guests;

@@ -177,6 +177,7 @@ async fn create_user(
         } else {
             vec![f.role.clone()]
         },
+        test_id: false,
     };
     match admin::create_user(&state, &b.me.actor(), &b.me.user.org_id, &input).await {
         Ok(issued) => {

@@ -147,6 +147,7 @@ impl TestApp {
             title: String::new(),
             department_id: None,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            test_id: false,
         };
         let issued = admin::create_user(self.state(), &Actor::Operator, org_id, &input)
             .await

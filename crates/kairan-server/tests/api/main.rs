@@ -6,6 +6,7 @@
 // Test code may panic on a broken precondition: that is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod application_pages;
 mod applications;
 mod audit;
 mod authorization;
@@ -13,6 +14,7 @@ mod chat;
 mod devices;
 mod directory;
 mod directory_pages;
+mod dormant;
 mod files;
 mod guests;
 mod helpers;
