@@ -98,10 +98,12 @@ pub enum AuditAction {
     GuestPurged,
     /// A staff CSV was imported (one record for the whole file: counts and the file's hash).
     StaffImported,
+    /// A leaver's ID was disabled after their last day.
+    UserLeft,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 62] = [
+    pub const ALL: [AuditAction; 63] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -164,6 +166,7 @@ impl AuditAction {
         AuditAction::GuestEnded,
         AuditAction::GuestPurged,
         AuditAction::StaffImported,
+        AuditAction::UserLeft,
     ];
 
     pub fn code(self) -> &'static str {
@@ -230,6 +233,7 @@ impl AuditAction {
             AuditAction::GuestEnded => "guest.ended",
             AuditAction::GuestPurged => "guest.purged",
             AuditAction::StaffImported => "staff.imported",
+            AuditAction::UserLeft => "user.left",
         }
     }
 
@@ -301,6 +305,7 @@ impl AuditAction {
             AuditAction::GuestEnded => "ゲストの利用期間の終了",
             AuditAction::GuestPurged => "ゲストの個人情報の削除",
             AuditAction::StaffImported => "職員名簿の取り込み（CSV）",
+            AuditAction::UserLeft => "退職によるIDの無効化",
         }
     }
 
@@ -368,6 +373,7 @@ impl AuditAction {
             AuditAction::GuestEnded => "Guest period ended",
             AuditAction::GuestPurged => "Guest's personal data removed",
             AuditAction::StaffImported => "Staff list imported (CSV)",
+            AuditAction::UserLeft => "ID disabled after the last day",
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 /// The columns, by their Japanese and English header names. `login_id`, `display_name` and
 /// `kana` are required; the rest may be left out or empty.
-pub const COLUMNS: [(&str, &str, &str); 7] = [
+pub const COLUMNS: [(&str, &str, &str); 8] = [
     ("employee_no", "職員番号", "Employee number"),
     ("login_id", "ログインID", "Login ID"),
     ("display_name", "氏名", "Name"),
@@ -23,6 +23,7 @@ pub const COLUMNS: [(&str, &str, &str); 7] = [
     ("department", "所属", "Department"),
     ("title", "職名", "Title"),
     ("roles", "権限", "Roles"),
+    ("last_day", "退職日", "Last day"),
 ];
 
 /// The largest file read at once, and the most rows (a large city's staff several times over).
@@ -91,6 +92,8 @@ pub struct StaffRow {
     pub title: Option<String>,
     /// Empty: keep what the person has (a new person: staff).
     pub roles: Vec<Role>,
+    /// A leaver's last day: the ID is disabled after it (00:00 JST the next day).
+    pub last_day: Option<crate::fiscal::Date>,
 }
 
 fn whole_file(message_ja: &str, message_en: &str) -> Vec<RowError> {
@@ -355,6 +358,20 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
             .ok()
             .flatten();
         let department = Some(get("department").trim().to_owned()).filter(|d| !d.is_empty());
+        let last_day = match get("last_day").trim() {
+            "" => Some(None),
+            raw => excel_date(raw)
+                .map(Some)
+                .or_else(|| {
+                    errors.push(RowError::new(
+                        line,
+                        "last_day",
+                        "日付は 2027/3/31 または 2027-03-31 の形で入力してください。",
+                        "write the date as 2027/3/31 or 2027-03-31.",
+                    ));
+                    None
+                }),
+        };
         if let Some(l) = &login
             && let Some(first) = seen_login.insert(l.as_str().to_owned(), line)
         {
@@ -381,7 +398,9 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
         if errors.len() > before {
             continue;
         }
-        if let (Some(login), Some(name), Some(kana), Some(roles)) = (login, name, kana, roles) {
+        if let (Some(login), Some(name), Some(kana), Some(roles), Some(last_day)) =
+            (login, name, kana, roles, last_day)
+        {
             rows.push(StaffRow {
                 line,
                 employee_no: no,
@@ -391,6 +410,7 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
                 department,
                 title,
                 roles,
+                last_day,
             });
         }
     }
@@ -399,6 +419,18 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
     } else {
         Err(errors)
     }
+}
+
+/// A date as Excel writes it in a Japanese CSV: `2027/3/31` or `2027-03-31`.
+fn excel_date(raw: &str) -> Option<crate::fiscal::Date> {
+    let mut parts = raw.split(['/', '-']);
+    let y = parts.next()?.trim().parse().ok()?;
+    let m = parts.next()?.trim().parse().ok()?;
+    let d = parts.next()?.trim().parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    crate::fiscal::Date::new(y, m, d)
 }
 
 fn formula_start(c: char) -> bool {
@@ -454,6 +486,10 @@ pub fn write(rows: &[StaffRow], encoding: CsvEncoding) -> Result<Vec<u8>, Vec<Un
             ("department", r.department.clone().unwrap_or_default()),
             ("title", r.title.clone().unwrap_or_default()),
             ("roles", roles.join(";")),
+            (
+                "last_day",
+                r.last_day.map(|d| d.to_string()).unwrap_or_default(),
+            ),
         ];
         let mut cells = Vec::with_capacity(values.len());
         for (column, v) in &values {
@@ -618,6 +654,27 @@ mod tests {
             ),
             (3, "display_name", "𠮷")
         );
+    }
+
+    #[test]
+    fn a_last_day_is_read_as_excel_writes_it() {
+        let text = "login_id,display_name,kana,退職日\n\
+            a.one,一 太郎,イチ タロウ,2027/3/31\n\
+            b.two,二 花子,ニ ハナコ,2027-03-31\n\
+            c.three,三 次郎,サン ジロウ,\n\
+            d.four,四 四郎,ヨン シロウ,2027/2/30\n";
+        let errors = read(text.as_bytes()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!((errors[0].line, errors[0].column.as_str()), (5, "last_day"));
+        let ok = text.replace("d.four,四 四郎,ヨン シロウ,2027/2/30\n", "");
+        let (rows, _) = read(ok.as_bytes()).unwrap();
+        let end = crate::fiscal::Date::new(2027, 3, 31);
+        assert_eq!(rows[0].last_day, end);
+        assert_eq!(rows[1].last_day, end);
+        assert_eq!(rows[2].last_day, None);
+        // Written back as ISO dates, read back the same.
+        let bytes = write(&rows, CsvEncoding::Utf8).unwrap();
+        assert_eq!(read(&bytes).unwrap().0, rows);
     }
 
     #[test]

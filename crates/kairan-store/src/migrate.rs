@@ -120,6 +120,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_test_ids.sql"),
         postgres: include_str!("../migrations/postgres/0022_test_ids.sql"),
     },
+    Migration {
+        version: 23,
+        sqlite: include_str!("../migrations/sqlite/0023_last_day.sql"),
+        postgres: include_str!("../migrations/postgres/0023_last_day.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -26,6 +26,8 @@ pub struct User {
     pub employee_no: Option<String>,
     /// 1: issued for development or testing (listed as such until disabled).
     pub is_test: i64,
+    /// A leaver's last day (`YYYY-MM-DD`): the ID is disabled after it.
+    pub last_day: Option<String>,
 }
 
 impl User {
@@ -34,7 +36,7 @@ impl User {
     }
 }
 
-const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn, employee_no, is_test";
+const COLUMNS: &str = "id, org_id, department_id, login_id, display_name, kana, title, status, password_hash, must_change_password, failed_attempts, locked_until, last_sign_in_at, failed_since_last_sign_in, created_at, auth_source, directory_dn, employee_no, is_test, last_day";
 
 pub struct NewUser<'a> {
     pub org_id: &'a str,
@@ -110,22 +112,32 @@ pub struct Profile<'a> {
     pub title: Option<&'a str>,
     pub department_id: Option<&'a str>,
     pub employee_no: Option<&'a str>,
+    pub last_day: Option<&'a str>,
 }
 
 pub async fn update_profile(tx: &mut WriteTx, user_id: &str, p: &Profile<'_>) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET display_name = $1, kana = $2, title = $3, department_id = $4, employee_no = $5
-         WHERE id = $6",
+        "UPDATE users SET display_name = $1, kana = $2, title = $3, department_id = $4, employee_no = $5,
+         last_day = $6 WHERE id = $7",
     )
     .bind(p.display_name)
     .bind(p.kana)
     .bind(p.title)
     .bind(p.department_id)
     .bind(p.employee_no)
+    .bind(p.last_day)
     .bind(user_id)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Active IDs whose last day is before `today` (`YYYY-MM-DD`).
+pub async fn leavers_due(conn: &mut AnyConnection, today: &str) -> Result<Vec<User>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM users WHERE status = 'active' AND last_day IS NOT NULL AND last_day < $1 LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql).bind(today).fetch_all(conn).await?)
 }
 
 /// Flags an ID as issued for development or testing.

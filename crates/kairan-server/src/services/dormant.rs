@@ -166,3 +166,39 @@ pub fn to_csv(entries: &[DormantEntry]) -> String {
     }
     s
 }
+
+/// Disables the IDs of staff whose last day has passed (00:00 JST the next day), as the
+/// clock's pass runs: never deleted, so what they wrote stays attributed; their sessions end
+/// and live connections close at once; `user.left` is audited. Returns how many.
+pub async fn retire_leavers(state: &AppState) -> Result<usize, AppError> {
+    let today = state.clock.today().to_string();
+    let due = {
+        let mut conn = state.store.read().await?;
+        users::leavers_due(&mut conn, &today).await?
+    };
+    let mut n = 0;
+    for u in due {
+        let mut tx = state.store.write().await?;
+        // Another node may have done it: only an active ID is retired.
+        let Some(current) = users::by_id(tx.conn(), &u.id).await? else {
+            continue;
+        };
+        if !current.is_active() {
+            continue;
+        }
+        users::set_status(&mut tx, &u.id, "left").await?;
+        let ended = kairan_store::sessions::end_all_for_user(&mut tx, &u.id, "left").await?;
+        let mut e = kairan_store::audit::NewEntry::new(kairan_domain::audit::AuditAction::UserLeft);
+        e.org_id = Some(u.org_id.clone());
+        e.target_id = Some(u.id.clone());
+        crate::services::detail(&mut e, "last_day", u.last_day.clone().unwrap_or_default());
+        crate::services::detail(&mut e, "sessions_ended", ended);
+        kairan_store::audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(&u.id));
+        n += 1;
+    }
+    Ok(n)
+}

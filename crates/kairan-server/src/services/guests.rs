@@ -471,8 +471,8 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     Ok(pass)
 }
 
-/// Runs the clock's pass every 30 seconds on this node, so a period ends within a minute of
-/// midnight in Japan.
+/// Runs the clock's passes every 30 seconds on this node, so a guest's period or a leaver's
+/// ID ends within a minute of midnight in Japan.
 pub fn start_runner(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
@@ -480,6 +480,9 @@ pub fn start_runner(state: AppState) {
             tick.tick().await;
             if let Err(e) = run_once(&state).await {
                 tracing::warn!(error = %e, "guest period pass failed");
+            }
+            if let Err(e) = crate::services::dormant::retire_leavers(&state).await {
+                tracing::warn!(error = %e, "leavers pass failed");
             }
         }
     });

@@ -213,6 +213,9 @@ pub async fn import(
                 if u.employee_no != row.employee_no && row.employee_no.is_some() {
                     columns.push("employee_no".to_owned());
                 }
+                if u.last_day != row.last_day.map(|d| d.to_string()) {
+                    columns.push("last_day".to_owned());
+                }
                 // Privileged roles stay as they are; the row's other roles replace the rest.
                 let mut wanted: Vec<Role> = held
                     .iter()
@@ -306,7 +309,7 @@ pub async fn import(
                     },
                 )
                 .await?;
-                if row.employee_no.is_some() {
+                if row.employee_no.is_some() || row.last_day.is_some() {
                     set_profile(&mut tx, &id, row, dept.as_deref()).await?;
                 }
                 let roles = if row.roles.is_empty() {
@@ -370,6 +373,7 @@ async fn set_profile(
     row: &StaffRow,
     dept: Option<&str>,
 ) -> Result<(), AppError> {
+    let last_day = row.last_day.map(|d| d.to_string());
     users::update_profile(
         tx,
         user_id,
@@ -379,6 +383,7 @@ async fn set_profile(
             title: row.title.as_deref(),
             department_id: dept,
             employee_no: row.employee_no.as_deref(),
+            last_day: last_day.as_deref(),
         },
     )
     .await?;
@@ -426,6 +431,10 @@ pub async fn export(
             department: u.department_id.and_then(|d| departments.get(&d).cloned()),
             title: u.title,
             roles: roles.remove(&u.id).unwrap_or_default(),
+            last_day: u
+                .last_day
+                .as_deref()
+                .and_then(kairan_domain::fiscal::Date::parse_iso),
         })
         .collect();
     Ok(staff_csv::write(&rows, encoding))

@@ -289,3 +289,72 @@ async fn only_the_bodys_administrator_imports_or_exports() {
     }
     t.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_leaver_set_by_the_file_is_disabled_at_midnight_after_the_last_day() {
+    let t = town().await;
+    let today = t.app.state().clock.today();
+    let file = format!(
+        "ログインID,氏名,フリガナ,退職日\nleaving.one,退 職,タイ ショク,{}/{}/{}\n",
+        today.year(),
+        today.month(),
+        today.day()
+    );
+    let (s, v) = import(&t.admin, &t.org, file.into_bytes(), false).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let password = v["issued"][0]["temporary_password"].as_str().unwrap();
+    let mut leaver = t.app.client();
+    assert_eq!(
+        leaver.sign_in("leaving.one", password).await.0,
+        StatusCode::OK
+    );
+    // The export carries the day; the same file imports back without a change.
+    let (_, _, body) = export(&t.admin, &t.org, "utf-8").await;
+    let text = String::from_utf8(body.clone()).unwrap();
+    assert!(
+        text.contains(&format!("leaving.one,退 職,タイ　ショク,,,staff,{today}")),
+        "{text}"
+    );
+    let (_, again) = import(&t.admin, &t.org, body, false).await;
+    assert_eq!(again["updated"], serde_json::json!([]), "{again}");
+
+    // Still the last day at 23:59 JST; at 00:00 the ID is disabled and its session ends.
+    let state = t.app.state();
+    let midnight = today.end_of_day_utc_us();
+    state.clock.set(midnight - 60_000_000);
+    assert_eq!(
+        kairan_server::services::dormant::retire_leavers(state)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(leaver.get("/api/v1/me").await.0, StatusCode::OK);
+    state.clock.set(midnight);
+    assert_eq!(
+        kairan_server::services::dormant::retire_leavers(state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(leaver.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    let r = t.app.client().sign_in("leaving.one", password).await;
+    assert_error(&r, StatusCode::UNAUTHORIZED, "sign_in_failed");
+    // Not deleted: the administrator still sees the ID, disabled.
+    let (_, users) = t.admin.get(&format!("/api/v1/orgs/{}/users", t.org)).await;
+    let row = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login_id"] == "leaving.one")
+        .unwrap()
+        .clone();
+    assert_eq!(row["status"], "left");
+    let mut conn = state.store.read().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user.left'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    t.app.stop().await;
+}
