@@ -100,10 +100,12 @@ pub enum AuditAction {
     StaffImported,
     /// A leaver's ID was disabled after their last day.
     UserLeft,
+    /// A body's maintenance mode was turned on or off (G10).
+    MaintenanceChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 63] = [
+    pub const ALL: [AuditAction; 64] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -167,6 +169,7 @@ impl AuditAction {
         AuditAction::GuestPurged,
         AuditAction::StaffImported,
         AuditAction::UserLeft,
+        AuditAction::MaintenanceChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -234,6 +237,7 @@ impl AuditAction {
             AuditAction::GuestPurged => "guest.purged",
             AuditAction::StaffImported => "staff.imported",
             AuditAction::UserLeft => "user.left",
+            AuditAction::MaintenanceChanged => "org.maintenance",
         }
     }
 
@@ -306,6 +310,7 @@ impl AuditAction {
             AuditAction::GuestPurged => "ゲストの個人情報の削除",
             AuditAction::StaffImported => "職員名簿の取り込み（CSV）",
             AuditAction::UserLeft => "退職によるIDの無効化",
+            AuditAction::MaintenanceChanged => "保守モードの切り替え",
         }
     }
 
@@ -374,6 +379,7 @@ impl AuditAction {
             AuditAction::GuestPurged => "Guest's personal data removed",
             AuditAction::StaffImported => "Staff list imported (CSV)",
             AuditAction::UserLeft => "ID disabled after the last day",
+            AuditAction::MaintenanceChanged => "Maintenance mode switched",
         }
     }
 }

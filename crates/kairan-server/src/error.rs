@@ -46,6 +46,10 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The body is in maintenance: only administrators may sign in. Carries the body's own
+    /// note (Japanese, English), which may be empty.
+    #[error("maintenance")]
+    Maintenance(Box<(String, String)>),
     /// The approval engine refused a step (not allowed from this state, one's own
     /// application, a missing reason).
     #[error("application: {0}")]
@@ -110,7 +114,9 @@ impl AppError {
             | AppError::MfaFailed
             | AppError::Passkey(_) => StatusCode::UNAUTHORIZED,
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::DirectoryUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::DirectoryUnavailable | AppError::Maintenance(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -162,6 +168,7 @@ impl Localized for AppError {
             AppError::MfaEnrolmentRequired => "mfa_enrolment_required",
             AppError::MfaFailed => "mfa_failed",
             AppError::DirectoryUnavailable => "directory_unavailable",
+            AppError::Maintenance(_) => "maintenance",
             AppError::DeviceRefused(code) => code,
             AppError::Passkey("challenge") => "passkey_expired",
             AppError::Passkey(_) => "passkey_failed",
@@ -193,6 +200,15 @@ impl Localized for AppError {
             AppError::DeviceRefused(code) => device_ja(code).into(),
             AppError::Passkey("challenge") => "確認の有効期限が切れたか、別の画面で始めた確認です。もう一度お試しください。".into(),
             AppError::Passkey(_) => "パスキーを確認できませんでした。登録したパスキーで、もう一度お試しください。失敗が続くと、一定時間サインインできなくなります。".into(),
+            AppError::Maintenance(note) => {
+                let mut m = String::from(
+                    "現在、システムの保守作業中のため、管理者以外はサインインできません。作業が終わるまでお待ちください。",
+                );
+                if !note.0.is_empty() {
+                    m.push_str(&format!("（{}）", note.0));
+                }
+                m
+            }
             AppError::DirectoryUnavailable => "ディレクトリサーバー（Active Directory など）に接続できないため、サインインできません。しばらくしてからもう一度お試しください。続く場合はシステム管理者に連絡してください。".into(),
             AppError::MfaFailed => "確認コードが正しくないか、既に使用されています。新しいコードを入力してください。失敗が続くと、一定時間サインインできなくなります。".into(),
             AppError::Csrf => "画面の有効期限が切れました。ページを再読み込みしてから、もう一度操作してください。".into(),
@@ -227,6 +243,16 @@ impl Localized for AppError {
             AppError::DeviceRefused(code) => device_en(code).into(),
             AppError::Passkey("challenge") => "This check expired or was started elsewhere. Please try again.".into(),
             AppError::Passkey(_) => "The passkey could not be verified. Try again with a passkey you registered. After repeated failures, sign-in is blocked for a while.".into(),
+            AppError::Maintenance(note) => {
+                let mut m = String::from(
+                    "The system is under maintenance: only administrators can sign in now. Please wait until it is over.",
+                );
+                let extra = if note.1.is_empty() { &note.0 } else { &note.1 };
+                if !extra.is_empty() {
+                    m.push_str(&format!(" ({extra})"));
+                }
+                m
+            }
             AppError::DirectoryUnavailable => "The directory server (such as Active Directory) cannot be reached, so you cannot sign in now. Try again shortly; if it goes on, contact your system administrator.".into(),
             AppError::MfaFailed => "The code is wrong or has already been used. Enter a new code. After repeated failures, sign-in is blocked for a while.".into(),
             AppError::Csrf => "This page has expired. Reload it and try again.".into(),

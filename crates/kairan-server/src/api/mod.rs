@@ -88,6 +88,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         sign_in::set_method,
         sign_in::get_settings,
         sign_in::put_settings,
+        sign_in::get_maintenance,
+        sign_in::put_maintenance,
         mfa::passkey_register,
         mfa::passkey_rename,
         mfa::passkey_remove,
@@ -213,6 +215,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/applications/{id}/transitions",
             post(applications::step),
+        )
+        .route(
+            "/api/v1/orgs/{org}/maintenance",
+            get(sign_in::get_maintenance).put(sign_in::put_maintenance),
         )
         .route(
             "/api/v1/orgs/{org}/sign-in-settings",

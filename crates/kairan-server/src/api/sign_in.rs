@@ -120,3 +120,38 @@ pub async fn put_settings(
 ) -> Result<Json<SignInView>, AppError> {
     Ok(Json(sign_in::save(&state, &me.actor(), &org, req).await?))
 }
+
+/// Whether the body is in maintenance mode (G10), with its note.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/maintenance", params(("org" = String, Path)),
+    responses((status = 200, body = crate::services::maintenance::Maintenance), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn get_maintenance(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+) -> Result<Json<crate::services::maintenance::Maintenance>, AppError> {
+    let o = kairan_domain::OrgId(org.clone());
+    kairan_domain::policy::check(
+        &me.actor(),
+        kairan_domain::policy::Action::ConfigureSignIn,
+        &kairan_domain::policy::Resource::Org(&o),
+    )?;
+    Ok(Json(
+        crate::services::maintenance::of_org(&state, &org).await?,
+    ))
+}
+
+/// Turns maintenance mode on or off: on, only the body's administrators can sign in, and
+/// everyone else's sessions end at once; they see `maintenance` (503) with the note.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/maintenance", params(("org" = String, Path)),
+    request_body = crate::services::maintenance::Maintenance,
+    responses((status = 200, body = crate::services::maintenance::Maintenance), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_maintenance(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+    ApiJson(req): ApiJson<crate::services::maintenance::Maintenance>,
+) -> Result<Json<crate::services::maintenance::Maintenance>, AppError> {
+    Ok(Json(
+        crate::services::maintenance::set(&state, &me.actor(), &org, req).await?,
+    ))
+}

@@ -158,6 +158,13 @@ pub async fn sign_in(
             .filter_map(|r| Role::parse(r))
             .collect()
     };
+    // In maintenance only administrators sign in (G10); the right password says no more.
+    if let Err(e) = crate::services::maintenance::admits(state, &user.org_id, &roles).await {
+        let mut tx = state.store.write().await?;
+        audit::append(&mut tx, org_entry(failure("maintenance", client))).await?;
+        tx.commit().await?;
+        return Err(e);
+    }
     let mfa =
         crate::services::mfa::state_after_password(state, &user, &roles, client.device).await?;
     let idle_minutes = crate::services::sign_in::settings_for(state, &user.org_id)

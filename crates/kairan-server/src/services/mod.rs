@@ -13,6 +13,7 @@ pub mod dormant;
 pub mod files;
 pub mod group_commit;
 pub mod guests;
+pub mod maintenance;
 pub mod identity;
 pub mod mfa;
 pub mod passkeys;

@@ -108,7 +108,8 @@ async fn login(
         Err(
             e @ (AppError::SignInFailed
             | AppError::DeviceRefused(_)
-            | AppError::DirectoryUnavailable),
+            | AppError::DirectoryUnavailable
+            | AppError::Maintenance(_)),
         ) => {
             let message = message(&e, &ctx);
             let asked = f.org.filter(|o| !o.is_empty());

@@ -190,3 +190,103 @@ async fn bad_values_are_refused_and_only_the_bodys_administrator_may_set_them() 
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn in_maintenance_only_administrators_sign_in_and_everyone_else_is_signed_out() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("renkei", "連携町").await;
+    let other = app.create_org("other", "他町").await;
+    app.create_user(&org, "admin.one", &["admin"]).await;
+    app.create_user(&org, "staff.one", &["staff"]).await;
+    app.create_user(&org, "officer.one", &["security_officer"])
+        .await;
+    app.create_user(&other, "staff.other", &["staff"]).await;
+    let admin = app.signed_in("admin.one").await;
+    let staff = app.signed_in("staff.one").await;
+    let elsewhere = app.signed_in("staff.other").await;
+    let path = format!("/api/v1/orgs/{org}/maintenance");
+    let (s, v) = admin
+        .send(
+            Method::PUT,
+            &path,
+            Some(json!({ "on": true, "message_ja": "12月5日18時まで", "message_en": "until 18:00 on 5 December" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Signed out at once; another body is untouched; the administrator works on.
+    assert_eq!(staff.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(elsewhere.get("/api/v1/me").await.0, StatusCode::OK);
+    assert_eq!(admin.get("/api/v1/me").await.0, StatusCode::OK);
+    // The right password gets the notice with the body's note, in both languages.
+    for login in ["staff.one", "officer.one"] {
+        let r = app.client().sign_in(login, PASSWORD).await;
+        assert_error(&r, StatusCode::SERVICE_UNAVAILABLE, "maintenance");
+        assert!(
+            r.1["error"]["message_ja"]
+                .as_str()
+                .unwrap()
+                .contains("保守作業中")
+        );
+        assert!(
+            r.1["error"]["message_ja"]
+                .as_str()
+                .unwrap()
+                .contains("12月5日18時まで")
+        );
+        assert!(
+            r.1["error"]["message_en"]
+                .as_str()
+                .unwrap()
+                .contains("until 18:00 on 5 December")
+        );
+    }
+    // The sign-in page shows it too.
+    let mut c = app.client();
+    c.fetch_csrf().await;
+    let page = c
+        .http
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", c.csrf.as_str()),
+            ("login_id", "staff.one"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("保守作業中"));
+    assert_eq!(
+        app.client().sign_in("admin.one", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    // Staff cannot switch it; off again, staff sign in.
+    assert_error(
+        &elsewhere
+            .send(Method::PUT, &path, Some(json!({ "on": false })))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (s, _) = admin
+        .send(Method::PUT, &path, Some(json!({ "on": false })))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        app.client().sign_in("staff.one", PASSWORD).await.0,
+        StatusCode::OK
+    );
+    let mut conn = app.state().store.read().await.unwrap();
+    let details: Vec<(String,)> = sqlx::query_as(
+        "SELECT details FROM audit_log WHERE action = 'org.maintenance' ORDER BY seq",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(details.len(), 2);
+    let first: Value = serde_json::from_str(&details[0].0).unwrap();
+    assert_eq!(first["on"], true);
+    assert_eq!(first["users_signed_out"], 1);
+    app.stop().await;
+}
