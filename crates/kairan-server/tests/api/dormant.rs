@@ -1,7 +1,7 @@
 //! The dormant-ID report (issue 8, I10; seed 004 5.3(1)③): IDs unused for N days, guests past
 //! their period, development or test IDs; disabling them at once; who may see and do it.
 
-use crate::helpers::{TestApp, assert_error};
+use crate::helpers::{TestApp, assert_error, pairs};
 use kairan_domain::policy::Actor;
 use kairan_server::services::admin;
 use reqwest::StatusCode;
@@ -92,16 +92,10 @@ async fn unused_ids_overdue_guests_and_test_ids_are_listed_and_disabled_together
         .get(&format!("/api/v1/orgs/{org}/dormant?days=90"))
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
-    let found: Vec<(&str, &str)> = list
-        .as_array()
-        .unwrap()
+    let found = pairs(&list, "login_id", "reason");
+    let found: Vec<(&str, &str)> = found
         .iter()
-        .map(|e| {
-            (
-                e["login_id"].as_str().unwrap(),
-                e["reason"].as_str().unwrap(),
-            )
-        })
+        .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     assert!(found.contains(&("idle.one", "unused")), "{found:?}");
     assert!(found.contains(&("test.vendor", "test_id")), "{found:?}");

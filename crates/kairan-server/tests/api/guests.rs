@@ -3,7 +3,7 @@
 //! the clock, down to 00:00 JST on 1 April.
 
 use crate::applications::guest_fields;
-use crate::helpers::{Client, TestApp, assert_error};
+use crate::helpers::{Client, TestApp, assert_error, pairs};
 use kairan_domain::fiscal::{self, Date};
 use kairan_server::services::guests;
 use reqwest::StatusCode;
@@ -312,19 +312,12 @@ async fn a_guest_is_locked_out_at_midnight_in_japan_when_the_fiscal_year_ends() 
         .collect();
     assert!(!members.contains(&guest_id.as_str()), "{talk_view}");
     let (_, msgs) = t.head.get(&format!("/api/v1/talks/{talk}/messages")).await;
-    let texts: Vec<(&str, &str)> = msgs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["body"].as_str().unwrap(),
-                m["sender_id"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let texts = pairs(&msgs, "body", "sender_id");
     assert!(
-        texts.contains(&("年度末までよろしくお願いします。", guest_id.as_str())),
+        texts.contains(&(
+            "年度末までよろしくお願いします。".to_owned(),
+            guest_id.clone()
+        )),
         "{msgs}"
     );
     let (_, ended) = t

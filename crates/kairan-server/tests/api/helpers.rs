@@ -533,3 +533,15 @@ impl Clamd {
 fn clamd_path() -> &'static Path {
     Path::new("/usr/sbin/clamd")
 }
+
+/// Two fields of each element of a JSON array, as text (numbers written out): what a test
+/// compares when it checks a list by, say, (line, column) or (login, reason).
+pub fn pairs(list: &Value, a: &str, b: &str) -> Vec<(String, String)> {
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    list.as_array()
+        .map(|items| items.iter().map(|e| (text(&e[a]), text(&e[b]))).collect())
+        .unwrap_or_default()
+}

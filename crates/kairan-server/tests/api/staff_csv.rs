@@ -3,7 +3,7 @@
 //! listed by line and column with nothing written; export in every encoding, with formula cells
 //! neutralised and characters Shift_JIS cannot hold reported; who may do it.
 
-use crate::helpers::{Client, TestApp, assert_error};
+use crate::helpers::{Client, TestApp, assert_error, pairs};
 use encoding_rs::SHIFT_JIS;
 use kairan_domain::policy::Actor;
 use kairan_server::services::admin;
@@ -188,26 +188,20 @@ async fn a_file_with_problems_is_refused_whole_with_each_named_by_line_and_colum
     let (s, v) = import(&t.admin, &t.org, bad.as_bytes().to_vec(), false).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["code"], "csv_invalid");
-    let found: Vec<(u64, &str)> = v["report"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let found = pairs(&v["report"]["errors"], "line", "column");
     // The duplicate on line 7 is found by reading; the rest against the body.
-    assert_eq!(found, [(7, "login_id")]);
+    assert_eq!(found, [("7".into(), "login_id".into())]);
     let fixed = bad.replace("good.one,二 重,ニ ジュウ,,,\n", "");
     let (s, v) = import(&t.admin, &t.org, fixed.into_bytes(), false).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let found: Vec<(u64, &str)> = v["report"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["line"].as_u64().unwrap(), e["column"].as_str().unwrap()))
-        .collect();
+    let found = pairs(&v["report"]["errors"], "line", "column");
     assert_eq!(
         found,
-        [(3, "department"), (4, "roles"), (5, "employee_no")],
+        [
+            ("3".to_owned(), "department".to_owned()),
+            ("4".into(), "roles".into()),
+            ("5".into(), "employee_no".into())
+        ],
         "{v}"
     );
     assert!(
