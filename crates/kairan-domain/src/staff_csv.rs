@@ -360,17 +360,15 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<StaffRow>, CsvEncoding), Vec<RowError>>
         let department = Some(get("department").trim().to_owned()).filter(|d| !d.is_empty());
         let last_day = match get("last_day").trim() {
             "" => Some(None),
-            raw => excel_date(raw)
-                .map(Some)
-                .or_else(|| {
-                    errors.push(RowError::new(
-                        line,
-                        "last_day",
-                        "日付は 2027/3/31 または 2027-03-31 の形で入力してください。",
-                        "write the date as 2027/3/31 or 2027-03-31.",
-                    ));
-                    None
-                }),
+            raw => excel_date(raw).map(Some).or_else(|| {
+                errors.push(RowError::new(
+                    line,
+                    "last_day",
+                    "日付は 2027/3/31 または 2027-03-31 の形で入力してください。",
+                    "write the date as 2027/3/31 or 2027-03-31.",
+                ));
+                None
+            }),
         };
         if let Some(l) = &login
             && let Some(first) = seen_login.insert(l.as_str().to_owned(), line)

@@ -6,6 +6,7 @@
 mod account;
 pub use account::{describe_agent, known_platform};
 mod admin;
+mod applications;
 mod audit;
 mod chat;
 mod devices;
@@ -104,6 +105,18 @@ pub fn templates() -> Environment<'static> {
             "sign_in_settings.html",
             include_str!("../../templates/sign_in_settings.html"),
         ),
+        (
+            "applications.html",
+            include_str!("../../templates/applications.html"),
+        ),
+        (
+            "application.html",
+            include_str!("../../templates/application.html"),
+        ),
+        (
+            "application_form.html",
+            include_str!("../../templates/application_form.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not parse");
@@ -162,6 +175,8 @@ pub fn me_value(me: &Authenticated, org_name: &str, lang: Lang) -> Value {
         can_review => may(A::ReviewContent),
         can_configure_sign_in => may(A::ConfigureSignIn),
         can_manage_devices => may(A::ManageDevices),
+        can_apply_guest => may(A::ApplyGuest),
+        can_decide_applications => may(A::DecideApplication),
     }
 }
 
@@ -337,6 +352,10 @@ async fn static_login_js() -> Response {
     script(include_str!("../../static/login.js"))
 }
 
+async fn static_applications_js() -> Response {
+    script(include_str!("../../static/applications.js"))
+}
+
 fn script(body: &'static str) -> Response {
     (
         [
@@ -359,6 +378,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/chat.js", get(static_chat_js))
         .route("/static/passkey.js", get(static_passkey_js))
         .route("/static/login.js", get(static_login_js))
+        .route("/static/applications.js", get(static_applications_js))
         .route("/lang/{code}", get(switch_lang))
         .merge(account::routes())
         .merge(admin::routes())
@@ -370,6 +390,7 @@ pub fn routes() -> Router<AppState> {
         .merge(devices::routes())
         .merge(directory::routes())
         .merge(guests::routes())
+        .merge(applications::routes())
 }
 
 pub fn fallback() -> axum::routing::MethodRouter<AppState> {
