@@ -955,8 +955,10 @@ function renderPeople() {
   }
 }
 
-document.getElementById('people-filter').addEventListener('input', renderPeople);
 document.getElementById('talk-filter').addEventListener('input', renderTalks);
+// A guest starts no talks (the page has no form for it): only staff get these.
+if (document.getElementById('new-talk')) {
+document.getElementById('people-filter').addEventListener('input', renderPeople);
 for (const r of document.querySelectorAll('input[name="kind"]')) {
   r.addEventListener('change', () => {
     root.classList.toggle('group-mode', r.value === 'group' && r.checked);
@@ -984,6 +986,7 @@ document.getElementById('new-talk').addEventListener('submit', async (e) => {
     error.hidden = false;
   }
 });
+}
 
 window.addEventListener('popstate', (e) => { if (e.state && e.state.talk) openTalk(e.state.talk, false); });
 document.addEventListener('visibilitychange', markRead);

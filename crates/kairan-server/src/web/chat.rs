@@ -142,10 +142,20 @@ const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Words the script needs, in the page's language.
-fn script_text(lang: Lang) -> serde_json::Value {
+/// Words the script needs, in the page's language. A guest, who starts no talks, is told
+/// that talks it is invited into will appear.
+fn script_text(lang: Lang, guest: bool) -> serde_json::Value {
     let mut words = crate::i18n::table(SCRIPT_TEXT, lang);
     words.insert("lang", lang.code());
+    if guest {
+        words.insert(
+            "no_talks",
+            lang.pick(
+                "招待されたトークはまだありません。職員がトークに招待すると、ここに表示されます。",
+                "No talks yet. Talks that staff invite you into appear here.",
+            ),
+        );
+    }
     serde_json::json!(words)
 }
 
@@ -159,6 +169,7 @@ async fn page(
     let org = admin::org_by_id(&state, &me.user.org_id)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
+    let guest = kairan_domain::role::only_guest(&me.roles);
     render(
         &state,
         "talks.html",
@@ -167,7 +178,8 @@ async fn page(
             me => me_value(&me, &org.name, ctx.lang),
             nav => "talks",
             talk_id,
-            chat_text => script_text(ctx.lang).to_string(),
+            chat_text => script_text(ctx.lang, guest).to_string(),
+            can_start => !guest,
             can_download => crate::services::files::may_download(&state, me.client.device),
         },
     )

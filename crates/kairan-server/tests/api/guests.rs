@@ -171,6 +171,12 @@ async fn an_approved_guest_sets_a_password_once_and_sees_only_the_talks_it_is_in
         let (s, html) = guest.get_text(page).await;
         assert_eq!(s, StatusCode::OK, "{page}: {html}");
     }
+    // The talks page offers a guest no way to start a talk, and says where talks come from.
+    let (_, talks_page) = guest.get_text("/talks").await;
+    assert!(!talks_page.contains("id=\"new-talk\""), "{talks_page}");
+    assert!(talks_page.contains("招待されたトークはまだありません"));
+    let (_, staff_page) = t.head.get_text("/talks").await;
+    assert!(staff_page.contains("id=\"new-talk\""));
     let r = guest
         .post(
             "/api/v1/talks",
