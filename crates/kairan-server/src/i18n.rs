@@ -73,6 +73,32 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     // 申請 (issue 10): the lists, the guest application form and one application.
     ("applications", "申請", "Applications"),
+    (
+        "notice_app_waiting",
+        "承認を待っている申請があります。",
+        "An application is waiting for your decision.",
+    ),
+    (
+        "notice_app_approved",
+        "あなたの申請が承認されました。",
+        "Your application was approved.",
+    ),
+    (
+        "notice_app_rejected",
+        "あなたの申請は却下されました。",
+        "Your application was rejected.",
+    ),
+    (
+        "notice_app_returned",
+        "あなたの申請が差し戻されました。理由を確認して修正してください。",
+        "Your application was returned. See the reason and correct it.",
+    ),
+    (
+        "notice_guest_ending",
+        "ゲストの利用期間が残り{days}日で終わります。引き続き必要な場合は、延長を申請してください。",
+        "A guest's period ends in {days} days. Apply for an extension if it is still needed.",
+    ),
+    ("notice_app_open", "申請を開く", "Open the application"),
     ("app_mine", "自分の申請", "My applications"),
     ("app_queue", "承認待ち", "Waiting for approval"),
     ("app_lists", "申請の一覧", "Application lists"),

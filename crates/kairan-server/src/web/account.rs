@@ -185,6 +185,35 @@ async fn home(
         .map_err(|e| PageError(e, ctx.lang))?;
     let mfa_resets = notice("mfa_reset", "reason");
     let new_devices = notice("new_device", "platform");
+    // Applications that need the person: waiting for their decision, decided, or a guest
+    // whose period ends soon. Each links to the application.
+    let application_notices: Vec<minijinja::Value> = list
+        .iter()
+        .filter(|n| n.read_at.is_none())
+        .filter_map(|n| {
+            let d: serde_json::Value = serde_json::from_str(&n.details).unwrap_or_default();
+            let target = n.target_id.clone()?;
+            let key = match (n.kind.as_str(), d["transition"].as_str()) {
+                ("application_waiting", _) => "notice_app_waiting",
+                ("application_decided", Some("approve")) => "notice_app_approved",
+                ("application_decided", Some("reject")) => "notice_app_rejected",
+                ("application_decided", _) => "notice_app_returned",
+                ("guest_ending", _) => "notice_guest_ending",
+                _ => return None,
+            };
+            shown.push(n.id.clone());
+            let days = d["days_left"].as_i64().unwrap_or_default().to_string();
+            let text = crate::i18n::strings(ctx.lang)
+                .get(key)
+                .copied()
+                .unwrap_or_default()
+                .replace("{days}", &days);
+            Some(context! {
+                text, href => format!("/applications/{target}"),
+                at => when(Some(n.created_at), ctx.lang),
+            })
+        })
+        .collect();
     crate::services::protection::mark_shown(&state, &me.user.id, &shown)
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
@@ -197,6 +226,7 @@ async fn home(
             nav => "home",
             mfa_resets,
             new_devices,
+            application_notices,
             previous_sign_in => when(me.session.prev_sign_in_at, ctx.lang),
             previous_sign_out => when(last_out, ctx.lang),
             failed_since => me.session.failed_before,

@@ -131,6 +131,16 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
         .collect();
     assert_eq!(waiting.len(), 1, "{notes}");
     assert_eq!(waiting[0]["target_id"], a["id"]);
+    // The home page says so once, with a link to the application.
+    // (The page escapes the slashes of the link's path; the ID is what identifies it.)
+    let link = a["id"].as_str().unwrap().to_owned();
+    let (_, home) = t.admin.get_text("/").await;
+    assert!(
+        home.contains("承認を待っている申請があります") && home.contains(&link),
+        "{home}"
+    );
+    let (_, again) = t.admin.get_text("/").await;
+    assert!(!again.contains("承認を待っている申請があります"));
 
     let (s, done) = step(&t.admin, &a, json!({ "transition": "approve" })).await;
     assert_eq!(s, StatusCode::OK, "{done}");
@@ -144,6 +154,8 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
         .collect();
     assert_eq!(decided.len(), 1, "{notes}");
     assert_eq!(decided[0]["details"]["transition"], "approve");
+    let (_, home) = t.head.get_text("/").await;
+    assert!(home.contains("あなたの申請が承認されました") && home.contains(&link));
     // The period begins today, so the approval puts it in effect at once.
     assert_eq!(done["state"], "active");
     // Approved is no longer waiting; the applicant sees it with every step.
