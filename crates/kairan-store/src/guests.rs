@@ -111,21 +111,24 @@ pub async fn end(tx: &mut WriteTx, user_id: &str, at: i64) -> Result<()> {
     Ok(())
 }
 
-/// Guest applications in `state` whose date column compares with `today` as asked: approved
-/// ones starting on or before today, active ones that ended before today.
-pub async fn due(
-    conn: &mut AnyConnection,
-    state: &str,
-    column_before: &str,
-    today: &str,
-) -> Result<Vec<Application>> {
-    let column = match column_before {
-        "start_date" => "start_date <= $2",
-        _ => "end_date < $2",
+/// Which guest applications the clock looks for.
+#[derive(Debug, Clone, Copy)]
+pub enum Due {
+    /// Approved ones whose first day has come.
+    Starting,
+    /// Active ones whose last day has passed.
+    Ending,
+}
+
+/// Guest applications due for the clock's step as of `today` (`YYYY-MM-DD`).
+pub async fn due(conn: &mut AnyConnection, which: Due, today: &str) -> Result<Vec<Application>> {
+    let (state, condition) = match which {
+        Due::Starting => ("approved", "start_date <= $2"),
+        Due::Ending => ("active", "end_date < $2"),
     };
     let sql = format!(
         "SELECT id, org_id, kind, applicant_id, state, fields, start_date, end_date, version, created_at, updated_at
-         FROM applications WHERE kind = 'guest' AND state = $1 AND {column} ORDER BY end_date, id LIMIT 200"
+         FROM applications WHERE kind = 'guest' AND state = $1 AND {condition} ORDER BY end_date, id LIMIT 200"
     );
     Ok(sqlx::query_as(&sql)
         .bind(state)

@@ -87,6 +87,26 @@ pub async fn lock(tx: &mut WriteTx, user_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// The display names of the given IDs, in a few queries whatever their number.
+pub async fn display_names(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut names = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in crate::fixed_slices(ids) {
+        let sql = format!(
+            "SELECT id, display_name FROM users WHERE id IN ({})",
+            crate::in_list(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        names.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(names)
+}
+
 pub async fn by_login(conn: &mut AnyConnection, login_id: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE login_id = $1");
     Ok(sqlx::query_as(&sql)

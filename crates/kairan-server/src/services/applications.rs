@@ -24,7 +24,6 @@ use kairan_domain::{DomainError, OrgId, UserId};
 use kairan_store::applications::{self as rows, Application, Change, NewApplication, NewEvent};
 use kairan_store::{audit, users};
 use serde::Serialize;
-use sha2::Digest;
 use utoipa::ToSchema;
 
 /// An application as its applicant and its approvers see it.
@@ -61,7 +60,7 @@ pub struct ApplicationView {
     /// `approve`, `reject`, `request_changes`.
     pub can: Vec<String>,
     /// The guest an approved guest application admitted: the ID and, for the applicant only,
-    /// the invitation link to pass on until it is used.
+    /// the invitation link to pass on until it is used (only when one application is read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest: Option<crate::services::guests::GuestView>,
     /// Every step so far, oldest first (only when one application is read).
@@ -123,23 +122,42 @@ fn parse_kind(code: &str) -> Result<ApplicationKind, DomainError> {
     }
 }
 
+/// What a notification about an application names.
+struct Subject<'a> {
+    id: &'a str,
+    org_id: &'a str,
+    kind: &'a str,
+    applicant_id: &'a str,
+}
+
+impl<'a> From<&'a Application> for Subject<'a> {
+    fn from(a: &'a Application) -> Self {
+        Subject {
+            id: &a.id,
+            org_id: &a.org_id,
+            kind: &a.kind,
+            applicant_id: &a.applicant_id,
+        }
+    }
+}
+
 /// Tells who must act next, in the product (a notification, and a live event after the
 /// commit): the body's administrators when an application waits for a decision (never the
 /// applicant, who cannot decide on it), the applicant when it was decided or returned.
 /// Returns who was told.
 async fn notify_next(
     tx: &mut kairan_store::WriteTx,
-    app: &Application,
+    app: &Subject<'_>,
     to: ApplicationState,
     transition: &str,
     actor: &UserId,
 ) -> Result<Vec<String>, AppError> {
     let (who, kind): (Vec<String>, &str) = match to {
         ApplicationState::Submitted => (
-            users::active_with_role(tx.conn(), &app.org_id, kairan_domain::Role::Admin.code())
+            users::active_with_role(tx.conn(), app.org_id, kairan_domain::Role::Admin.code())
                 .await?
                 .into_iter()
-                .filter(|u| *u != app.applicant_id)
+                .filter(|u| u != app.applicant_id)
                 .collect(),
             "application_waiting",
         ),
@@ -148,7 +166,7 @@ async fn notify_next(
         | ApplicationState::ChangesRequested
             if actor.0 != app.applicant_id =>
         {
-            (vec![app.applicant_id.clone()], "application_decided")
+            (vec![app.applicant_id.to_owned()], "application_decided")
         }
         _ => return Ok(Vec::new()),
     };
@@ -156,15 +174,76 @@ async fn notify_next(
         serde_json::json!({ "kind": app.kind, "transition": transition, "state": to.code() });
     kairan_store::protection::notify(
         tx,
-        &app.org_id,
+        app.org_id,
         &who,
         kind,
         Some(&actor.0),
-        Some(&app.id),
+        Some(app.id),
         &details.to_string(),
     )
     .await?;
     Ok(who)
+}
+
+/// One step of an application recorded in `tx`: the row moved by compare-and-set from the
+/// version that was read (with new fields for an edit), the step kept with who took it
+/// (`by` none: the clock) and why, and its audit record with `details` added. False, and
+/// nothing written, when the application moved in between.
+pub(crate) async fn record_step(
+    tx: &mut kairan_store::WriteTx,
+    app: &Application,
+    by: Option<&UserId>,
+    moved: &Moved<'_>,
+    details: &[(&str, serde_json::Value)],
+) -> Result<bool, AppError> {
+    let change = Change {
+        to_state: moved.to,
+        fields: moved.fields,
+    };
+    if !rows::advance(tx, &app.id, app.version, &change).await? {
+        return Ok(false);
+    }
+    rows::append_event(
+        tx,
+        &NewEvent {
+            application_id: &app.id,
+            actor_id: by.map(|u| u.0.as_str()),
+            transition: moved.transition,
+            from_state: &app.state,
+            to_state: moved.to,
+            reason: moved.reason,
+        },
+    )
+    .await?;
+    let mut e = kairan_store::audit::NewEntry::new(AuditAction::ApplicationTransition);
+    e.actor_id = by.map(|u| u.0.clone());
+    e.org_id = Some(app.org_id.clone());
+    e.target_id = Some(app.id.clone());
+    detail(&mut e, "kind", app.kind.as_str());
+    detail(&mut e, "transition", moved.transition);
+    detail(&mut e, "from", app.state.as_str());
+    detail(&mut e, "to", moved.to);
+    if by.is_none() {
+        detail(&mut e, "by", "clock");
+    }
+    if let Some(r) = moved.reason {
+        // The reason is free text: kept with the application, its hash here.
+        detail(&mut e, "reason_sha256", crate::token::sha256_hex(r));
+    }
+    for (k, v) in details {
+        detail(&mut e, k, v.clone());
+    }
+    audit::append(tx, e).await?;
+    Ok(true)
+}
+
+/// What a step changes: its code, the state it leads to, the reason given, and for an edit
+/// the new (fields, start date, end date).
+pub(crate) struct Moved<'a> {
+    pub transition: &'a str,
+    pub to: &'a str,
+    pub reason: Option<&'a str>,
+    pub fields: Option<(&'a str, &'a str, &'a str)>,
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, AppError> {
@@ -183,14 +262,7 @@ async fn checked_fields(
 ) -> Result<(String, String, String), AppError> {
     match kind {
         ApplicationKind::GuestExtension => {
-            let raw: ExtensionRequest = serde_json::from_value(value).map_err(|e| {
-                DomainError::invalid(
-                    "fields",
-                    "申請の内容",
-                    format!("入力されていない項目か、形式が正しくない項目があります（{e}）。"),
-                    format!("a field is missing or malformed ({e})."),
-                )
-            })?;
+            let raw: ExtensionRequest = parse_fields(value)?;
             let target = extension_target(state, &raw.application_id, applicant, org_id).await?;
             let current = Date::parse_iso(&target.end_date)
                 .ok_or_else(|| AppError::Internal("stored end date".into()))?;
@@ -198,7 +270,7 @@ async fn checked_fields(
             Ok((to_json(&r)?, target.start_date, r.end_date.to_string()))
         }
         _ => {
-            let r = guest_fields(value)?.validated(state.clock.today())?;
+            let r = parse_fields::<GuestRequest>(value)?.validated(state.clock.today())?;
             Ok((
                 to_json(&r)?,
                 r.start_date.to_string(),
@@ -206,6 +278,11 @@ async fn checked_fields(
             ))
         }
     }
+}
+
+/// Whether a guest's period can still be moved: approved, or in effect.
+fn extendable(a: &Application) -> bool {
+    a.state == ApplicationState::Approved.code() || a.state == ApplicationState::Active.code()
 }
 
 /// A guest application an extension may name: the applicant's own, in their body, approved
@@ -224,9 +301,7 @@ async fn extension_target(
                 && a.applicant_id == applicant.0
                 && a.org_id == org_id =>
         {
-            if a.state == ApplicationState::Approved.code()
-                || a.state == ApplicationState::Active.code()
-            {
+            if extendable(&a) {
                 Ok(a)
             } else {
                 Err(AppError::Conflict("extension_target_closed"))
@@ -254,57 +329,36 @@ async fn apply_extension(
     let Some(target) = rows::by_id(tx.conn(), &r.application_id).await? else {
         return Err(AppError::Conflict("extension_target_closed"));
     };
-    if target.state != ApplicationState::Approved.code()
-        && target.state != ApplicationState::Active.code()
-    {
+    if !extendable(&target) {
         return Err(AppError::Conflict("extension_target_closed"));
     }
     let mut fields: serde_json::Value = serde_json::from_str(&target.fields).unwrap_or_default();
     fields["end_date"] = serde_json::Value::String(r.end_date.to_string());
     let end = r.end_date.to_string();
     let fields = fields.to_string();
-    if !rows::advance(
-        tx,
-        &target.id,
-        target.version,
-        &Change {
-            to_state: &target.state,
-            fields: Some((&fields, &target.start_date, &end)),
-        },
-    )
-    .await?
-    {
+    let moved = Moved {
+        transition: "extend",
+        to: &target.state,
+        reason: None,
+        fields: Some((&fields, &target.start_date, &end)),
+    };
+    let details = [
+        ("from_end_date", target.end_date.clone().into()),
+        ("to_end_date", end.clone().into()),
+        ("extension", extension.id.clone().into()),
+    ];
+    if !record_step(tx, &target, Some(actor), &moved, &details).await? {
         return Err(AppError::Conflict("application_changed"));
     }
     kairan_store::guests::extend(tx, &target.id, &end).await?;
-    rows::append_event(
-        tx,
-        &NewEvent {
-            application_id: &target.id,
-            actor_id: Some(&actor.0),
-            transition: "extend",
-            from_state: &target.state,
-            to_state: &target.state,
-            reason: None,
-        },
-    )
-    .await?;
-    let mut e = kairan_store::audit::NewEntry::new(AuditAction::ApplicationTransition);
-    e.actor_id = Some(actor.0.clone());
-    e.org_id = Some(target.org_id.clone());
-    e.target_id = Some(target.id.clone());
-    detail(&mut e, "kind", target.kind.as_str());
-    detail(&mut e, "transition", "extend");
-    detail(&mut e, "from_end_date", target.end_date.as_str());
-    detail(&mut e, "to_end_date", end.as_str());
-    detail(&mut e, "extension", extension.id.as_str());
-    audit::append(tx, e).await?;
     Ok(())
 }
 
-/// The guest fields from a request body: a missing or mistyped field is named like any other
-/// refused field, not answered with a bare parse error.
-fn guest_fields(value: serde_json::Value) -> Result<GuestRequest, DomainError> {
+/// The fields of a request body for their kind: a missing or mistyped field is named like any
+/// other refused field, not answered with a bare parse error.
+fn parse_fields<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, DomainError> {
     serde_json::from_value(value).map_err(|e| {
         DomainError::invalid(
             "fields",
@@ -343,39 +397,35 @@ fn steps_for(state: ApplicationState, asker: &Asker, applicant: &UserId) -> Vec<
         .collect()
 }
 
+/// An application as the asker sees it; `events` (every step) and the guest only when one
+/// application is read. `names` holds the display names of the applicant and of whoever took
+/// a step, read in one go by the caller.
 async fn view(
     state: &AppState,
     app: Application,
     asker: &Asker,
-    with_events: bool,
+    events: Option<Vec<kairan_store::applications::Event>>,
+    names: &std::collections::HashMap<String, String>,
 ) -> Result<ApplicationView, AppError> {
     let st = parse_state(&app.state)?;
     let kind = ApplicationKind::parse(&app.kind)
         .ok_or_else(|| AppError::Internal(format!("unknown application kind {}", app.kind)))?;
-    let mut conn = state.store.read().await?;
-    let applicant_name = users::by_id(&mut conn, &app.applicant_id)
-        .await?
-        .map(|u| u.display_name)
-        .unwrap_or_default();
-    let mut events = Vec::new();
-    if with_events {
-        for e in rows::events(&mut conn, &app.id).await? {
-            let actor_name = match &e.actor_id {
-                Some(id) => users::by_id(&mut conn, id).await?.map(|u| u.display_name),
-                None => None,
-            };
-            events.push(EventView {
-                seq: e.seq,
-                actor_id: e.actor_id,
-                actor_name,
-                transition: e.transition,
-                from_state: e.from_state,
-                to_state: e.to_state,
-                reason: e.reason,
-                at: e.at,
-            });
-        }
-    }
+    let with_events = events.is_some();
+    let applicant_name = names.get(&app.applicant_id).cloned().unwrap_or_default();
+    let events: Vec<EventView> = events
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| EventView {
+            seq: e.seq,
+            actor_name: e.actor_id.as_ref().and_then(|id| names.get(id).cloned()),
+            actor_id: e.actor_id,
+            transition: e.transition,
+            from_state: e.from_state,
+            to_state: e.to_state,
+            reason: e.reason,
+            at: e.at,
+        })
+        .collect();
     let start = Date::parse_iso(&app.start_date);
     let end = Date::parse_iso(&app.end_date);
     let fiscal_year = start
@@ -385,7 +435,7 @@ async fn view(
         .map(|e| fiscal::days_left(state.clock.today(), e))
         .unwrap_or(0);
     let applicant = UserId(app.applicant_id.clone());
-    let guest = if kind == ApplicationKind::Guest {
+    let guest = if kind == ApplicationKind::Guest && with_events {
         crate::services::guests::view_for(state, &app.id, asker.user == applicant).await?
     } else {
         None
@@ -413,10 +463,6 @@ async fn view(
         updated_at: app.updated_at,
         events,
     })
-}
-
-fn digest(text: &str) -> String {
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
 
 /// A new application, kept as a draft or submitted at once.
@@ -485,9 +531,16 @@ pub async fn create(
     detail(&mut e, "start_date", start.as_str());
     detail(&mut e, "end_date", end.as_str());
     audit::append(&mut tx, e).await?;
-    let told = match rows::by_id(tx.conn(), &id).await? {
-        Some(app) if submit => notify_next(&mut tx, &app, to, "submit", &me.user_id).await?,
-        _ => Vec::new(),
+    let told = if submit {
+        let subject = Subject {
+            id: &id,
+            org_id,
+            kind: kind.code(),
+            applicant_id: &me.user_id.0,
+        };
+        notify_next(&mut tx, &subject, to, "submit", &me.user_id).await?
+    } else {
+        Vec::new()
     };
     tx.commit().await?;
     crate::services::protection::publish_notifications(state, told);
@@ -497,7 +550,20 @@ pub async fn create(
 /// One application with its steps, for its applicant and the body's approvers only.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<ApplicationView, AppError> {
     let (app, asker) = load(state, actor, id).await?;
-    view(state, app, &asker, true).await
+    let (events, names) = {
+        let mut conn = state.store.read().await?;
+        let events = rows::events(&mut conn, &app.id).await?;
+        let mut ids: Vec<&str> = events
+            .iter()
+            .filter_map(|e| e.actor_id.as_deref())
+            .collect();
+        ids.push(&app.applicant_id);
+        ids.sort_unstable();
+        ids.dedup();
+        let names = users::display_names(&mut conn, &ids).await?;
+        (events, names)
+    };
+    view(state, app, &asker, Some(events), &names).await
 }
 
 /// An application and who is asking about it; "not found" for anyone but its applicant and
@@ -546,10 +612,17 @@ pub async fn list(
             }
         }
     };
+    let names = {
+        let mut ids: Vec<&str> = found.iter().map(|a| a.applicant_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut conn = state.store.read().await?;
+        users::display_names(&mut conn, &ids).await?
+    };
     let mut out = Vec::with_capacity(found.len());
     for app in found {
         let asker = asker(actor, &app)?;
-        out.push(view(state, app, &asker, false).await?);
+        out.push(view(state, app, &asker, None, &names).await?);
     }
     Ok(out)
 }
@@ -596,6 +669,10 @@ pub async fn step(
     let transition = parse_transition(&step)?;
     let from = parse_state(&app.state)?;
     let applicant = UserId(app.applicant_id.clone());
+    // A step on a state the person did not see is refused as such, before anything else.
+    if step.version != app.version {
+        return Err(AppError::Conflict("application_changed"));
+    }
     let to = application::next(
         from,
         &transition,
@@ -605,9 +682,6 @@ pub async fn step(
             approver: asker.approver,
         },
     )?;
-    if step.version != app.version {
-        return Err(AppError::Conflict("application_changed"));
-    }
     // An edit brings new fields, checked as at creation (the period again within the year).
     let edited = match (&transition, step.fields) {
         (Transition::Edit, Some(fields)) => {
@@ -632,19 +706,15 @@ pub async fn step(
         _ => None,
     };
     let mut tx = state.store.write().await?;
-    let moved = rows::advance(
-        &mut tx,
-        id,
-        app.version,
-        &Change {
-            to_state: to.code(),
-            fields: edited
-                .as_ref()
-                .map(|(f, s, e)| (f.as_str(), s.as_str(), e.as_str())),
-        },
-    )
-    .await?;
-    if !moved {
+    let moved = Moved {
+        transition: transition.code(),
+        to: to.code(),
+        reason: reason.as_deref(),
+        fields: edited
+            .as_ref()
+            .map(|(f, s, e)| (f.as_str(), s.as_str(), e.as_str())),
+    };
+    if !record_step(&mut tx, &app, Some(&asker.user), &moved, &[]).await? {
         return Err(AppError::Conflict("application_changed"));
     }
     if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
@@ -653,36 +723,19 @@ pub async fn step(
     if to == ApplicationState::Approved && app.kind == ApplicationKind::GuestExtension.code() {
         apply_extension(&mut tx, &asker.user, &app).await?;
     }
-    rows::append_event(
+    let told = notify_next(
         &mut tx,
-        &NewEvent {
-            application_id: id,
-            actor_id: Some(&asker.user.0),
-            transition: transition.code(),
-            from_state: from.code(),
-            to_state: to.code(),
-            reason: reason.as_deref(),
-        },
+        &Subject::from(&app),
+        to,
+        transition.code(),
+        &asker.user,
     )
     .await?;
-    let mut e = audit_entry(actor, AuditAction::ApplicationTransition);
-    e.org_id = Some(app.org_id.clone());
-    e.target_id = Some(id.to_owned());
-    detail(&mut e, "kind", app.kind.as_str());
-    detail(&mut e, "transition", transition.code());
-    detail(&mut e, "from", from.code());
-    detail(&mut e, "to", to.code());
-    if let Some(r) = &reason {
-        // The reason is free text: kept with the application, its hash here.
-        detail(&mut e, "reason_sha256", digest(r));
-    }
-    audit::append(&mut tx, e).await?;
-    let told = notify_next(&mut tx, &app, to, transition.code(), &asker.user).await?;
     tx.commit().await?;
     crate::services::protection::publish_notifications(state, told);
-    if to == ApplicationState::Approved {
+    if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
         // A period that has already begun starts now rather than at the clock's next pass.
-        crate::services::guests::run_once(state).await?;
+        crate::services::guests::start_if_due(state, id).await?;
     }
     get(state, actor, id).await
 }

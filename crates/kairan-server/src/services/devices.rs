@@ -76,29 +76,50 @@ fn challenge_expiry(state: &AppState, challenge: &str, now_us: i64) -> Option<i6
     Some((issued + CHALLENGE_SECONDS) * 1_000_000)
 }
 
-/// The key a sign-in proved it holds, after checking the challenge (ours, fresh, not answered
-/// before) and the signature over it and the ID as typed. None when the client sent no proof;
-/// a proof that does not hold is a refusal, never "no proof".
-async fn proven_key(
+/// A proof checked as far as it can be without the database: the challenge is ours and
+/// fresh, the signature holds for it and the ID as typed. Done before the write lock is
+/// taken, so signature checks never hold up other writers. Ok(None): no proof sent.
+struct Checked {
+    public_key: String,
+    challenge_hash: String,
+    expires_at: i64,
+}
+
+fn check_proof(
     state: &AppState,
-    tx: &mut kairan_store::WriteTx,
     client: &Client,
     typed_login: &str,
-) -> Result<Result<Option<String>, &'static str>, AppError> {
+) -> Result<Option<Checked>, &'static str> {
     let Some(proof) = &client.device_proof else {
-        return Ok(Ok(None));
+        return Ok(None);
     };
     let Some(expires_at) = challenge_expiry(state, &proof.challenge, kairan_store::now_us()) else {
-        return Ok(Err("device_challenge_expired"));
+        return Err("device_challenge_expired");
     };
-    if let Err(e) = kairan_domain::device_key::verify(proof, typed_login.trim()) {
-        return Ok(Err(e.code()));
-    }
-    let hash = token::sha256_hex(&proof.challenge);
-    if !devices::spend_challenge(tx, &hash, expires_at).await? {
+    kairan_domain::device_key::verify(proof, typed_login.trim()).map_err(|e| e.code())?;
+    Ok(Some(Checked {
+        public_key: proof.public_key.clone(),
+        challenge_hash: token::sha256_hex(&proof.challenge),
+        expires_at,
+    }))
+}
+
+/// The key a sign-in proved it holds: a checked proof whose challenge is now spent (answered
+/// once only). None when the client sent no proof; a proof that does not hold is a refusal,
+/// never "no proof".
+async fn proven_key(
+    tx: &mut kairan_store::WriteTx,
+    checked: Result<Option<Checked>, &'static str>,
+) -> Result<Result<Option<String>, &'static str>, AppError> {
+    let c = match checked {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(Ok(None)),
+        Err(code) => return Ok(Err(code)),
+    };
+    if !devices::spend_challenge(tx, &c.challenge_hash, c.expires_at).await? {
         return Ok(Err("device_challenge_replayed"));
     }
-    Ok(Ok(Some(proof.public_key.clone())))
+    Ok(Ok(Some(c.public_key)))
 }
 
 /// The device step of a sign-in, after a correct password. An unknown device is registered
@@ -122,8 +143,9 @@ pub async fn gate(
         let mut conn = state.store.read().await?;
         devices::by_token(&mut conn, &user.id, &hash).await?
     };
+    let checked = check_proof(state, client, typed_login);
     let mut tx = state.store.write().await?;
-    let proven = proven_key(state, &mut tx, client, typed_login).await?;
+    let proven = proven_key(&mut tx, checked).await?;
     let (device_id, status, key_refusal) = match (found, &proven) {
         // A proof that does not hold refuses the sign-in, and registers nothing.
         (found, Err(code)) => (

@@ -23,7 +23,7 @@ use kairan_domain::audit::AuditAction;
 use kairan_domain::fiscal::Date;
 use kairan_domain::guest::GuestRequest;
 use kairan_domain::{DomainError, Role};
-use kairan_store::applications::{self as rows, Application, Change, NewEvent};
+use kairan_store::applications::{self as rows, Application};
 use kairan_store::audit::{self, NewEntry};
 use kairan_store::{chat, guests, sessions, users};
 use std::time::Duration;
@@ -262,41 +262,43 @@ async fn system_step(
     let from = ApplicationState::parse(&app.state)
         .ok_or_else(|| AppError::Internal(format!("state {}", app.state)))?;
     let to = application::next(from, &transition, Party::System)?;
-    if !rows::advance(
-        tx,
-        &app.id,
-        app.version,
-        &Change {
-            to_state: to.code(),
-            fields: None,
-        },
-    )
-    .await?
-    {
+    let moved = crate::services::applications::Moved {
+        transition: transition.code(),
+        to: to.code(),
+        reason: None,
+        fields: None,
+    };
+    crate::services::applications::record_step(tx, app, None, &moved, &[]).await
+}
+
+/// Puts an approved guest application in effect and lets its guest sign in, in one
+/// transaction. False when another node (or the next pass) did it first.
+async fn activate(state: &AppState, app: &Application) -> Result<bool, AppError> {
+    let mut tx = state.store.write().await?;
+    if !system_step(&mut tx, app, Transition::Activate).await? {
         return Ok(false);
     }
-    rows::append_event(
-        tx,
-        &NewEvent {
-            application_id: &app.id,
-            actor_id: None,
-            transition: transition.code(),
-            from_state: from.code(),
-            to_state: to.code(),
-            reason: None,
-        },
-    )
-    .await?;
-    let mut e = NewEntry::new(AuditAction::ApplicationTransition);
-    e.org_id = Some(app.org_id.clone());
-    e.target_id = Some(app.id.clone());
-    detail(&mut e, "kind", app.kind.as_str());
-    detail(&mut e, "transition", transition.code());
-    detail(&mut e, "from", from.code());
-    detail(&mut e, "to", to.code());
-    detail(&mut e, "by", "clock");
-    audit::append(tx, e).await?;
+    if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
+        users::set_status(&mut tx, &g.user_id, "active").await?;
+    }
+    tx.commit().await?;
     Ok(true)
+}
+
+/// Starts one just-approved application at once when its period has already begun, rather
+/// than waiting for the clock's next pass (which looks at every body's guests).
+pub(crate) async fn start_if_due(state: &AppState, application_id: &str) -> Result<(), AppError> {
+    let app = {
+        let mut conn = state.store.read().await?;
+        rows::by_id(&mut conn, application_id).await?
+    };
+    if let Some(app) = app
+        && app.state == ApplicationState::Approved.code()
+        && app.start_date <= state.clock.today().to_string()
+    {
+        activate(state, &app).await?;
+    }
+    Ok(())
 }
 
 /// What one pass of the clock did.
@@ -402,22 +404,16 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
     let starting = {
         let mut conn = state.store.read().await?;
-        guests::due(&mut conn, "approved", "start_date", &today).await?
+        guests::due(&mut conn, guests::Due::Starting, &today).await?
     };
     for app in starting {
-        let mut tx = state.store.write().await?;
-        if !system_step(&mut tx, &app, Transition::Activate).await? {
-            continue;
+        if activate(state, &app).await? {
+            pass.started += 1;
         }
-        if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
-            users::set_status(&mut tx, &g.user_id, "active").await?;
-        }
-        tx.commit().await?;
-        pass.started += 1;
     }
     let ending = {
         let mut conn = state.store.read().await?;
-        guests::due(&mut conn, "active", "end_date", &today).await?
+        guests::due(&mut conn, guests::Due::Ending, &today).await?
     };
     for app in ending {
         let mut tx = state.store.write().await?;

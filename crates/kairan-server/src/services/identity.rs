@@ -158,8 +158,10 @@ pub async fn sign_in(
             .filter_map(|r| Role::parse(r))
             .collect()
     };
+    // The body's settings, read once: maintenance and the idle limit come from them.
+    let org = crate::services::admin::org_by_id(state, &user.org_id).await?;
     // In maintenance only administrators sign in (G10); the right password says no more.
-    if let Err(e) = crate::services::maintenance::admits(state, &user.org_id, &roles).await {
+    if let Err(e) = crate::services::maintenance::admits(&org.settings, &roles) {
         let mut tx = state.store.write().await?;
         audit::append(&mut tx, org_entry(failure("maintenance", client))).await?;
         tx.commit().await?;
@@ -167,8 +169,7 @@ pub async fn sign_in(
     }
     let mfa =
         crate::services::mfa::state_after_password(state, &user, &roles, client.device).await?;
-    let idle_minutes = crate::services::sign_in::settings_for(state, &user.org_id)
-        .await?
+    let idle_minutes = crate::services::sign_in::settings_in(&org.settings)
         .idle_minutes
         .map(i64::from);
     let session_token = token::random_hex(32);

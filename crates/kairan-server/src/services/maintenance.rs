@@ -11,7 +11,6 @@ use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::{DomainError, OrgId, Role};
 use kairan_store::{audit, sessions, users};
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 use utoipa::ToSchema;
 
 /// Stored as `settings.maintenance` on the body.
@@ -38,10 +37,10 @@ pub async fn of_org(state: &AppState, org_id: &str) -> Result<Maintenance, AppEr
     Ok(in_settings(&org.settings))
 }
 
-/// Whether a person with these roles may sign in now: everyone, unless the body is in
-/// maintenance; then administrators only.
-pub async fn admits(state: &AppState, org_id: &str, roles: &[Role]) -> Result<(), AppError> {
-    let m = of_org(state, org_id).await?;
+/// Whether a person with these roles may sign in now, by the body's settings document:
+/// everyone, unless the body is in maintenance; then administrators only.
+pub fn admits(settings: &str, roles: &[Role]) -> Result<(), AppError> {
+    let m = in_settings(settings);
     if m.on && !roles.contains(&Role::Admin) {
         return Err(AppError::Maintenance(Box::new((
             m.message_ja,
@@ -104,7 +103,7 @@ pub async fn set(
     detail(
         &mut e,
         "message_ja_sha256",
-        hex::encode(sha2::Sha256::digest(m.message_ja.as_bytes())),
+        crate::token::sha256_hex(&m.message_ja),
     );
     audit::append(&mut tx, e).await?;
     tx.commit().await?;

@@ -10,7 +10,6 @@ use kairan_domain::audit::AuditAction;
 use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::sign_in::{SignInSettings, check_lockout};
 use kairan_store::{audit, sessions};
-use sha2::Digest;
 
 /// The settings in a body's settings document; defaults where it has none or they are broken.
 pub fn settings_in(settings: &str) -> SignInSettings {
@@ -111,7 +110,7 @@ pub async fn save(
     detail(&mut e, "lockout_threshold_privileged", privileged);
     detail(&mut e, "lockout_minutes", input.lockout_minutes);
     // Free text stays out of the audit log: its hash shows that and when it changed.
-    let digest = |m: &str| hex::encode(sha2::Sha256::digest(m.as_bytes()));
+    let digest = crate::token::sha256_hex;
     detail(&mut e, "message_ja_sha256", digest(&settings.message_ja));
     detail(&mut e, "message_en_sha256", digest(&settings.message_en));
     audit::append(&mut tx, e).await?;
