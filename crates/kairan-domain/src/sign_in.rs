@@ -56,13 +56,21 @@ impl SignInSettings {
             ("message_en", &mut self.message_en),
         ] {
             *m = m.trim().replace("\r\n", "\n");
-            let bad_control = m.chars().any(|c| c.is_control() && c != '\n');
-            if m.chars().count() > MESSAGE_MAX_CHARS || bad_control {
+            if m.chars().count() > MESSAGE_MAX_CHARS {
                 return Err(invalid(
                     field,
                     "サインイン画面のメッセージ",
                     format!("メッセージは{MESSAGE_MAX_CHARS}文字以内で入力してください。"),
                     format!("the message may have at most {MESSAGE_MAX_CHARS} characters."),
+                ));
+            }
+            if m.chars().any(|c| c.is_control() && c != '\n') {
+                return Err(invalid(
+                    field,
+                    "サインイン画面のメッセージ",
+                    "改行以外の制御文字は使えません。".to_owned(),
+                    "the message may not contain control characters other than line breaks."
+                        .to_owned(),
                 ));
             }
         }
@@ -142,25 +150,37 @@ mod tests {
             ok.message_ja,
             "庁内専用です。\n業務以外で使わないでください。"
         );
-        for bad in [
-            SignInSettings {
-                message_ja: "あ".repeat(MESSAGE_MAX_CHARS + 1),
+        let refused = |bad: SignInSettings| match bad.validated() {
+            Err(DomainError::InvalidField {
+                field, reason_en, ..
+            }) => (field, reason_en),
+            other => panic!("{other:?}"),
+        };
+        let (field, why) = refused(SignInSettings {
+            message_ja: "あ".repeat(MESSAGE_MAX_CHARS + 1),
+            ..SignInSettings::default()
+        });
+        assert_eq!(field, "message_ja");
+        assert!(why.contains("at most 1000"), "{why}");
+        let (field, why) = refused(SignInSettings {
+            message_en: "bell\u{7}".into(),
+            ..SignInSettings::default()
+        });
+        assert_eq!(field, "message_en");
+        assert!(why.contains("control characters"), "{why}");
+        for minutes in [4, 481] {
+            let (field, _) = refused(SignInSettings {
+                idle_minutes: Some(minutes),
                 ..SignInSettings::default()
-            },
-            SignInSettings {
-                message_en: "bell\u{7}".into(),
+            });
+            assert_eq!(field, "idle_minutes");
+        }
+        for minutes in [5, 480] {
+            let ok = SignInSettings {
+                idle_minutes: Some(minutes),
                 ..SignInSettings::default()
-            },
-            SignInSettings {
-                idle_minutes: Some(4),
-                ..SignInSettings::default()
-            },
-            SignInSettings {
-                idle_minutes: Some(481),
-                ..SignInSettings::default()
-            },
-        ] {
-            assert!(bad.validated().is_err());
+            };
+            assert!(ok.validated().is_ok(), "{minutes}");
         }
         assert!(check_lockout(3, 5).is_ok());
         assert!(check_lockout(10, 1440).is_ok());

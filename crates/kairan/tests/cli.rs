@@ -484,4 +484,5 @@ async fn the_yearly_staff_list_goes_in_and_out_from_the_console() {
         csv.contains("vendor.test,業者 試験,開発・試験用ID"),
         "{csv}"
     );
+    db.drop_all().await;
 }

@@ -41,6 +41,16 @@ async fn town() -> Town {
     let org = app.create_org("higashi", "東山町").await;
     let head_id = app.create_user(&org, "head.one", &["section_head"]).await;
     let admin_id = app.create_user(&org, "admin.one", &["admin"]).await;
+    // A name of their own, so that a list shows whose application it is, not the reader's.
+    {
+        let mut tx = app.state().store.write().await.unwrap();
+        sqlx::query("UPDATE users SET display_name = '伊藤 誠' WHERE id = $1")
+            .bind(&head_id)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     let head = app.signed_in("head.one").await;
     let admin = app.signed_in("admin.one").await;
     Town {
@@ -115,7 +125,7 @@ async fn a_section_head_applies_for_a_guest_and_an_administrator_approves() {
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0]["id"], a["id"]);
     assert_eq!(queue[0]["applicant_id"], t.head_id.as_str());
-    assert_eq!(queue[0]["applicant_name"], "試験 太郎");
+    assert_eq!(queue[0]["applicant_name"], "伊藤 誠");
     assert_eq!(
         queue[0]["can"],
         json!(["approve", "reject", "request_changes"])

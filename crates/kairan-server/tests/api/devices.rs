@@ -450,9 +450,13 @@ async fn a_device_registered_without_a_key_takes_the_first_key_it_proves() {
     assert_eq!(actions(&app, "device.key_bound").await.len(), 1);
     let (r, _) = sign_in_with_key(&mut phone, "staff.one", None, None).await;
     assert_error(&r, StatusCode::FORBIDDEN, "device_key_invalid");
-    // The LGWAN side has no registered devices and ignores proofs.
+    // The LGWAN side has no registered devices and ignores proofs, even one by another key.
     let mut office = app.client_at("10.1.2.3");
     let (r, _) = sign_in_with_key(&mut office, "staff.one", None, None).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let other = SoftDeviceKey::from_seed([9; 32]).unwrap();
+    let mut office = app.client_at("10.1.2.3");
+    let (r, _) = sign_in_with_key(&mut office, "staff.one", Some(&other), None).await;
     assert_eq!(r.0, StatusCode::OK, "{}", r.1);
     app.stop().await;
 }

@@ -99,6 +99,13 @@ async fn unused_ids_overdue_guests_and_test_ids_are_listed_and_disabled_together
         .collect();
     assert!(found.contains(&("idle.one", "unused")), "{found:?}");
     assert!(found.contains(&("test.vendor", "test_id")), "{found:?}");
+    let flagged = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "test_id")
+        .unwrap();
+    assert_eq!(flagged["user_id"], test_id.as_str());
     let login = a["guest"]["login_id"].as_str().unwrap();
     assert!(found.contains(&(login, "guest_past_period")), "{found:?}");
     assert_eq!(
@@ -165,7 +172,6 @@ async fn unused_ids_overdue_guests_and_test_ids_are_listed_and_disabled_together
         )
         .await;
     assert_eq!(again["disabled"], 0, "already disabled IDs are skipped");
-    let _ = test_id;
     app.stop().await;
 }
 
