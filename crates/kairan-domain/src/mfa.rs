@@ -204,7 +204,7 @@ pub fn normalize_recovery_code(typed: &str) -> Option<String> {
 }
 
 /// Full-width ASCII (what a Japanese IME types) to ASCII.
-fn fold_width(c: char) -> char {
+pub fn fold_width(c: char) -> char {
     match c {
         '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '\u{3000}' => ' ',

@@ -532,17 +532,12 @@ async fn detail_view(
     Ok((status, html).into_response())
 }
 
-#[derive(Deserialize)]
-struct DoneQuery {
-    done: Option<String>,
-}
-
 async fn detail_page(
     State(state): State<AppState>,
     ctx: PageCtx,
     me: Result<CurrentUser, AppError>,
     Path(id): Path<String>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<super::Done>,
 ) -> Result<Response, PageError> {
     let me = me.map_err(|e| PageError(e, ctx.lang))?;
     let notice = Notice {

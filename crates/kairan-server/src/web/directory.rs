@@ -165,7 +165,7 @@ fn config_of(f: &DirectoryForm, depts: &[Department]) -> Result<DirectoryConfig,
     let timeout_seconds = if timeout.is_empty() {
         5
     } else {
-        whole_number(timeout).ok_or_else(|| {
+        super::typed_number(timeout).ok_or_else(|| {
             invalid(
                 "timeout_seconds",
                 "応答を待つ時間",
@@ -294,17 +294,6 @@ fn department_of(text: &str, depts: &[Department]) -> Result<String, bool> {
 }
 
 /// A whole number, with full-width digits from an IME read as digits.
-fn whole_number(text: &str) -> Option<u32> {
-    let digits: String = text
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            c => c,
-        })
-        .collect();
-    digits.parse().ok()
-}
-
 async fn save(
     State(state): State<AppState>,
     ctx: PageCtx,

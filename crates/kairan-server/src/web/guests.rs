@@ -111,8 +111,9 @@ async fn accept(
             context! { done => true, login_id, org_code },
         )?
         .into_response()),
-        Err(e @ AppError::Invalid(_)) => show(&state, &ctx, &token, Some(message(&e, &ctx))).await,
-        Err(e @ AppError::Conflict(_)) => show(&state, &ctx, &token, Some(message(&e, &ctx))).await,
+        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            show(&state, &ctx, &token, Some(message(&e, &ctx))).await
+        }
         Err(e) => Err(PageError(e, ctx.lang)),
     }
 }

@@ -500,16 +500,7 @@ impl From<SignInView> for ScreenForm {
 }
 
 fn number(field: &'static str, label: &'static str, text: &str) -> Result<u32, AppError> {
-    let digits: String = text
-        .trim()
-        .chars()
-        // Full-width digits from an IME count as digits.
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            c => c,
-        })
-        .collect();
-    digits.parse().map_err(|_| {
+    super::typed_number(text).ok_or_else(|| {
         kairan_domain::DomainError::invalid(
             field,
             label,

@@ -188,6 +188,16 @@ pub fn message(e: &AppError, ctx: &PageCtx) -> String {
     }
 }
 
+/// A whole number as typed in a form field, full-width digits from an IME included.
+pub fn typed_number(text: &str) -> Option<u32> {
+    text.trim()
+        .chars()
+        .map(kairan_domain::mfa::fold_width)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
 /// `?done=…` after a form redirected back: which confirmation the page shows.
 #[derive(serde::Deserialize)]
 pub struct Done {
