@@ -25,13 +25,17 @@ pub enum ApplicationKind {
     InterOrgGroup,
     /// A later last day for an approved guest, within the same fiscal year.
     GuestExtension,
+    /// A later last day for an approved inter-body group, within the same fiscal year; every
+    /// participating body approves it again.
+    GroupExtension,
 }
 
 impl ApplicationKind {
-    pub const ALL: [ApplicationKind; 3] = [
+    pub const ALL: [ApplicationKind; 4] = [
         ApplicationKind::Guest,
         ApplicationKind::InterOrgGroup,
         ApplicationKind::GuestExtension,
+        ApplicationKind::GroupExtension,
     ];
 
     pub fn code(self) -> &'static str {
@@ -39,6 +43,7 @@ impl ApplicationKind {
             ApplicationKind::Guest => "guest",
             ApplicationKind::InterOrgGroup => "inter_org_group",
             ApplicationKind::GuestExtension => "guest_extension",
+            ApplicationKind::GroupExtension => "group_extension",
         }
     }
 
@@ -46,11 +51,30 @@ impl ApplicationKind {
         ApplicationKind::ALL.into_iter().find(|k| k.code() == code)
     }
 
+    /// Whether every participating body decides on it ([`Approvals`]), rather than the
+    /// applicant's body alone.
+    pub fn several_bodies(self) -> bool {
+        matches!(
+            self,
+            ApplicationKind::InterOrgGroup | ApplicationKind::GroupExtension
+        )
+    }
+
+    /// What an extension of this kind extends.
+    pub fn extends(self) -> Option<ApplicationKind> {
+        match self {
+            ApplicationKind::GuestExtension => Some(ApplicationKind::Guest),
+            ApplicationKind::GroupExtension => Some(ApplicationKind::InterOrgGroup),
+            ApplicationKind::Guest | ApplicationKind::InterOrgGroup => None,
+        }
+    }
+
     pub fn label_ja(self) -> &'static str {
         match self {
             ApplicationKind::Guest => "ゲスト利用",
             ApplicationKind::InterOrgGroup => "団体間グループ",
             ApplicationKind::GuestExtension => "ゲスト利用期間の延長",
+            ApplicationKind::GroupExtension => "団体間グループの期間の延長",
         }
     }
 
@@ -59,6 +83,7 @@ impl ApplicationKind {
             ApplicationKind::Guest => "Guest access",
             ApplicationKind::InterOrgGroup => "Inter-body group",
             ApplicationKind::GuestExtension => "Guest period extension",
+            ApplicationKind::GroupExtension => "Inter-body group period extension",
         }
     }
 }

@@ -96,6 +96,12 @@ pub enum AuditAction {
     GuestEnded,
     /// The guest's name, affiliation and address were removed after the set number of days.
     GuestPurged,
+    /// An inter-body group's period began: its talk made with every body's approved members.
+    GroupStarted,
+    /// An inter-body group's period ended: its talk turned read-only.
+    GroupEnded,
+    /// An ended group's talk was taken out of its members' sight after the set number of days.
+    GroupRemoved,
     /// A staff CSV was imported (one record for the whole file: counts and the file's hash).
     StaffImported,
     /// A leaver's ID was disabled after their last day.
@@ -105,7 +111,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 64] = [
+    pub const ALL: [AuditAction; 67] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -167,6 +173,9 @@ impl AuditAction {
         AuditAction::GuestInvitationAccepted,
         AuditAction::GuestEnded,
         AuditAction::GuestPurged,
+        AuditAction::GroupStarted,
+        AuditAction::GroupEnded,
+        AuditAction::GroupRemoved,
         AuditAction::StaffImported,
         AuditAction::UserLeft,
         AuditAction::MaintenanceChanged,
@@ -235,6 +244,9 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "guest.invitation_accepted",
             AuditAction::GuestEnded => "guest.ended",
             AuditAction::GuestPurged => "guest.purged",
+            AuditAction::GroupStarted => "group.started",
+            AuditAction::GroupEnded => "group.ended",
+            AuditAction::GroupRemoved => "group.removed",
             AuditAction::StaffImported => "staff.imported",
             AuditAction::UserLeft => "user.left",
             AuditAction::MaintenanceChanged => "org.maintenance",
@@ -308,6 +320,9 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "ゲストの招待の受諾",
             AuditAction::GuestEnded => "ゲストの利用期間の終了",
             AuditAction::GuestPurged => "ゲストの個人情報の削除",
+            AuditAction::GroupStarted => "団体間グループの開始",
+            AuditAction::GroupEnded => "団体間グループの終了（閲覧のみ）",
+            AuditAction::GroupRemoved => "団体間グループの削除",
             AuditAction::StaffImported => "職員名簿の取り込み（CSV）",
             AuditAction::UserLeft => "退職によるIDの無効化",
             AuditAction::MaintenanceChanged => "保守モードの切り替え",
@@ -377,6 +392,9 @@ impl AuditAction {
             AuditAction::GuestInvitationAccepted => "Guest invitation accepted",
             AuditAction::GuestEnded => "Guest period ended",
             AuditAction::GuestPurged => "Guest's personal data removed",
+            AuditAction::GroupStarted => "Inter-body group started",
+            AuditAction::GroupEnded => "Inter-body group ended (read-only)",
+            AuditAction::GroupRemoved => "Inter-body group removed",
             AuditAction::StaffImported => "Staff list imported (CSV)",
             AuditAction::UserLeft => "ID disabled after the last day",
             AuditAction::MaintenanceChanged => "Maintenance mode switched",

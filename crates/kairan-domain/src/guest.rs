@@ -31,7 +31,7 @@ pub const TEXT_MAX_CHARS: usize = 500;
 pub const NAME_MAX_CHARS: usize = 50;
 pub const AFFILIATION_MAX_CHARS: usize = 100;
 
-fn text(
+pub(crate) fn text(
     value: &mut String,
     field: &'static str,
     label: &'static str,

@@ -13,6 +13,7 @@ pub mod device_key;
 pub mod directory;
 pub mod error;
 pub mod fiscal;
+pub mod group;
 pub mod guest;
 pub mod ids;
 pub mod input;

@@ -64,13 +64,16 @@ pub enum Action {
     ManageDevices,
     /// Apply for a guest from outside the body (seed 003 §6: the section head applies).
     ApplyGuest,
+    /// Apply for a talk shared with staff of other bodies (seed 003 §7: the section head
+    /// applies; each body's administrator approves its own staff).
+    ApplyGroup,
     /// Decide on the body's applications: approve, reject or return them (seed 003 §6, §7:
     /// the system administrator approves). Never one's own: the approval engine refuses it.
     DecideApplication,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::ViewDirectory,
         Action::CreateDepartment,
         Action::ViewUsers,
@@ -89,6 +92,7 @@ impl Action {
         Action::ConfigureSignIn,
         Action::ManageDevices,
         Action::ApplyGuest,
+        Action::ApplyGroup,
         Action::DecideApplication,
     ];
 
@@ -112,6 +116,7 @@ impl Action {
             Action::ConfigureSignIn => "configure_sign_in",
             Action::ManageDevices => "manage_devices",
             Action::ApplyGuest => "apply_guest",
+            Action::ApplyGroup => "apply_group",
             Action::DecideApplication => "decide_application",
         }
     }
@@ -137,7 +142,7 @@ impl Action {
             | Action::ConfigureSignIn
             | Action::ManageDevices
             | Action::DecideApplication => &[Admin],
-            Action::ApplyGuest => &[SectionHead],
+            Action::ApplyGuest | Action::ApplyGroup => &[SectionHead],
             // Administrators are audited, so they never read the audit log themselves (G7).
             Action::ReadAuditLog => &[SecurityOfficer, Auditor],
             Action::ListPrivileged => &[Admin, SecurityOfficer, Auditor],
@@ -173,6 +178,7 @@ impl Action {
             | Action::ConfigureSignIn
             | Action::ManageDevices
             | Action::ApplyGuest
+            | Action::ApplyGroup
             | Action::DecideApplication => false,
         }
     }
@@ -273,19 +279,40 @@ pub enum TalkAction {
 /// The facts about a talk the decision needs.
 #[derive(Debug, Clone, Copy)]
 pub struct TalkRef<'a> {
+    /// The body the talk belongs to (for a group shared by several bodies, the applicant's).
     pub org: &'a OrgId,
     /// Whether the actor is a current member.
     pub member: bool,
+    /// An inter-body group (I7): staff of other bodies are members by their own body's
+    /// approval, so membership, not the body, decides who reads it.
+    pub shared: bool,
+    /// The group's period is over: it is kept to read, nobody posts.
+    pub closed: bool,
+}
+
+impl<'a> TalkRef<'a> {
+    /// A talk of one body, open.
+    pub fn of(org: &'a OrgId, member: bool) -> TalkRef<'a> {
+        TalkRef {
+            org,
+            member,
+            shared: false,
+            closed: false,
+        }
+    }
 }
 
 /// The talk decision. Callers answer "not found" on refusal, so that nobody learns a talk
 /// exists unless they belong to it.
+///
+/// In a shared group each body approved its own members, so nobody manages the membership
+/// from inside the talk (no invitations, no renaming): a change goes through an application.
 pub fn check_talk(actor: &Actor, action: TalkAction, talk: &TalkRef<'_>) -> Result<(), Denied> {
     let user = match actor {
         Actor::Operator => return Ok(()),
         Actor::User(user) => user,
     };
-    if talk.org != &user.org_id {
+    if talk.org != &user.org_id && !(talk.shared && talk.member) {
         return Err(Denied::OtherOrganization);
     }
     if user.roles.is_empty() {
@@ -295,9 +322,13 @@ pub fn check_talk(actor: &Actor, action: TalkAction, talk: &TalkRef<'_>) -> Resu
         // A guest takes part only in the talks staff invite them into (seed 003 §6).
         TalkAction::Create if crate::role::only_guest(&user.roles) => Err(Denied::MissingRole),
         TalkAction::Create => Ok(()),
-        TalkAction::Read | TalkAction::Post | TalkAction::Manage if talk.member => Ok(()),
+        TalkAction::Read if talk.member => Ok(()),
+        TalkAction::Post if talk.member && !talk.closed => Ok(()),
+        TalkAction::Manage if talk.member && !talk.shared && !talk.closed => Ok(()),
         TalkAction::AllowTopClass
-            if talk.member && (user.has(Role::SectionHead) || user.has(Role::SecurityOfficer)) =>
+            if talk.member
+                && !talk.shared
+                && (user.has(Role::SectionHead) || user.has(Role::SecurityOfficer)) =>
         {
             Ok(())
         }
@@ -447,7 +478,7 @@ mod tests {
         let a = actor("o", "me", &[Role::Staff]);
         let own = OrgId("o".into());
         let other = OrgId("x".into());
-        let t = |org, member| TalkRef { org, member };
+        let t = |org, member| TalkRef::of(org, member);
         for action in [TalkAction::Read, TalkAction::Post, TalkAction::Manage] {
             assert_eq!(check_talk(&a, action, &t(&own, true)), Ok(()));
             assert!(check_talk(&a, action, &t(&own, false)).is_err());
@@ -458,10 +489,44 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_group_is_read_by_its_members_of_every_body_and_closes_for_posting() {
+        let host = OrgId("o".into());
+        let guest_body = actor("x", "them", &[Role::Staff]);
+        let head = actor("o", "me", &[Role::SectionHead]);
+        let group = |member, closed| TalkRef {
+            org: &host,
+            member,
+            shared: true,
+            closed,
+        };
+        for a in [&guest_body, &head] {
+            assert_eq!(check_talk(a, TalkAction::Read, &group(true, false)), Ok(()));
+            assert_eq!(check_talk(a, TalkAction::Post, &group(true, false)), Ok(()));
+            // Membership is each body's decision, taken by application, not inside the talk.
+            assert!(check_talk(a, TalkAction::Manage, &group(true, false)).is_err());
+            assert!(check_talk(a, TalkAction::AllowTopClass, &group(true, false)).is_err());
+            // After its period: read-only.
+            assert_eq!(check_talk(a, TalkAction::Read, &group(true, true)), Ok(()));
+            assert!(check_talk(a, TalkAction::Post, &group(true, true)).is_err());
+        }
+        // Not a member: nothing, and from another body not even that the body matches.
+        assert_eq!(
+            check_talk(&guest_body, TalkAction::Read, &group(false, false)),
+            Err(Denied::OtherOrganization)
+        );
+        assert!(check_talk(&head, TalkAction::Read, &group(false, false)).is_err());
+        // A talk of one body stays closed to another body's staff even if a row says member.
+        assert_eq!(
+            check_talk(&guest_body, TalkAction::Read, &TalkRef::of(&host, true)),
+            Err(Denied::OtherOrganization)
+        );
+    }
+
+    #[test]
     fn a_guest_takes_part_in_talks_it_is_in_but_starts_none() {
         let g = actor("o", "guest", &[Role::Guest]);
         let own = OrgId("o".into());
-        let t = |member| TalkRef { org: &own, member };
+        let t = |member| TalkRef::of(&own, member);
         for action in [TalkAction::Read, TalkAction::Post, TalkAction::Manage] {
             assert_eq!(check_talk(&g, action, &t(true)), Ok(()));
             assert!(check_talk(&g, action, &t(false)).is_err());
@@ -482,7 +547,7 @@ mod tests {
     #[test]
     fn only_a_member_who_is_section_head_or_security_officer_allows_the_top_class() {
         let own = OrgId("o".into());
-        let t = |member| TalkRef { org: &own, member };
+        let t = |member| TalkRef::of(&own, member);
         let top = TalkAction::AllowTopClass;
         assert!(check_talk(&actor("o", "me", &[Role::Staff]), top, &t(true)).is_err());
         assert!(check_talk(&actor("o", "me", &[Role::Admin]), top, &t(true)).is_err());

@@ -36,6 +36,7 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     pub devices: DevicesConfig,
     pub guests: GuestsConfig,
+    pub groups: GroupsConfig,
     /// The key that seals TOTP secrets and keys recovery-code hashes, as 64 hex characters.
     /// Unset: `DATA/secret.key`, created on first start. Nodes sharing a database must share
     /// it.
@@ -69,6 +70,22 @@ impl Default for GuestsConfig {
     fn default() -> Self {
         GuestsConfig {
             purge_after_days: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GroupsConfig {
+    /// Days an inter-body group stays readable to its members after its period ends, before
+    /// it is taken out of their sight (its messages stay for the auditors).
+    pub remove_after_days: u32,
+}
+
+impl Default for GroupsConfig {
+    fn default() -> Self {
+        GroupsConfig {
+            remove_after_days: 90,
         }
     }
 }
@@ -295,6 +312,7 @@ impl Default for Config {
             webauthn: WebauthnConfig::default(),
             devices: DevicesConfig::default(),
             guests: GuestsConfig::default(),
+            groups: GroupsConfig::default(),
             secret_key: None,
         }
     }
@@ -444,6 +462,9 @@ impl Config {
         }
         if let Some(v) = get("KAIRAN_GUESTS_PURGE_AFTER_DAYS") {
             self.guests.purge_after_days = parse("KAIRAN_GUESTS_PURGE_AFTER_DAYS", v)?;
+        }
+        if let Some(v) = get("KAIRAN_GROUPS_REMOVE_AFTER_DAYS") {
+            self.groups.remove_after_days = parse("KAIRAN_GROUPS_REMOVE_AFTER_DAYS", v)?;
         }
         if let Some(v) = get("KAIRAN_ZONES_LGWAN") {
             self.zones.lgwan = list(&v);

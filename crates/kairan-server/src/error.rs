@@ -381,6 +381,9 @@ fn conflict_ja(code: &str) -> &'static str {
         "invitation_invalid" => {
             "この招待のリンクは、使用済みか、有効期限が切れています。申請した職員に連絡してください。"
         }
+        "talk_closed" => {
+            "このグループは期間が終了したため、閲覧のみできます。引き続き使う場合は、期間の延長を申請してください。"
+        }
         "extension_target_closed" => {
             "延長しようとした申請は、すでに終了しているか、取り下げ・却下されています。延長はできません。"
         }
@@ -432,6 +435,9 @@ fn conflict_en(code: &str) -> &'static str {
         }
         "invitation_invalid" => {
             "This invitation link has been used or has expired. Contact the member of staff who applied for you."
+        }
+        "talk_closed" => {
+            "This group's period has ended: it can be read but not written to. Apply for an extension to go on using it."
         }
         "extension_target_closed" => {
             "The application to extend has ended, or was withdrawn or rejected; it cannot be extended."

@@ -1234,6 +1234,12 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("composer_hint", "メッセージを入力", "Write a message"),
     ("attach", "ファイルを添付", "Attach files"),
     ("talk_files", "ファイル", "Files"),
+    ("inter_body_group", "団体間グループ", "Inter-body group"),
+    (
+        "talk_closed_notice",
+        "このグループは期間が終了したため、閲覧のみできます。",
+        "This group's period has ended: it can be read, not written to.",
+    ),
     (
         "talk_files_title",
         "このトークのファイル",

@@ -205,19 +205,20 @@ async function openTalk(id, push) {
   const box = document.getElementById('messages');
   box.replaceChildren();
   state.detail = await api('GET', `/api/v1/talks/${id}`);
-  for (const m of state.detail.members) state.names.set(m.user_id, m.display_name);
+  for (const m of state.detail.members) state.names.set(m.user_id, memberLabel(m));
   const title = state.detail.kind === 'direct'
     ? (state.detail.members.find((m) => m.user_id !== me) || { display_name: '' }).display_name
     : state.detail.name;
   document.getElementById('talk-title').textContent = title;
-  document.getElementById('talk-members').textContent = `${state.detail.members.length}${T.people}`;
+  renderMembers();
   document.getElementById('class-panel').hidden = true;
   document.getElementById('files-panel').hidden = true;
   document.getElementById('talk-files').hidden = false;
   document.getElementById('forward').hidden = true;
   renderClass();
   renderPins();
-  document.getElementById('composer').hidden = false;
+  document.getElementById('composer').hidden = state.detail.closed;
+  document.getElementById('talk-closed').hidden = !state.detail.closed;
   renderPending();
   const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
   addMessages(page);
@@ -229,6 +230,36 @@ async function openTalk(id, push) {
   resume();
   document.getElementById('body').focus();
 }
+
+// A name as shown everywhere in a talk: a guest with ゲスト and where it comes from, a member
+// of another body (an inter-body group) with that body's name.
+function memberLabel(m) {
+  if (m.guest_affiliation) return `${m.display_name}（${T.guest}・${m.guest_affiliation}）`;
+  if (m.org_name) return `${m.display_name}（${m.org_name}）`;
+  return m.display_name;
+}
+
+// The member count in the header opens the list of members, each with their body or ゲスト.
+function renderMembers() {
+  const d = state.detail;
+  const button = document.getElementById('talk-members');
+  button.hidden = false;
+  button.textContent = `${d.members.length}${T.people}`;
+  document.getElementById('talk-shared').hidden = !d.shared;
+  const list = document.getElementById('member-list');
+  list.replaceChildren(...d.members.map((m) => {
+    const li = el('li', { 'data-user': m.user_id }, el('span', {}, m.display_name));
+    if (m.guest_affiliation) li.append(el('span', { class: 'guest-badge' }, T.guest), el('span', { class: 'from' }, m.guest_affiliation));
+    else if (m.org_name) li.append(el('span', { class: 'from' }, m.org_name));
+    return li;
+  }));
+}
+
+document.getElementById('talk-members').addEventListener('click', () => {
+  const panel = document.getElementById('member-panel');
+  panel.hidden = !panel.hidden;
+  document.getElementById('talk-members').setAttribute('aria-expanded', String(!panel.hidden));
+});
 
 // The way back through history. Scrolling near the top loads the previous page by itself
 // (infinite scroll); the button stays for keyboards and screen readers.
@@ -912,7 +943,16 @@ function connect(delay = 500) {
       if (e.user_id === me) { const t = state.talks.find((x) => x.id === e.talk_id); if (t) { t.unread = 0; t.last_read_seq = e.seq; renderTalks(); } }
     } else if (e.type === 'talk') {
       loadTalks();
-      if (e.talk_id === state.talk) api('GET', `/api/v1/talks/${state.talk}`).then((d) => { state.detail = d; renderClass(); }).catch(() => { state.talk = null; });
+      if (e.talk_id === state.talk) {
+        api('GET', `/api/v1/talks/${state.talk}`).then((d) => {
+          state.detail = d;
+          for (const m of d.members) state.names.set(m.user_id, memberLabel(m));
+          renderClass();
+          renderMembers();
+          document.getElementById('composer').hidden = d.closed;
+          document.getElementById('talk-closed').hidden = !d.closed;
+        }).catch(() => { state.talk = null; });
+      }
     } else if (e.type === 'notification') {
       document.dispatchEvent(new CustomEvent('kairan:notification'));
     }

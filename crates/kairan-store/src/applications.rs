@@ -184,3 +184,90 @@ pub async fn events(conn: &mut AnyConnection, application_id: &str) -> Result<Ve
     .fetch_all(conn)
     .await?)
 }
+
+/// One body's part in an application several bodies decide on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Body {
+    pub org_id: String,
+    pub org_name: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    /// The staff this body puts in, JSON list of user IDs.
+    pub members: String,
+}
+
+/// The bodies that must each approve, in order (the applicant's first).
+pub async fn insert_bodies(tx: &mut WriteTx, application_id: &str, orgs: &[String]) -> Result<()> {
+    for (i, org) in orgs.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO application_bodies (application_id, org_id, position) VALUES ($1, $2, $3)",
+        )
+        .bind(application_id)
+        .bind(org)
+        .bind(i64::try_from(i).unwrap_or(i64::MAX))
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+/// The bodies of an application with their approvals, in order; empty for a one-body kind.
+pub async fn bodies(conn: &mut AnyConnection, application_id: &str) -> Result<Vec<Body>> {
+    Ok(sqlx::query_as(
+        "SELECT b.org_id, o.name AS org_name, b.approved_by, b.approved_at, b.members
+         FROM application_bodies b JOIN orgs o ON o.id = b.org_id
+         WHERE b.application_id = $1 ORDER BY b.position",
+    )
+    .bind(application_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Records one body's approval and the staff it puts in. False if that body had already
+/// approved (two administrators of one body at once: one wins).
+pub async fn approve_body(
+    tx: &mut WriteTx,
+    application_id: &str,
+    org_id: &str,
+    by: &str,
+    members: &str,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE application_bodies SET approved_by = $3, approved_at = $4, members = $5
+         WHERE application_id = $1 AND org_id = $2 AND approved_by IS NULL",
+    )
+    .bind(application_id)
+    .bind(org_id)
+    .bind(by)
+    .bind(crate::now_us())
+    .bind(members)
+    .execute(tx.conn())
+    .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Clears every body's approval: a returned application is approved again by all.
+pub async fn clear_body_approvals(tx: &mut WriteTx, application_id: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE application_bodies SET approved_by = NULL, approved_at = NULL, members = '[]'
+         WHERE application_id = $1",
+    )
+    .bind(application_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The approvers' queue of a body, oldest first: its own submitted applications that no
+/// other body decides on, and submitted applications of any body waiting for this body's
+/// approval.
+pub async fn queue(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<Application>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications a WHERE a.state = 'submitted' AND (
+            (a.org_id = $1 AND NOT EXISTS (SELECT 1 FROM application_bodies b WHERE b.application_id = a.id))
+            OR EXISTS (SELECT 1 FROM application_bodies b
+                       WHERE b.application_id = a.id AND b.org_id = $1 AND b.approved_by IS NULL))
+         ORDER BY a.updated_at, a.id LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql).bind(org_id).fetch_all(conn).await?)
+}

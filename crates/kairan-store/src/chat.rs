@@ -20,9 +20,14 @@ pub struct Talk {
     pub max_class: i64,
     pub integrity: Option<i64>,
     pub availability: Option<i64>,
+    /// For an inter-body group: the application it was made for. Staff of every
+    /// participating body are members.
+    pub application_id: Option<String>,
+    /// When the group's period ended; from then on it is read-only.
+    pub closed_at: Option<i64>,
 }
 
-const TALK_COLUMNS: &str = "t.id, t.org_id, t.kind, t.name, t.last_seq, t.created_at, t.last_message_at, t.ceiling, t.default_class, t.max_class, t.integrity, t.availability";
+const TALK_COLUMNS: &str = "t.id, t.org_id, t.kind, t.name, t.last_seq, t.created_at, t.last_message_at, t.ceiling, t.default_class, t.max_class, t.integrity, t.availability, t.application_id, t.closed_at";
 
 /// A talk's classification: its ceiling, the class a message gets by default, and the
 /// optional integrity and availability classes.
@@ -82,6 +87,75 @@ pub async fn insert_talk(
     .execute(tx.conn())
     .await?;
     Ok(id)
+}
+
+/// Marks a new talk as the inter-body group of `application_id`.
+pub async fn set_application(tx: &mut WriteTx, talk_id: &str, application_id: &str) -> Result<()> {
+    sqlx::query("UPDATE talks SET application_id = $2 WHERE id = $1")
+        .bind(talk_id)
+        .bind(application_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// The talk made for an inter-body group application, if it was made.
+pub async fn talk_of_application(
+    conn: &mut AnyConnection,
+    application_id: &str,
+) -> Result<Option<Talk>> {
+    let sql = format!("SELECT {TALK_COLUMNS} FROM talks t WHERE t.application_id = $1");
+    Ok(sqlx::query_as(&sql)
+        .bind(application_id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Makes a group read-only at the end of its period. False if it already was.
+pub async fn close(tx: &mut WriteTx, talk_id: &str, at: i64) -> Result<bool> {
+    let r = sqlx::query("UPDATE talks SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL")
+        .bind(talk_id)
+        .bind(at)
+        .execute(tx.conn())
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+/// Takes a closed group out of everyone's sight once its retention after the end has passed:
+/// every member leaves it and it is no longer found. Its messages stay for the auditors.
+pub async fn remove(tx: &mut WriteTx, talk_id: &str, at: i64) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE talks SET removed_at = $2 WHERE id = $1 AND closed_at IS NOT NULL AND removed_at IS NULL",
+    )
+    .bind(talk_id)
+    .bind(at)
+    .execute(tx.conn())
+    .await?;
+    if r.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE talk_members SET left_at = $2 WHERE talk_id = $1 AND left_at IS NULL")
+        .bind(talk_id)
+        .bind(at)
+        .execute(tx.conn())
+        .await?;
+    Ok(true)
+}
+
+/// Closed groups whose end was before `closed_before` (µs) and which are still shown.
+pub async fn closed_groups_to_remove(
+    conn: &mut AnyConnection,
+    closed_before: i64,
+) -> Result<Vec<Talk>> {
+    let sql = format!(
+        "SELECT {TALK_COLUMNS} FROM talks t
+         WHERE t.closed_at IS NOT NULL AND t.closed_at < $1 AND t.removed_at IS NULL
+         ORDER BY t.closed_at LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(closed_before)
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn set_class(tx: &mut WriteTx, talk_id: &str, class: TalkClass) -> Result<()> {
@@ -173,7 +247,7 @@ pub async fn talk_for_user(
     let sql = format!(
         "SELECT {TALK_COLUMNS},
             (SELECT COUNT(*) FROM talk_members m WHERE m.talk_id = t.id AND m.user_id = $2 AND m.left_at IS NULL) AS member
-         FROM talks t WHERE t.id = $1"
+         FROM talks t WHERE t.id = $1 AND t.removed_at IS NULL"
     );
     let row: Option<TalkWithMembership> = sqlx::query_as(&sql)
         .bind(talk_id)
@@ -190,12 +264,20 @@ pub struct MemberRow {
     pub display_name: String,
     pub kana: String,
     pub last_read_seq: i64,
+    /// The member's body, and its name (shown beside members of other bodies).
+    pub org_id: String,
+    pub org_name: String,
+    /// For a guest, the body or company the application named (ゲスト, seed 003 §6).
+    pub guest_affiliation: Option<String>,
 }
 
 /// Current members with their names and read positions, in joining order.
 pub async fn member_rows(conn: &mut AnyConnection, talk_id: &str) -> Result<Vec<MemberRow>> {
     Ok(sqlx::query_as(
-        "SELECT m.user_id, u.display_name, u.kana, m.last_read_seq FROM talk_members m JOIN users u ON u.id = m.user_id
+        "SELECT m.user_id, u.display_name, u.kana, m.last_read_seq, u.org_id, o.name AS org_name,
+                g.affiliation AS guest_affiliation
+         FROM talk_members m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = u.org_id
+         LEFT JOIN guests g ON g.user_id = u.id
          WHERE m.talk_id = $1 AND m.left_at IS NULL ORDER BY m.joined_at",
     )
     .bind(talk_id)
@@ -233,7 +315,7 @@ pub async fn talks_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<Tal
             (SELECT u.display_name FROM talk_members o JOIN users u ON u.id = o.user_id
              WHERE t.kind = 'direct' AND o.talk_id = t.id AND o.user_id <> m.user_id LIMIT 1) AS partner_name
          FROM talks t JOIN talk_members m ON m.talk_id = t.id
-         WHERE m.user_id = $1 AND m.left_at IS NULL
+         WHERE m.user_id = $1 AND m.left_at IS NULL AND t.removed_at IS NULL
          ORDER BY COALESCE(t.last_message_at, t.created_at) DESC"
     );
     Ok(sqlx::query_as(&sql).bind(user_id).fetch_all(conn).await?)

@@ -120,7 +120,11 @@ pub enum Due {
     Ending,
 }
 
-/// Guest applications due for the clock's step as of `today` (`YYYY-MM-DD`).
+/// How many applications [`due`] returns at most; the caller asks again while batches are full.
+pub const DUE_BATCH: usize = 200;
+
+/// Guest and inter-body group applications due for the clock's step as of `today`
+/// (`YYYY-MM-DD`).
 pub async fn due(conn: &mut AnyConnection, which: Due, today: &str) -> Result<Vec<Application>> {
     let (state, condition) = match which {
         Due::Starting => ("approved", "start_date <= $2"),
@@ -128,7 +132,8 @@ pub async fn due(conn: &mut AnyConnection, which: Due, today: &str) -> Result<Ve
     };
     let sql = format!(
         "SELECT id, org_id, kind, applicant_id, state, fields, start_date, end_date, version, created_at, updated_at
-         FROM applications WHERE kind = 'guest' AND state = $1 AND {condition} ORDER BY end_date, id LIMIT 200"
+         FROM applications WHERE kind IN ('guest', 'inter_org_group') AND state = $1 AND {condition}
+         ORDER BY end_date, id LIMIT {DUE_BATCH}"
     );
     Ok(sqlx::query_as(&sql)
         .bind(state)

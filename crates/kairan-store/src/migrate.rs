@@ -125,6 +125,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_last_day.sql"),
         postgres: include_str!("../migrations/postgres/0023_last_day.sql"),
     },
+    Migration {
+        version: 24,
+        sqlite: include_str!("../migrations/sqlite/0024_inter_body_groups.sql"),
+        postgres: include_str!("../migrations/postgres/0024_inter_body_groups.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

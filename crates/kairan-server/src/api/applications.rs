@@ -92,6 +92,9 @@ pub struct StepRequest {
     /// For `edit`: the whole new set of fields.
     #[schema(value_type = Option<Object>)]
     pub fields: Option<serde_json::Value>,
+    /// For `approve` on an inter-body group: which of the approver's own staff join (user
+    /// IDs, 1–100). Each body's administrator names only their own body's staff.
+    pub members: Option<Vec<String>>,
 }
 
 /// Takes a step. An applicant deciding on their own application gets `self_approval`
@@ -112,6 +115,7 @@ pub async fn step(
         reason: req.reason,
         version: req.version,
         fields: req.fields,
+        members: req.members,
     };
     Ok(Json(
         applications::step(&state, &me.actor(), &id, step).await?,

@@ -40,6 +40,10 @@ pub struct TalkView {
     /// The highest class of anything posted in the talk.
     pub max_class: ClassLabel,
     pub ceiling: ClassLabel,
+    /// An inter-body group (staff of several bodies).
+    pub shared: bool,
+    /// The group's period is over: read-only.
+    pub closed: bool,
 }
 
 /// A class: its rank on the body's scale and its names.
@@ -120,6 +124,8 @@ pub async fn list(
                 },
                 max_class: ClassLabel::of(&scheme, t.max_class),
                 ceiling: ClassLabel::of(&scheme, t.ceiling),
+                shared: t.application_id.is_some(),
+                closed: t.closed_at.is_some(),
                 id: t.id,
                 kind: t.kind,
                 last_seq: t.last_seq,
@@ -205,6 +211,11 @@ pub struct MemberView {
     pub display_name: String,
     pub kana: String,
     pub last_read_seq: i64,
+    /// The member's body, when it is not the reader's (an inter-body group): shown beside
+    /// the name.
+    pub org_name: Option<String>,
+    /// For a guest, the body or company it comes from: shown as ゲスト beside the name.
+    pub guest_affiliation: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -228,6 +239,12 @@ pub struct TalkDetail {
     pub scheme: SchemeView,
     /// Whether the caller may raise the ceiling to the top class.
     pub can_allow_top: bool,
+    /// An inter-body group: members of several bodies, membership decided by application.
+    pub shared: bool,
+    /// The group's period is over: it can be read, not written to.
+    pub closed: bool,
+    /// For an inter-body group, its application (period, bodies).
+    pub application_id: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/talks/{talk}", params(("talk" = String, Path)),
@@ -240,7 +257,9 @@ pub async fn get(
     let actor = me.actor();
     let opened = chat::talk(&state, &member(&me, &actor), &talk).await?;
     let t = opened.talk;
-    let scheme = protection::scheme(&state, &me.user.org_id).await?;
+    // Classes are on the scale of the body the talk belongs to (for a group shared by several
+    // bodies, the applicant's).
+    let scheme = protection::scheme(&state, &t.org_id).await?;
     Ok(Json(TalkDetail {
         ceiling: ClassLabel::of(&scheme, t.ceiling),
         default_class: ClassLabel::of(&scheme, t.default_class),
@@ -253,6 +272,9 @@ pub async fn get(
             .and_then(|r| ClassLabel::at(&scheme.availability, r)),
         can_allow_top: chat::may_allow_top(&member(&me, &actor), &t),
         scheme: SchemeView::of(&scheme),
+        shared: t.application_id.is_some(),
+        closed: t.closed_at.is_some(),
+        application_id: t.application_id,
         id: t.id,
         kind: t.kind,
         name: t.name,
@@ -261,6 +283,8 @@ pub async fn get(
             .members
             .into_iter()
             .map(|u| MemberView {
+                org_name: (u.org_id != me.user.org_id).then_some(u.org_name),
+                guest_affiliation: u.guest_affiliation,
                 user_id: u.user_id,
                 display_name: u.display_name,
                 kana: u.kana,

@@ -9,8 +9,9 @@
 //! compare-and-set on the application's version, so two approvers acting at once cannot both
 //! win and nobody acts on a state they did not see.
 //!
-//! Only applications for guests are accepted so far; inter-body groups, exceptions, external
-//! services and SNS posts will add their kinds here.
+//! Kinds: guests and their extensions (decided by the applicant's body), inter-body groups
+//! and their extensions (decided by every participating body, see `services::groups`).
+//! Exceptions, external services and SNS posts will add their kinds here.
 
 use crate::error::AppError;
 use crate::services::{audit_entry, detail};
@@ -21,7 +22,9 @@ use kairan_domain::fiscal::{self, Date};
 use kairan_domain::guest::{ExtensionRequest, GuestRequest};
 use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::{DomainError, OrgId, UserId};
-use kairan_store::applications::{self as rows, Application, Change, NewApplication, NewEvent};
+use kairan_store::applications::{
+    self as rows, Application, Body, Change, NewApplication, NewEvent,
+};
 use kairan_store::{audit, users};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -66,6 +69,33 @@ pub struct ApplicationView {
     /// Every step so far, oldest first (only when one application is read).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventView>,
+    /// For an inter-body group or its extension: every participating body (the applicant's
+    /// first) and whether it approved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bodies: Vec<BodyView>,
+    /// For an inter-body group in effect or ended: its talk, for the members to open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub talk_id: Option<String>,
+}
+
+/// One body's part in an application several bodies decide on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BodyView {
+    pub org_id: String,
+    pub org_name: String,
+    /// Whom the applicant asked this body for, in words (none for the applicant's own body).
+    pub requested: Option<String>,
+    pub approved: bool,
+    pub approved_by_name: Option<String>,
+    pub approved_at: Option<i64>,
+    /// Who this body put in, once it approved.
+    pub members: Vec<PersonView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PersonView {
+    pub user_id: String,
+    pub display_name: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -86,15 +116,26 @@ pub struct EventView {
 struct Asker {
     user: UserId,
     approver: bool,
+    /// The body the asker approves for, when several bodies decide and theirs has not yet.
+    pending_body: bool,
 }
 
-fn asker(actor: &Actor, app: &Application) -> Result<Asker, AppError> {
+/// Who asks. An approver is an administrator of the application's body or, where several
+/// bodies decide (`bodies` not empty), of any participating body.
+fn asker(actor: &Actor, app: &Application, bodies: &[Body]) -> Result<Asker, AppError> {
     let Actor::User(u) = actor else {
         // The console acts on applications through the clock job, not as a person.
         return Err(AppError::NotFound);
     };
-    let org = OrgId(app.org_id.clone());
+    let org = if bodies.is_empty() {
+        OrgId(app.org_id.clone())
+    } else if bodies.iter().any(|b| b.org_id == u.org_id.0) {
+        u.org_id.clone()
+    } else {
+        OrgId(app.org_id.clone())
+    };
     let approver = policy::check(actor, Action::DecideApplication, &Resource::Org(&org)).is_ok();
+    let pending_body = approver && crate::services::groups::pending_for(bodies, &u.org_id.0);
     // Nobody else learns that the application exists.
     if !approver && u.user_id.0 != app.applicant_id {
         return Err(AppError::NotFound);
@@ -102,6 +143,7 @@ fn asker(actor: &Actor, app: &Application) -> Result<Asker, AppError> {
     Ok(Asker {
         user: u.user_id.clone(),
         approver,
+        pending_body,
     })
 }
 
@@ -111,14 +153,22 @@ fn parse_state(code: &str) -> Result<ApplicationState, AppError> {
 }
 
 fn parse_kind(code: &str) -> Result<ApplicationKind, DomainError> {
-    match ApplicationKind::parse(code) {
-        Some(k @ (ApplicationKind::Guest | ApplicationKind::GuestExtension)) => Ok(k),
-        _ => Err(DomainError::invalid(
+    ApplicationKind::parse(code).ok_or_else(|| {
+        DomainError::invalid(
             "kind",
             "申請の種類",
-            "現在受け付けている申請は、ゲストの利用申請（guest）と、その期間の延長（guest_extension）です。",
-            "the kinds accepted now are guest and guest_extension.",
-        )),
+            "申請の種類は guest、guest_extension、inter_org_group、group_extension のいずれかです。",
+            "the kinds are guest, guest_extension, inter_org_group and group_extension.",
+        )
+    })
+}
+
+/// Who may apply for a kind: a guest and its extension, or a group and its extension.
+fn apply_action(kind: ApplicationKind) -> Action {
+    if kind.several_bodies() {
+        Action::ApplyGroup
+    } else {
+        Action::ApplyGuest
     }
 }
 
@@ -128,16 +178,28 @@ struct Subject<'a> {
     org_id: &'a str,
     kind: &'a str,
     applicant_id: &'a str,
+    /// The bodies whose administrators decide: the application's own, or each participating
+    /// body.
+    deciders: Vec<String>,
 }
 
-impl<'a> From<&'a Application> for Subject<'a> {
-    fn from(a: &'a Application) -> Self {
+impl<'a> Subject<'a> {
+    fn of(a: &'a Application, bodies: &[Body]) -> Self {
         Subject {
             id: &a.id,
             org_id: &a.org_id,
             kind: &a.kind,
             applicant_id: &a.applicant_id,
+            deciders: deciders(&a.org_id, bodies.iter().map(|b| b.org_id.clone()).collect()),
         }
+    }
+}
+
+fn deciders(org_id: &str, bodies: Vec<String>) -> Vec<String> {
+    if bodies.is_empty() {
+        vec![org_id.to_owned()]
+    } else {
+        bodies
     }
 }
 
@@ -153,14 +215,18 @@ async fn notify_next(
     actor: &UserId,
 ) -> Result<Vec<String>, AppError> {
     let (who, kind): (Vec<String>, &str) = match to {
-        ApplicationState::Submitted => (
-            users::active_with_role(tx.conn(), app.org_id, kairan_domain::Role::Admin.code())
-                .await?
-                .into_iter()
-                .filter(|u| u != app.applicant_id)
-                .collect(),
-            "application_waiting",
-        ),
+        ApplicationState::Submitted => {
+            let mut who = Vec::new();
+            for org in &app.deciders {
+                who.extend(
+                    users::active_with_role(tx.conn(), org, kairan_domain::Role::Admin.code())
+                        .await?
+                        .into_iter()
+                        .filter(|u| u != app.applicant_id),
+                );
+            }
+            (who, "application_waiting")
+        }
         ApplicationState::Approved
         | ApplicationState::Rejected
         | ApplicationState::ChangesRequested
@@ -237,6 +303,24 @@ pub(crate) async fn record_step(
     Ok(true)
 }
 
+/// One step of an application taken by the clock, with its record.
+pub(crate) async fn system_step(
+    tx: &mut kairan_store::WriteTx,
+    app: &Application,
+    transition: Transition,
+) -> Result<bool, AppError> {
+    let from = ApplicationState::parse(&app.state)
+        .ok_or_else(|| AppError::Internal(format!("state {}", app.state)))?;
+    let to = application::next(from, &transition, Party::System)?;
+    let moved = Moved {
+        transition: transition.code(),
+        to: to.code(),
+        reason: None,
+        fields: None,
+    };
+    record_step(tx, app, None, &moved, &[]).await
+}
+
 /// What a step changes: its code, the state it leads to, the reason given, and for an edit
 /// the new (fields, start date, end date).
 pub(crate) struct Moved<'a> {
@@ -250,75 +334,109 @@ fn to_json<T: Serialize>(v: &T) -> Result<String, AppError> {
     serde_json::to_string(v).map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// The application's fields checked for its kind, as stored: (JSON, start date, end date).
-/// An extension names an approved or active guest application of the same applicant and
-/// body, and moves its last day later within the same fiscal year.
+/// An application's fields checked for its kind, as stored.
+pub(crate) struct Checked {
+    fields: String,
+    start: String,
+    end: String,
+    /// Every body that decides, when several do (empty: the applicant's body alone).
+    bodies: Vec<String>,
+}
+
+/// The application's fields checked for its kind. An extension names an approved or active
+/// application of the kind it extends, of the same applicant and body, and moves its last
+/// day later within the same fiscal year; a group's extension is decided by the group's
+/// bodies again.
 async fn checked_fields(
     state: &AppState,
     kind: ApplicationKind,
     value: serde_json::Value,
     applicant: &UserId,
     org_id: &str,
-) -> Result<(String, String, String), AppError> {
+) -> Result<Checked, AppError> {
     match kind {
-        ApplicationKind::GuestExtension => {
+        ApplicationKind::GuestExtension | ApplicationKind::GroupExtension => {
             let raw: ExtensionRequest = parse_fields(value)?;
-            let target = extension_target(state, &raw.application_id, applicant, org_id).await?;
+            let (target, bodies) =
+                extension_target(state, kind, &raw.application_id, applicant, org_id).await?;
             let current = Date::parse_iso(&target.end_date)
                 .ok_or_else(|| AppError::Internal("stored end date".into()))?;
             let r = raw.validated(current)?;
-            Ok((to_json(&r)?, target.start_date, r.end_date.to_string()))
+            Ok(Checked {
+                fields: to_json(&r)?,
+                start: target.start_date,
+                end: r.end_date.to_string(),
+                bodies,
+            })
         }
-        _ => {
+        ApplicationKind::InterOrgGroup => {
+            let (fields, start, end, bodies) =
+                crate::services::groups::checked_fields(state, value, applicant, org_id).await?;
+            Ok(Checked {
+                fields,
+                start,
+                end,
+                bodies,
+            })
+        }
+        ApplicationKind::Guest => {
             let r = parse_fields::<GuestRequest>(value)?.validated(state.clock.today())?;
-            Ok((
-                to_json(&r)?,
-                r.start_date.to_string(),
-                r.end_date.to_string(),
-            ))
+            Ok(Checked {
+                fields: to_json(&r)?,
+                start: r.start_date.to_string(),
+                end: r.end_date.to_string(),
+                bodies: Vec::new(),
+            })
         }
     }
 }
 
-/// Whether a guest's period can still be moved: approved, or in effect.
+/// Whether a period can still be moved: approved, or in effect.
 fn extendable(a: &Application) -> bool {
     a.state == ApplicationState::Approved.code() || a.state == ApplicationState::Active.code()
 }
 
-/// A guest application an extension may name: the applicant's own, in their body, approved
-/// or active. Anything else is "not found", so an extension reveals nothing of others'.
+/// The application an extension may name: the applicant's own, in their body, of the kind
+/// the extension extends, approved or active; with the bodies that decided it. Anything else
+/// is "not found", so an extension reveals nothing of others'.
 async fn extension_target(
     state: &AppState,
+    kind: ApplicationKind,
     id: &str,
     applicant: &UserId,
     org_id: &str,
-) -> Result<Application, AppError> {
+) -> Result<(Application, Vec<String>), AppError> {
     let mut conn = state.store.read().await?;
     let app = rows::by_id(&mut conn, id).await?;
+    let extends = kind.extends().map(ApplicationKind::code);
     match app {
         Some(a)
-            if a.kind == ApplicationKind::Guest.code()
+            if Some(a.kind.as_str()) == extends
                 && a.applicant_id == applicant.0
                 && a.org_id == org_id =>
         {
-            if extendable(&a) {
-                Ok(a)
-            } else {
-                Err(AppError::Conflict("extension_target_closed"))
+            if !extendable(&a) {
+                return Err(AppError::Conflict("extension_target_closed"));
             }
+            let bodies = rows::bodies(&mut conn, &a.id)
+                .await?
+                .into_iter()
+                .map(|b| b.org_id)
+                .collect();
+            Ok((a, bodies))
         }
         _ => Err(DomainError::invalid(
             "application_id",
             "延長する申請",
-            "延長できるのは、自分が申請して承認されたゲスト利用申請です。",
-            "only your own approved guest application can be extended.",
+            "延長できるのは、自分が申請して承認された申請（ゲスト利用・団体間グループ）です。",
+            "only your own approved guest or group application can be extended.",
         )
         .into()),
     }
 }
 
-/// Applies an approved extension to its guest application, in the approval's transaction:
-/// the new last day on the application and the guest, with a step on the application.
+/// Applies an approved extension to the application it extends, in the approval's
+/// transaction: the new last day on the application (and on the guest), with a step on it.
 async fn apply_extension(
     tx: &mut kairan_store::WriteTx,
     actor: &UserId,
@@ -350,13 +468,15 @@ async fn apply_extension(
     if !record_step(tx, &target, Some(actor), &moved, &details).await? {
         return Err(AppError::Conflict("application_changed"));
     }
-    kairan_store::guests::extend(tx, &target.id, &end).await?;
+    if target.kind == ApplicationKind::Guest.code() {
+        kairan_store::guests::extend(tx, &target.id, &end).await?;
+    }
     Ok(())
 }
 
 /// The fields of a request body for their kind: a missing or mistyped field is named like any
 /// other refused field, not answered with a bare parse error.
-fn parse_fields<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_fields<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, DomainError> {
     serde_json::from_value(value).map_err(|e| {
@@ -369,7 +489,12 @@ fn parse_fields<T: serde::de::DeserializeOwned>(
     })
 }
 
-fn steps_for(state: ApplicationState, asker: &Asker, applicant: &UserId) -> Vec<String> {
+fn steps_for(
+    state: ApplicationState,
+    asker: &Asker,
+    applicant: &UserId,
+    several: bool,
+) -> Vec<String> {
     let candidates = [
         Transition::Edit,
         Transition::Submit,
@@ -381,6 +506,8 @@ fn steps_for(state: ApplicationState, asker: &Asker, applicant: &UserId) -> Vec<
     ];
     candidates
         .iter()
+        // Where several bodies decide, each approves once, for its own body.
+        .filter(|t| !(several && matches!(t, Transition::Approve) && !asker.pending_body))
         .filter(|t| {
             application::next(
                 state,
@@ -397,27 +524,30 @@ fn steps_for(state: ApplicationState, asker: &Asker, applicant: &UserId) -> Vec<
         .collect()
 }
 
-/// An application as the asker sees it; `events` (every step) and the guest only when one
-/// application is read. `names` holds the display names of the applicant and of whoever took
-/// a step, read in one go by the caller.
+/// An application as the asker sees it; `events` (every step), the guest and the group's
+/// talk only when one application is read. `names` holds the display names of the applicant,
+/// of whoever took a step and of the bodies' approvers and members, read in one go by the
+/// caller.
 async fn view(
     state: &AppState,
     app: Application,
     asker: &Asker,
     events: Option<Vec<kairan_store::applications::Event>>,
+    bodies: Vec<Body>,
     names: &std::collections::HashMap<String, String>,
 ) -> Result<ApplicationView, AppError> {
     let st = parse_state(&app.state)?;
     let kind = ApplicationKind::parse(&app.kind)
         .ok_or_else(|| AppError::Internal(format!("unknown application kind {}", app.kind)))?;
     let with_events = events.is_some();
-    let applicant_name = names.get(&app.applicant_id).cloned().unwrap_or_default();
+    let name = |id: &str| names.get(id).cloned();
+    let applicant_name = name(&app.applicant_id).unwrap_or_default();
     let events: Vec<EventView> = events
         .unwrap_or_default()
         .into_iter()
         .map(|e| EventView {
             seq: e.seq,
-            actor_name: e.actor_id.as_ref().and_then(|id| names.get(id).cloned()),
+            actor_name: e.actor_id.as_deref().and_then(name),
             actor_id: e.actor_id,
             transition: e.transition,
             from_state: e.from_state,
@@ -440,16 +570,53 @@ async fn view(
     } else {
         None
     };
+    let talk_id = if kind == ApplicationKind::InterOrgGroup && with_events {
+        let mut conn = state.store.read().await?;
+        kairan_store::chat::talk_of_application(&mut conn, &app.id)
+            .await?
+            .map(|t| t.id)
+    } else {
+        None
+    };
+    let fields: serde_json::Value = serde_json::from_str(&app.fields).unwrap_or_default();
+    let requested = |org: &str| {
+        fields["bodies"].as_array().and_then(|list| {
+            list.iter()
+                .find(|b| b["org_id"] == org)
+                .and_then(|b| b["requested"].as_str().map(str::to_owned))
+        })
+    };
+    let bodies = bodies
+        .into_iter()
+        .map(|b| {
+            let ids: Vec<String> = serde_json::from_str(&b.members).unwrap_or_default();
+            BodyView {
+                requested: requested(&b.org_id),
+                approved: b.approved_by.is_some(),
+                approved_by_name: b.approved_by.as_deref().and_then(name),
+                approved_at: b.approved_at,
+                members: ids
+                    .into_iter()
+                    .map(|id| PersonView {
+                        display_name: name(&id).unwrap_or_default(),
+                        user_id: id,
+                    })
+                    .collect(),
+                org_id: b.org_id,
+                org_name: b.org_name,
+            }
+        })
+        .collect();
     Ok(ApplicationView {
         guest,
-        can: steps_for(st, asker, &applicant),
+        can: steps_for(st, asker, &applicant, kind.several_bodies()),
         kind: app.kind,
         kind_label_ja: kind.label_ja().to_owned(),
         kind_label_en: kind.label_en().to_owned(),
         state: st.code().to_owned(),
         state_label_ja: st.label_ja().to_owned(),
         state_label_en: st.label_en().to_owned(),
-        fields: serde_json::from_str(&app.fields).unwrap_or_default(),
+        fields,
         id: app.id,
         org_id: app.org_id,
         applicant_id: app.applicant_id,
@@ -462,6 +629,8 @@ async fn view(
         created_at: app.created_at,
         updated_at: app.updated_at,
         events,
+        bodies,
+        talk_id,
     })
 }
 
@@ -475,12 +644,17 @@ pub async fn create(
     submit: bool,
 ) -> Result<ApplicationView, AppError> {
     let org = OrgId(org_id.to_owned());
-    policy::check(actor, Action::ApplyGuest, &Resource::Org(&org))?;
+    let kind = parse_kind(kind)?;
+    policy::check(actor, apply_action(kind), &Resource::Org(&org))?;
     let Actor::User(me) = actor else {
         return Err(AppError::NotFound);
     };
-    let kind = parse_kind(kind)?;
-    let (fields, start, end) = checked_fields(state, kind, fields, &me.user_id, org_id).await?;
+    let Checked {
+        fields,
+        start,
+        end,
+        bodies,
+    } = checked_fields(state, kind, fields, &me.user_id, org_id).await?;
     let draft = ApplicationState::Draft;
     let to = if submit {
         application::next(
@@ -509,6 +683,7 @@ pub async fn create(
         },
     )
     .await?;
+    rows::insert_bodies(&mut tx, &id, &bodies).await?;
     rows::append_event(
         &mut tx,
         &NewEvent {
@@ -530,6 +705,9 @@ pub async fn create(
     detail(&mut e, "state", to.code());
     detail(&mut e, "start_date", start.as_str());
     detail(&mut e, "end_date", end.as_str());
+    if !bodies.is_empty() {
+        detail(&mut e, "bodies", bodies.len());
+    }
     audit::append(&mut tx, e).await?;
     let told = if submit {
         let subject = Subject {
@@ -537,6 +715,7 @@ pub async fn create(
             org_id,
             kind: kind.code(),
             applicant_id: &me.user_id.0,
+            deciders: deciders(org_id, bodies),
         };
         notify_next(&mut tx, &subject, to, "submit", &me.user_id).await?
     } else {
@@ -549,13 +728,19 @@ pub async fn create(
 
 /// One application with its steps, for its applicant and the body's approvers only.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<ApplicationView, AppError> {
-    let (app, asker) = load(state, actor, id).await?;
+    let (app, bodies, asker) = load(state, actor, id).await?;
     let (events, names) = {
         let mut conn = state.store.read().await?;
         let events = rows::events(&mut conn, &app.id).await?;
+        let member_ids: Vec<String> = bodies
+            .iter()
+            .flat_map(|b| serde_json::from_str::<Vec<String>>(&b.members).unwrap_or_default())
+            .collect();
         let mut ids: Vec<&str> = events
             .iter()
             .filter_map(|e| e.actor_id.as_deref())
+            .chain(bodies.iter().filter_map(|b| b.approved_by.as_deref()))
+            .chain(member_ids.iter().map(String::as_str))
             .collect();
         ids.push(&app.applicant_id);
         ids.sort_unstable();
@@ -563,24 +748,30 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Applicatio
         let names = users::display_names(&mut conn, &ids).await?;
         (events, names)
     };
-    view(state, app, &asker, Some(events), &names).await
+    view(state, app, &asker, Some(events), bodies, &names).await
 }
 
-/// An application and who is asking about it; "not found" for anyone but its applicant and
-/// the body's approvers.
-async fn load(state: &AppState, actor: &Actor, id: &str) -> Result<(Application, Asker), AppError> {
-    let app = {
+/// An application, its bodies where several decide, and who is asking about it; "not found"
+/// for anyone but its applicant and its approvers.
+async fn load(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Application, Vec<Body>, Asker), AppError> {
+    let (app, bodies) = {
         let mut conn = state.store.read().await?;
-        rows::by_id(&mut conn, id)
+        let app = rows::by_id(&mut conn, id)
             .await?
-            .ok_or(AppError::NotFound)?
+            .ok_or(AppError::NotFound)?;
+        let bodies = rows::bodies(&mut conn, &app.id).await?;
+        (app, bodies)
     };
-    let asker = asker(actor, &app)?;
-    Ok((app, asker))
+    let asker = asker(actor, &app, &bodies)?;
+    Ok((app, bodies, asker))
 }
 
 /// Which list: the caller's own applications, or the body's queue of submitted ones waiting
-/// for an approver.
+/// for its approval (its own, and other bodies' groups it takes part in).
 #[derive(Debug, Clone, Copy)]
 pub enum List {
     Mine,
@@ -602,7 +793,7 @@ pub async fn list(
         match which {
             List::Queue => {
                 policy::check(actor, Action::DecideApplication, &Resource::Org(&org))?;
-                rows::of_org_in_state(&mut conn, org_id, ApplicationState::Submitted.code()).await?
+                rows::queue(&mut conn, org_id).await?
             }
             List::Mine => {
                 if me.org_id != org {
@@ -621,8 +812,15 @@ pub async fn list(
     };
     let mut out = Vec::with_capacity(found.len());
     for app in found {
-        let asker = asker(actor, &app)?;
-        out.push(view(state, app, &asker, None, &names).await?);
+        let several = ApplicationKind::parse(&app.kind).is_some_and(|k| k.several_bodies());
+        let bodies = if several {
+            let mut conn = state.store.read().await?;
+            rows::bodies(&mut conn, &app.id).await?
+        } else {
+            Vec::new()
+        };
+        let asker = asker(actor, &app, &bodies)?;
+        out.push(view(state, app, &asker, None, bodies, &names).await?);
     }
     Ok(out)
 }
@@ -634,6 +832,8 @@ pub struct Step {
     pub reason: Option<String>,
     pub version: i64,
     pub fields: Option<serde_json::Value>,
+    /// With `approve` on an inter-body group: which of the approver's own staff join.
+    pub members: Option<Vec<String>>,
 }
 
 fn parse_transition(step: &Step) -> Result<Transition, DomainError> {
@@ -658,16 +858,19 @@ fn parse_transition(step: &Step) -> Result<Transition, DomainError> {
 }
 
 /// Takes a step on an application. The approval engine decides whether it is allowed; the
-/// version check makes it one step from the state the person saw.
+/// version check makes it one step from the state the person saw. Where several bodies
+/// decide, an approval counts for the approver's body and the application is approved with
+/// the last one; returning it clears every approval, so all decide again.
 pub async fn step(
     state: &AppState,
     actor: &Actor,
     id: &str,
     step: Step,
 ) -> Result<ApplicationView, AppError> {
-    let (app, asker) = load(state, actor, id).await?;
+    let (app, bodies, asker) = load(state, actor, id).await?;
     let transition = parse_transition(&step)?;
     let from = parse_state(&app.state)?;
+    let kind = parse_kind(&app.kind)?;
     let applicant = UserId(app.applicant_id.clone());
     // A step on a state the person did not see is refused as such, before anything else.
     if step.version != app.version {
@@ -685,8 +888,19 @@ pub async fn step(
     // An edit brings new fields, checked as at creation (the period again within the year).
     let edited = match (&transition, step.fields) {
         (Transition::Edit, Some(fields)) => {
-            let kind = parse_kind(&app.kind)?;
-            Some(checked_fields(state, kind, fields, &applicant, &app.org_id).await?)
+            let c = checked_fields(state, kind, fields, &applicant, &app.org_id).await?;
+            if kind.several_bodies()
+                && c.bodies != bodies.iter().map(|b| b.org_id.clone()).collect::<Vec<_>>()
+            {
+                return Err(DomainError::invalid(
+                    "bodies",
+                    "参加する団体",
+                    "参加する団体は変更できません。団体を変えるときは、新しく申請してください。",
+                    "the participating bodies cannot be changed; apply anew instead.",
+                )
+                .into());
+            }
+            Some((c.fields, c.start, c.end))
         }
         (Transition::Edit, None) => {
             return Err(DomainError::invalid(
@@ -706,6 +920,30 @@ pub async fn step(
         _ => None,
     };
     let mut tx = state.store.write().await?;
+    let several = kind.several_bodies();
+    let mut last_body = None;
+    let approved = if several && to == ApplicationState::Approved {
+        let Actor::User(u) = actor else {
+            return Err(AppError::NotFound);
+        };
+        let complete = crate::services::groups::approve_for_body(
+            &mut tx,
+            &app,
+            &asker.user,
+            &u.org_id.0,
+            step.members,
+        )
+        .await?;
+        if !complete {
+            tx.commit().await?;
+            return get(state, actor, id).await;
+        }
+        // The body's approval recorded a step unless it was the last; this one moves it.
+        last_body = Some(u.org_id.0.clone());
+        true
+    } else {
+        to == ApplicationState::Approved
+    };
     let moved = Moved {
         transition: transition.code(),
         to: to.code(),
@@ -714,18 +952,24 @@ pub async fn step(
             .as_ref()
             .map(|(f, s, e)| (f.as_str(), s.as_str(), e.as_str())),
     };
-    if !record_step(&mut tx, &app, Some(&asker.user), &moved, &[]).await? {
+    let details: Vec<(&str, serde_json::Value)> = last_body
+        .map(|b| vec![("body", serde_json::Value::from(b))])
+        .unwrap_or_default();
+    if !record_step(&mut tx, &app, Some(&asker.user), &moved, &details).await? {
         return Err(AppError::Conflict("application_changed"));
     }
-    if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
+    if several && to == ApplicationState::ChangesRequested {
+        rows::clear_body_approvals(&mut tx, &app.id).await?;
+    }
+    if approved && kind == ApplicationKind::Guest {
         crate::services::guests::admit(state, &mut tx, &app).await?;
     }
-    if to == ApplicationState::Approved && app.kind == ApplicationKind::GuestExtension.code() {
+    if approved && kind.extends().is_some() {
         apply_extension(&mut tx, &asker.user, &app).await?;
     }
     let told = notify_next(
         &mut tx,
-        &Subject::from(&app),
+        &Subject::of(&app, &bodies),
         to,
         transition.code(),
         &asker.user,
@@ -733,7 +977,12 @@ pub async fn step(
     .await?;
     tx.commit().await?;
     crate::services::protection::publish_notifications(state, told);
-    if to == ApplicationState::Approved && app.kind == ApplicationKind::Guest.code() {
+    if approved
+        && matches!(
+            kind,
+            ApplicationKind::Guest | ApplicationKind::InterOrgGroup
+        )
+    {
         // A period that has already begun starts now rather than at the clock's next pass.
         crate::services::guests::start_if_due(state, id).await?;
     }

@@ -49,8 +49,23 @@ async fn load_on(
         .await?
         .ok_or(AppError::NotFound)?;
     let org = OrgId(talk.org_id.clone());
-    check_talk(m.actor, action, &TalkRef { org: &org, member }).map_err(|_| AppError::NotFound)?;
+    let r = talk_ref(&talk, &org, member);
+    // A member writing into a group whose period is over is told so, not "not found".
+    if action == TalkAction::Post && r.member && r.closed {
+        return Err(AppError::Conflict("talk_closed"));
+    }
+    check_talk(m.actor, action, &r).map_err(|_| AppError::NotFound)?;
     Ok(talk)
+}
+
+/// The facts the talk decision needs about a stored talk.
+fn talk_ref<'a>(talk: &Talk, org: &'a OrgId, member: bool) -> TalkRef<'a> {
+    TalkRef {
+        org,
+        member,
+        shared: talk.application_id.is_some(),
+        closed: talk.closed_at.is_some(),
+    }
 }
 
 /// The talk to write into and the body's protection settings, on one connection: every send
@@ -93,14 +108,7 @@ pub async fn open_direct(
     other: &str,
 ) -> Result<(String, bool), AppError> {
     let org = OrgId(m.org_id.to_owned());
-    check_talk(
-        m.actor,
-        TalkAction::Create,
-        &TalkRef {
-            org: &org,
-            member: false,
-        },
-    )?;
+    check_talk(m.actor, TalkAction::Create, &TalkRef::of(&org, false))?;
     if other == m.user_id {
         return Err(DomainError::invalid(
             "user_id",
@@ -150,7 +158,7 @@ pub async fn open_direct(
 
 /// A new talk's classification: the ceiling one below the body's top class, messages of the
 /// least class unless their sender chooses.
-fn new_talk_class(scheme: &Scheme) -> TalkClass {
+pub(crate) fn new_talk_class(scheme: &Scheme) -> TalkClass {
     TalkClass {
         ceiling: i64::from(scheme.default_ceiling()),
         default_class: 0,
@@ -230,19 +238,21 @@ fn resolve_class(
     })
 }
 
-/// Whether the member (of a talk of `org`) may raise its ceiling to the top class.
+/// Whether the member (of a talk of `org`, new or their own body's) may raise its ceiling to
+/// the top class.
 fn allows_top(m: &Member<'_>, org: &OrgId) -> bool {
-    check_talk(
-        m.actor,
-        TalkAction::AllowTopClass,
-        &TalkRef { org, member: true },
-    )
-    .is_ok()
+    check_talk(m.actor, TalkAction::AllowTopClass, &TalkRef::of(org, true)).is_ok()
 }
 
 /// The same, for the settings form of a talk the member has opened.
 pub fn may_allow_top(m: &Member<'_>, talk: &Talk) -> bool {
-    allows_top(m, &OrgId(talk.org_id.clone()))
+    let org = OrgId(talk.org_id.clone());
+    check_talk(
+        m.actor,
+        TalkAction::AllowTopClass,
+        &talk_ref(talk, &org, true),
+    )
+    .is_ok()
 }
 
 /// A stored rank as a rank (stored values were checked when written).
@@ -271,14 +281,7 @@ pub async fn create_group(
     class: &ClassRequest,
 ) -> Result<String, AppError> {
     let org = OrgId(m.org_id.to_owned());
-    check_talk(
-        m.actor,
-        TalkAction::Create,
-        &TalkRef {
-            org: &org,
-            member: false,
-        },
-    )?;
+    check_talk(m.actor, TalkAction::Create, &TalkRef::of(&org, false))?;
     let name = parse_talk_name(name)?;
     let mut all: Vec<String> = vec![m.user_id.to_owned()];
     for id in members {

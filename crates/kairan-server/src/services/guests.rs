@@ -12,13 +12,16 @@
 //!   every session ends and live connections close at once, the guest leaves every talk (their
 //!   messages stay, attributed), and the invitation is void. `guests.purge_after_days` later,
 //!   the guest's name, affiliation and address are removed (shown as 削除済みのゲスト). Every
-//!   step is a compare-and-set, so nodes running it together do each step once.
+//!   step is a compare-and-set, so nodes running it together do each step once. The same pass
+//!   starts and ends inter-body groups (`services::groups`), and works through everything due
+//!   in batches, so ten thousand periods ending on one night all end in that pass.
 
 use crate::error::AppError;
+use crate::services::applications::system_step;
 use crate::services::detail;
 use crate::state::AppState;
 use crate::token;
-use kairan_domain::application::{self, ApplicationState, Party, Transition};
+use kairan_domain::application::{ApplicationKind, ApplicationState, Transition};
 use kairan_domain::audit::AuditAction;
 use kairan_domain::fiscal::Date;
 use kairan_domain::guest::GuestRequest;
@@ -253,24 +256,6 @@ pub async fn accept(
     Ok(user.login_id)
 }
 
-/// One step of an application taken by the clock, with its record.
-async fn system_step(
-    tx: &mut kairan_store::WriteTx,
-    app: &Application,
-    transition: Transition,
-) -> Result<bool, AppError> {
-    let from = ApplicationState::parse(&app.state)
-        .ok_or_else(|| AppError::Internal(format!("state {}", app.state)))?;
-    let to = application::next(from, &transition, Party::System)?;
-    let moved = crate::services::applications::Moved {
-        transition: transition.code(),
-        to: to.code(),
-        reason: None,
-        fields: None,
-    };
-    crate::services::applications::record_step(tx, app, None, &moved, &[]).await
-}
-
 /// Puts an approved guest application in effect and lets its guest sign in, in one
 /// transaction. False when another node (or the next pass) did it first.
 async fn activate(state: &AppState, app: &Application) -> Result<bool, AppError> {
@@ -285,6 +270,15 @@ async fn activate(state: &AppState, app: &Application) -> Result<bool, AppError>
     Ok(true)
 }
 
+/// Puts an approved guest or group application in effect.
+async fn start(state: &AppState, app: &Application) -> Result<bool, AppError> {
+    if app.kind == ApplicationKind::InterOrgGroup.code() {
+        crate::services::groups::activate(state, app).await
+    } else {
+        activate(state, app).await
+    }
+}
+
 /// Starts one just-approved application at once when its period has already begun, rather
 /// than waiting for the clock's next pass (which looks at every body's guests).
 pub(crate) async fn start_if_due(state: &AppState, application_id: &str) -> Result<(), AppError> {
@@ -296,7 +290,7 @@ pub(crate) async fn start_if_due(state: &AppState, application_id: &str) -> Resu
         && app.state == ApplicationState::Approved.code()
         && app.start_date <= state.clock.today().to_string()
     {
-        activate(state, &app).await?;
+        start(state, &app).await?;
     }
     Ok(())
 }
@@ -397,74 +391,112 @@ async fn purge_due(state: &AppState) -> Result<usize, AppError> {
     Ok(purged)
 }
 
-/// Starts the periods that have begun and ends those that are over, as of the clock's today.
-pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
-    let today: Date = state.clock.today();
-    let today = today.to_string();
-    let mut pass = Pass::default();
-    let starting = {
-        let mut conn = state.store.read().await?;
-        guests::due(&mut conn, guests::Due::Starting, &today).await?
-    };
-    for app in starting {
-        if activate(state, &app).await? {
-            pass.started += 1;
+/// Applications due for the clock, all of them, a batch at a time: `step` is taken on each
+/// and says whether it moved it. A batch where nothing moved (another node took them all)
+/// ends the loop, so it cannot spin.
+async fn for_each_due<F, Fut>(
+    state: &AppState,
+    which: guests::Due,
+    mut step: F,
+) -> Result<usize, AppError>
+where
+    F: FnMut(Application) -> Fut,
+    Fut: std::future::Future<Output = Result<bool, AppError>>,
+{
+    let today = state.clock.today().to_string();
+    let mut done = 0;
+    loop {
+        let batch = {
+            let mut conn = state.store.read().await?;
+            guests::due(&mut conn, which, &today).await?
+        };
+        let full = batch.len() == guests::DUE_BATCH;
+        let mut moved = 0;
+        for app in batch {
+            if step(app).await? {
+                moved += 1;
+            }
+        }
+        done += moved;
+        if !full || moved == 0 {
+            return Ok(done);
         }
     }
-    let ending = {
-        let mut conn = state.store.read().await?;
-        guests::due(&mut conn, guests::Due::Ending, &today).await?
-    };
-    for app in ending {
-        let mut tx = state.store.write().await?;
-        if !system_step(&mut tx, &app, Transition::End).await? {
-            continue;
+}
+
+/// Starts the periods that have begun and ends those that are over, as of the clock's today:
+/// guests and inter-body groups.
+pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
+    let started = for_each_due(state, guests::Due::Starting, |app| async move {
+        start(state, &app).await
+    })
+    .await?;
+    let ended = for_each_due(state, guests::Due::Ending, |app| async move {
+        if app.kind == ApplicationKind::InterOrgGroup.code() {
+            crate::services::groups::end(state, &app).await
+        } else {
+            end_guest(state, &app).await
         }
-        let mut talks_left = Vec::new();
-        let mut guest = None;
-        if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
-            users::set_status(&mut tx, &g.user_id, "ended").await?;
-            guests::end(&mut tx, &g.user_id, state.clock.now_us()).await?;
-            let ended =
-                sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
-            for t in chat::talks_of(tx.conn(), &g.user_id).await? {
-                // The talk row first, as every membership change does, so no message batch
-                // still holding the talk posts in the guest's name afterwards.
-                chat::talks_for_write(&mut tx, &[t.talk.id.as_str()]).await?;
-                chat::remove_member(&mut tx, &t.talk.id, &g.user_id).await?;
-                let members: Vec<String> = chat::members(tx.conn(), &t.talk.id)
-                    .await?
-                    .into_iter()
-                    .map(|(u, _)| u)
-                    .collect();
-                talks_left.push((t.talk.id.clone(), members));
-            }
-            let mut e = NewEntry::new(AuditAction::GuestEnded);
-            e.org_id = Some(app.org_id.clone());
-            e.target_id = Some(g.user_id.clone());
-            detail(&mut e, "application", app.id.as_str());
-            detail(&mut e, "sessions_ended", ended);
-            detail(&mut e, "talks_left", talks_left.len());
-            audit::append(&mut tx, e).await?;
-            guest = Some(g.user_id);
+    })
+    .await?;
+    let purged = purge_due(state).await?;
+    let reminded = remind_due(state).await?;
+    crate::services::groups::remove_due(state).await?;
+    Ok(Pass {
+        started,
+        ended,
+        purged,
+        reminded,
+    })
+}
+
+/// Ends a guest whose last day has passed: the ID ends, its sessions and live connections
+/// end at once, it leaves every talk. False when another node did it first.
+async fn end_guest(state: &AppState, app: &Application) -> Result<bool, AppError> {
+    let mut tx = state.store.write().await?;
+    if !system_step(&mut tx, app, Transition::End).await? {
+        return Ok(false);
+    }
+    let mut talks_left = Vec::new();
+    let mut guest = None;
+    if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
+        users::set_status(&mut tx, &g.user_id, "ended").await?;
+        guests::end(&mut tx, &g.user_id, state.clock.now_us()).await?;
+        let ended = sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
+        for t in chat::talks_of(tx.conn(), &g.user_id).await? {
+            // The talk row first, as every membership change does, so no message batch
+            // still holding the talk posts in the guest's name afterwards.
+            chat::talks_for_write(&mut tx, &[t.talk.id.as_str()]).await?;
+            chat::remove_member(&mut tx, &t.talk.id, &g.user_id).await?;
+            let members: Vec<String> = chat::members(tx.conn(), &t.talk.id)
+                .await?
+                .into_iter()
+                .map(|(u, _)| u)
+                .collect();
+            talks_left.push((t.talk.id.clone(), members));
         }
-        tx.commit().await?;
-        if let Some(user_id) = guest {
+        let mut e = NewEntry::new(AuditAction::GuestEnded);
+        e.org_id = Some(app.org_id.clone());
+        e.target_id = Some(g.user_id.clone());
+        detail(&mut e, "application", app.id.as_str());
+        detail(&mut e, "sessions_ended", ended);
+        detail(&mut e, "talks_left", talks_left.len());
+        audit::append(&mut tx, e).await?;
+        guest = Some(g.user_id);
+    }
+    tx.commit().await?;
+    if let Some(user_id) = guest {
+        state
+            .bus
+            .publish(crate::realtime::Event::sessions_ended(&user_id));
+        for (talk, mut recipients) in talks_left {
+            recipients.push(user_id.clone());
             state
                 .bus
-                .publish(crate::realtime::Event::sessions_ended(&user_id));
-            for (talk, mut recipients) in talks_left {
-                recipients.push(user_id.clone());
-                state
-                    .bus
-                    .publish(crate::realtime::Event::membership(&talk, recipients));
-            }
+                .publish(crate::realtime::Event::membership(&talk, recipients));
         }
-        pass.ended += 1;
     }
-    pass.purged = purge_due(state).await?;
-    pass.reminded = remind_due(state).await?;
-    Ok(pass)
+    Ok(true)
 }
 
 /// Runs the clock's passes every 30 seconds on this node, so a guest's period or a leaver's

@@ -12,6 +12,7 @@ pub mod dlp;
 pub mod dormant;
 pub mod files;
 pub mod group_commit;
+pub mod groups;
 pub mod guests;
 pub mod identity;
 pub mod maintenance;

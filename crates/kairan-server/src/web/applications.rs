@@ -648,6 +648,7 @@ async fn save_edit(
                     reason: None,
                     version: shown,
                     fields: Some(fields),
+                    members: None,
                 },
             )
             .await
@@ -686,6 +687,7 @@ async fn save_edit(
         reason: None,
         version: a.version,
         fields: None,
+        members: None,
     };
     match applications::step(&state, &actor, &id, step).await {
         Ok(_) => Ok(Redirect::to(&format!("/applications/{id}?done={next}")).into_response()),
@@ -718,6 +720,7 @@ async fn take_step(
         reason: needs_reason.then(|| f.reason.clone()),
         version: shown,
         fields: None,
+        members: None,
     };
     match applications::step(&state, &me.actor(), &id, step).await {
         Ok(_) => {

@@ -41,6 +41,7 @@ const SCRIPT_TEXT: &[(&str, &str, &str)] = &[
     ("read", "既読", "Read by"),
     ("read_all", "全員既読", "Read by all"),
     ("people", "人", " members"),
+    ("guest", "ゲスト", "guest"),
     ("load_older", "以前のメッセージ", "Earlier messages"),
     (
         "no_talks",

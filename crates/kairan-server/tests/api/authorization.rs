@@ -48,9 +48,12 @@ async fn victim(app: &TestApp, org: &str, n: usize, action: Action) -> String {
     id
 }
 
+/// The request that exercises `action` on body `org`; `peer` is another body (for a group
+/// shared with it).
 fn request(
     action: Action,
     org: &str,
+    peer: &str,
     victim: &str,
     n: usize,
 ) -> (Method, String, Option<serde_json::Value>) {
@@ -120,6 +123,13 @@ fn request(
             format!("/api/v1/orgs/{org}/applications"),
             Some(json!({ "kind": "guest", "fields": crate::applications::guest_fields(n) })),
         ),
+        Action::ApplyGroup => (
+            M::POST,
+            format!("/api/v1/orgs/{org}/applications"),
+            Some(
+                json!({ "kind": "inter_org_group", "fields": crate::groups::group_fields(n, peer, &[]) }),
+            ),
+        ),
         Action::DecideApplication => (
             M::GET,
             format!("/api/v1/orgs/{org}/applications?view=queue"),
@@ -141,7 +151,12 @@ async fn every_role_action_and_body_behaves_as_documented() {
         for (target, expect_allowed) in [(&own, cell == Cell::Own), (&other, false)] {
             n += 1;
             let victim = victim(&app, &target.id, n, action).await;
-            let (method, path, body) = request(action, &target.id, &victim, n);
+            let peer = if std::ptr::eq(target, &own) {
+                &other.id
+            } else {
+                &own.id
+            };
+            let (method, path, body) = request(action, &target.id, peer, &victim, n);
             let client = &own.clients[&role];
             let (status, v) = client.send(method, &path, body).await;
             let ok = if expect_allowed {

@@ -16,6 +16,7 @@ mod directory;
 mod directory_pages;
 mod dormant;
 mod files;
+mod groups;
 mod guests;
 mod helpers;
 mod identity;
