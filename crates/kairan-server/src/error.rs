@@ -141,7 +141,9 @@ impl AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::FileRefused("file_too_large") => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::FileRefused("upload_interrupted") => StatusCode::BAD_REQUEST,
-            AppError::FileRefused("download_not_allowed_on_device") => StatusCode::FORBIDDEN,
+            AppError::FileRefused(
+                "download_not_allowed_on_device" | "files_not_allowed_for_guests",
+            ) => StatusCode::FORBIDDEN,
             AppError::FileRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::ScannerUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Application(e) => {
@@ -322,6 +324,9 @@ fn file_ja(code: &str) -> &'static str {
         "download_not_allowed_on_device" => {
             "この端末ではファイルをダウンロードできません。職場のパソコン（LGWAN接続系）で開いてください。"
         }
+        "files_not_allowed_for_guests" => {
+            "ゲストの方は、この団体の設定によりファイルを送信・受信できません。必要な場合は、担当の職員にご相談ください。"
+        }
         "file_encrypted" => {
             "パスワードで保護されたファイルは中身を検査できないため、受け付けません。保護を解除してから添付してください。"
         }
@@ -350,6 +355,9 @@ fn file_en(code: &str) -> &'static str {
         }
         "download_not_allowed_on_device" => {
             "Files cannot be downloaded on this device. Open it on an office PC on the LGWAN side."
+        }
+        "files_not_allowed_for_guests" => {
+            "This body's settings do not let guests send or receive files. Ask the member of staff you work with."
         }
         "file_encrypted" => {
             "A password-protected file cannot be inspected, so it is not accepted. Remove the protection and attach it again."

@@ -489,7 +489,9 @@ function uploadFile(file, confirmed = false) {
   xhr.send(file);
   renderPending();
 }
-function addFiles(files) { for (const f of files) uploadFile(f); }
+// Where the body does not let guests send files, the page has no 📎 and drops and pastes are
+// ignored (the server refuses them anyway).
+function addFiles(files) { if (root.dataset.upload === 'no') return; for (const f of files) uploadFile(f); }
 document.getElementById('attach').addEventListener('click', () => document.getElementById('file-input').click());
 document.getElementById('file-input').addEventListener('change', (e) => { addFiles([...e.target.files]); e.target.value = ''; });
 {

@@ -168,3 +168,32 @@ pub async fn accept_invitation(
     .await?;
     Ok(Json(Accepted { login_id }))
 }
+
+/// The body's guest settings: what guests may do with files (G10). Restricted by default.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/guest-settings", params(("org" = String, Path)),
+    responses((status = 200, body = crate::services::guests::GuestSettings), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn guest_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+) -> Result<Json<crate::services::guests::GuestSettings>, AppError> {
+    Ok(Json(
+        crate::services::guests::settings(&state, &me.actor(), &org).await?,
+    ))
+}
+
+/// Sets what the body's guests may do with files: `none`, `download` or
+/// `upload_and_download` (the device's own rules still apply).
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/guest-settings", params(("org" = String, Path)),
+    request_body = crate::services::guests::GuestSettings,
+    responses((status = 200, body = crate::services::guests::GuestSettings), (status = 403, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn save_guest_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(org): Path<String>,
+    ApiJson(req): ApiJson<crate::services::guests::GuestSettings>,
+) -> Result<Json<crate::services::guests::GuestSettings>, AppError> {
+    Ok(Json(
+        crate::services::guests::save_settings(&state, &me.actor(), &org, req).await?,
+    ))
+}

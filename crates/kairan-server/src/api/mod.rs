@@ -82,6 +82,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         applications::step,
         applications::invitation,
         applications::accept_invitation,
+        applications::guest_settings,
+        applications::save_guest_settings,
         sign_in::get,
         sign_in::put,
         sign_in::delete,
@@ -208,6 +210,10 @@ pub fn routes() -> Router<AppState> {
             post(staff::disable_dormant),
         )
         .route("/api/v1/applications/{id}", get(applications::get))
+        .route(
+            "/api/v1/orgs/{org}/guest-settings",
+            get(applications::guest_settings).put(applications::save_guest_settings),
+        )
         .route(
             "/api/v1/invitations/{token}",
             get(applications::invitation).post(applications::accept_invitation),

@@ -471,9 +471,15 @@ pub async fn upload_target(
     m: &Member<'_>,
     talk_id: &str,
 ) -> Result<UploadTarget, AppError> {
-    Ok(UploadTarget(
-        chat_access(state, m, talk_id, TalkAction::Post).await?,
-    ))
+    let talk = chat_access(state, m, talk_id, TalkAction::Post).await?;
+    // A guest sends files only where its body allows it (G10).
+    if !crate::services::guests::file_rights(state, m.actor, m.org_id)
+        .await?
+        .may_upload()
+    {
+        return Err(AppError::FileRefused("files_not_allowed_for_guests"));
+    }
+    Ok(UploadTarget(talk))
 }
 
 /// A talk the member was found allowed to post in; only [`upload_target`] makes one.
@@ -711,6 +717,12 @@ pub async fn download(
     chat_access(state, m, &file.talk_id, TalkAction::Read).await?;
     if !may_download(state, m.device) {
         return Err(AppError::FileRefused("download_not_allowed_on_device"));
+    }
+    if !crate::services::guests::file_rights(state, m.actor, m.org_id)
+        .await?
+        .may_download()
+    {
+        return Err(AppError::FileRefused("files_not_allowed_for_guests"));
     }
     let visible = match (&file.message_id, &message) {
         (None, _) => file.uploader_id == m.user_id,

@@ -515,3 +515,115 @@ pub fn start_runner(state: AppState) {
         }
     });
 }
+
+/// What a body lets its guests do with files (G10; seed 003 §6: a guest's rights are narrower
+/// than staff's). Restricted by default: a guest neither sends nor fetches files until the
+/// body's administrator opens it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GuestFiles {
+    /// No files at all (the default).
+    None,
+    /// Files others sent may be downloaded; a guest sends none.
+    Download,
+    /// Files may be sent and downloaded, within the device's own rules.
+    UploadAndDownload,
+}
+
+impl GuestFiles {
+    pub fn may_upload(self) -> bool {
+        self == GuestFiles::UploadAndDownload
+    }
+    pub fn may_download(self) -> bool {
+        self != GuestFiles::None
+    }
+}
+
+/// The body's guest settings, as the API shows and takes them.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSettings {
+    pub files: GuestFiles,
+}
+
+fn guest_settings_in(settings: &str) -> GuestSettings {
+    let files = serde_json::from_str::<serde_json::Value>(settings)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["guests"]["files"].clone()).ok())
+        .unwrap_or(GuestFiles::None);
+    GuestSettings { files }
+}
+
+/// What the member may do with files if they are a guest; everything (the device's rules
+/// still apply) for staff.
+pub async fn file_rights(
+    state: &AppState,
+    actor: &kairan_domain::policy::Actor,
+    org_id: &str,
+) -> Result<GuestFiles, AppError> {
+    let kairan_domain::policy::Actor::User(u) = actor else {
+        return Ok(GuestFiles::UploadAndDownload);
+    };
+    if !kairan_domain::role::only_guest(&u.roles) {
+        return Ok(GuestFiles::UploadAndDownload);
+    }
+    let mut conn = state.store.read().await?;
+    let org = kairan_store::orgs::by_id(&mut conn, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(guest_settings_in(&org.settings).files)
+}
+
+/// The body's guest settings, for its administrators (`decide_application`: they admit the
+/// guests).
+pub async fn settings(
+    state: &AppState,
+    actor: &kairan_domain::policy::Actor,
+    org_id: &str,
+) -> Result<GuestSettings, AppError> {
+    use kairan_domain::policy::{self, Action, Resource};
+    let org = kairan_domain::OrgId(org_id.to_owned());
+    policy::check(actor, Action::DecideApplication, &Resource::Org(&org))?;
+    let mut conn = state.store.read().await?;
+    let row = kairan_store::orgs::by_id(&mut conn, org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(guest_settings_in(&row.settings))
+}
+
+/// Saves the body's guest settings, read and written under the write lock so another
+/// setting saved at the same moment is not lost; audited.
+pub async fn save_settings(
+    state: &AppState,
+    actor: &kairan_domain::policy::Actor,
+    org_id: &str,
+    new: GuestSettings,
+) -> Result<GuestSettings, AppError> {
+    use kairan_domain::policy::{self, Action, Resource};
+    let org = kairan_domain::OrgId(org_id.to_owned());
+    policy::check(actor, Action::DecideApplication, &Resource::Org(&org))?;
+    let mut tx = state.store.write().await?;
+    let row = kairan_store::orgs::by_id(tx.conn(), org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut all: serde_json::Value =
+        serde_json::from_str(&row.settings).unwrap_or_else(|_| serde_json::json!({}));
+    if !all.is_object() {
+        all = serde_json::json!({});
+    }
+    all["guests"] = serde_json::json!({ "files": new.files });
+    kairan_store::orgs::set_settings(&mut tx, org_id, &all.to_string()).await?;
+    let mut e = crate::services::audit_entry(actor, AuditAction::OrgSettingsChanged);
+    e.org_id = Some(org_id.to_owned());
+    e.target_id = Some(org_id.to_owned());
+    detail(
+        &mut e,
+        "guest_files",
+        serde_json::to_value(new.files).unwrap_or_default(),
+    );
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(new)
+}

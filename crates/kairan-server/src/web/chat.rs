@@ -171,6 +171,9 @@ async fn page(
         .await
         .map_err(|e| PageError(e, ctx.lang))?;
     let guest = kairan_domain::role::only_guest(&me.roles);
+    let files = crate::services::guests::file_rights(&state, &me.actor(), &me.user.org_id)
+        .await
+        .map_err(|e| PageError(e, ctx.lang))?;
     render(
         &state,
         "talks.html",
@@ -181,7 +184,9 @@ async fn page(
             talk_id,
             chat_text => script_text(ctx.lang, guest).to_string(),
             can_start => !guest,
-            can_download => crate::services::files::may_download(&state, me.client.device),
+            can_download => crate::services::files::may_download(&state, me.client.device)
+                && files.may_download(),
+            can_upload => files.may_upload(),
         },
     )
 }

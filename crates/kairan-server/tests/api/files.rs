@@ -999,3 +999,124 @@ async fn with_scans_deferred_uploads_wait_for_the_scanner_and_nobody_fetches_the
     assert_eq!(audit(&s.officer, &s.org, "file.scanned").await.len(), 1);
     s.app.stop().await;
 }
+
+/// G10: a guest's file rights are the body's choice and closed by default: no 📎, uploads and
+/// downloads refused with a reason, until the administrator opens downloads, then both.
+#[tokio::test]
+async fn a_guest_sends_and_fetches_files_only_as_far_as_its_body_allows() {
+    let clamd = Clamd::start("4M").await;
+    let s = setup(&clamd.endpoint(), 20).await;
+    let guest = s.app.create_user(&s.org, "guest.files", &["staff"]).await;
+    {
+        // A guest as an approved application leaves it (the role is never granted by hand).
+        let mut tx = s.app.state().store.write().await.unwrap();
+        sqlx::query("UPDATE user_roles SET role = 'guest' WHERE user_id = $1")
+            .bind(&guest)
+            .execute(tx.conn())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let (st, _) = s
+        .hanako
+        .post(
+            &format!("/api/v1/talks/{}/members", s.talk),
+            json!({ "user_ids": [guest] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, f) = upload(
+        &s.hanako,
+        &s.talk,
+        "資料.txt",
+        "会議資料".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{f}");
+    let (st, m) = s
+        .hanako
+        .post(
+            &format!("/api/v1/talks/{}/messages", s.talk),
+            json!({ "body": "資料です", "files": [f["id"]] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{m}");
+    let file = format!("/api/v1/files/{}", f["id"].as_str().unwrap());
+    let g = s.app.signed_in("guest.files").await;
+
+    // By default: neither way, with the reason; the talk page offers no 📎.
+    let refused = upload(&g, &s.talk, "返信.txt", b"reply".to_vec()).await;
+    assert_error(
+        &refused,
+        StatusCode::FORBIDDEN,
+        "files_not_allowed_for_guests",
+    );
+    assert_error(
+        &g.get(&file).await,
+        StatusCode::FORBIDDEN,
+        "files_not_allowed_for_guests",
+    );
+    let (_, page) = g.get_text(&format!("/talks/{}", s.talk)).await;
+    assert!(
+        page.contains("data-upload=\"no\"") && page.contains("data-download=\"no\""),
+        "{page}"
+    );
+    // Staff are not affected.
+    assert_eq!(s.taro.get(&file).await.0, StatusCode::OK);
+
+    // Only the body's administrator sets it; then downloads open, uploads stay closed.
+    s.app.create_user(&s.org, "admin.files", &["admin"]).await;
+    let admin = s.app.signed_in("admin.files").await;
+    let path = format!("/api/v1/orgs/{}/guest-settings", s.org);
+    assert_eq!(admin.get(&path).await.1, json!({ "files": "none" }));
+    let (st, _) = s
+        .hanako
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "files": "download" })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let bad = admin
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "files": "everything" })),
+        )
+        .await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        bad.1["error"]["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("upload_and_download")
+    );
+    let (st, v) = admin
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "files": "download" })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(g.get(&file).await.0, StatusCode::OK);
+    let refused = upload(&g, &s.talk, "返信.txt", b"reply".to_vec()).await;
+    assert_error(
+        &refused,
+        StatusCode::FORBIDDEN,
+        "files_not_allowed_for_guests",
+    );
+    admin
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            Some(json!({ "files": "upload_and_download" })),
+        )
+        .await;
+    let (st, v) = upload(&g, &s.talk, "返信.txt", b"reply".to_vec()).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let changes = audit(&s.officer, &s.org, "org.settings_changed").await;
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    s.app.stop().await;
+}
