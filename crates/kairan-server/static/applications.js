@@ -2,7 +2,11 @@
 // - the number of applications waiting for a decision, beside 申請 in the menu
 //   (administrators; the menu loads this file for them on every page);
 // - the invitation link as a full address, with a copy button;
-// - an Enter that confirms an IME conversion never submits the application form.
+// - an Enter that confirms an IME conversion never submits the application form;
+// - the lists of colleagues to tick (a group's own members, a body's approval): a filter by
+//   name and the number ticked;
+// - the group form: typing whom a body is asked for ticks that body, and a ticked body needs
+//   it filled in.
 
 // ---- the count beside 申請 ----
 const badge = document.getElementById('application-queue-count');
@@ -78,4 +82,53 @@ for (const form of document.querySelectorAll('form[data-ime-guard]')) {
       e.preventDefault();
     }
   }, true);
+}
+
+// ---- lists of colleagues to tick: filter by name, count the ticked ones ----
+// Hiragana typed in the filter also finds katakana (and the other way round is not needed:
+// names and readings are shown as stored).
+function foldKana(text) {
+  return text.replace(/[\u3041-\u3096]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0x60));
+}
+function squash(text) {
+  return foldKana(text.normalize('NFKC').toLowerCase()).replace(/\s/g, '');
+}
+
+for (const pick of document.querySelectorAll('[data-people-pick]')) {
+  const tools = pick.querySelector('[data-people-tools]');
+  const filter = pick.querySelector('[data-people-filter]');
+  const count = pick.querySelector('[data-people-count]');
+  const items = [...pick.querySelectorAll('li')];
+  const boxes = [...pick.querySelectorAll('input[type="checkbox"]')];
+  if (!tools || !filter) continue;
+  tools.hidden = false;
+  const showCount = () => {
+    if (!count) return;
+    const n = boxes.filter((b) => b.checked).length;
+    count.textContent = (count.dataset.label || '{n}').replace('{n}', String(n));
+  };
+  filter.addEventListener('input', () => {
+    const q = squash(filter.value);
+    for (const li of items) li.hidden = q !== '' && !squash(li.textContent || '').includes(q);
+  });
+  // The filter is not a field of the form: Enter in it never submits.
+  filter.addEventListener('keydown', (e) => { if (e.key === 'Enter') e.preventDefault(); });
+  for (const b of boxes) b.addEventListener('change', showCount);
+  showCount();
+}
+
+// ---- the group form: a body is asked for someone once it is ticked ----
+for (const choice of document.querySelectorAll('[data-body-choice]')) {
+  const box = choice.querySelector('[data-body-check]');
+  const requested = choice.querySelector('[data-requested]');
+  if (!box || !requested) continue;
+  const sync = () => { requested.required = box.checked; };
+  box.addEventListener('change', sync);
+  requested.addEventListener('input', () => {
+    if (requested.value.trim() !== '' && !box.checked) {
+      box.checked = true;
+      sync();
+    }
+  });
+  sync();
 }

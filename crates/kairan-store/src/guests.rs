@@ -225,3 +225,40 @@ pub async fn reminded(tx: &mut WriteTx, user_id: &str, at: i64) -> Result<bool> 
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A guest of a body as its administrators list them: the guest's ID and name, what the
+/// application said of it, the period, and who applied for it (the sponsor).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GuestRow {
+    pub user_id: String,
+    pub login_id: String,
+    pub display_name: String,
+    /// The ID's status: `pending`, `active`, `ended` (or suspended by an administrator).
+    pub status: String,
+    pub application_id: String,
+    pub sponsor_id: String,
+    pub sponsor_name: Option<String>,
+    pub affiliation: String,
+    pub start_date: String,
+    pub end_date: String,
+    pub accepted_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+/// Every guest of a body with its ID's name and status and its sponsor's name, the period
+/// ending first at the top.
+pub async fn of_org(conn: &mut AnyConnection, org_id: &str) -> Result<Vec<GuestRow>> {
+    Ok(sqlx::query_as(
+        "SELECT g.user_id, u.login_id, u.display_name, u.status, g.application_id, g.sponsor_id,
+                s.display_name AS sponsor_name, g.affiliation, g.start_date, g.end_date,
+                g.accepted_at, g.ended_at
+         FROM guests g
+         JOIN users u ON u.id = g.user_id
+         LEFT JOIN users s ON s.id = g.sponsor_id
+         WHERE g.org_id = $1
+         ORDER BY g.end_date, g.user_id",
+    )
+    .bind(org_id)
+    .fetch_all(conn)
+    .await?)
+}

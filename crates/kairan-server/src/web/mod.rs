@@ -117,6 +117,22 @@ pub fn templates() -> Environment<'static> {
             "application_form.html",
             include_str!("../../templates/application_form.html"),
         ),
+        (
+            "application_kinds.html",
+            include_str!("../../templates/application_kinds.html"),
+        ),
+        (
+            "application_people.html",
+            include_str!("../../templates/application_people.html"),
+        ),
+        (
+            "application_group_form.html",
+            include_str!("../../templates/application_group_form.html"),
+        ),
+        (
+            "guest_list.html",
+            include_str!("../../templates/guest_list.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, src) {
             tracing::error!(template = name, error = %e, "template does not parse");

@@ -411,3 +411,568 @@ async fn a_draft_is_corrected_and_submitted_from_its_page_and_a_stale_form_is_re
     assert!(!page.contains("data-testid=\"approve\""));
     t.app.stop().await;
 }
+
+// ---- inter-body groups, extensions and the guest list on the pages ----
+
+/// Gives an ID a name of its own, so a page shows whose it is.
+async fn rename(app: &TestApp, id: &str, name: &str) {
+    let mut tx = app.state().store.write().await.unwrap();
+    kairan_store::users::update_profile(
+        &mut tx,
+        id,
+        &kairan_store::users::Profile {
+            display_name: name,
+            kana: "",
+            title: None,
+            department_id: None,
+            employee_no: None,
+            last_day: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// 10:00 JST on a day well inside a fiscal year, so the days left and the last allowed day are
+/// known whatever the date the tests run on.
+fn fixed_day(app: &TestApp) -> Date {
+    let day = Date::new(2026, 10, 1).unwrap();
+    app.state()
+        .clock
+        .set(day.start_of_day_utc_us() + 10 * 3_600_000_000);
+    assert_eq!(app.state().clock.today(), day);
+    day
+}
+
+/// Two bodies on one server: 東山市 (the applicant's) and 西山市, each with an administrator
+/// and staff of their own.
+struct Region {
+    app: TestApp,
+    east: String,
+    west: String,
+    head_id: String,
+    head: Client,
+    east_head: Client,
+    east_admin: Client,
+    west_admin: Client,
+    east_staff: String,
+    west_staff: String,
+    west_other: String,
+    today: Date,
+}
+
+async fn region() -> Region {
+    let app = TestApp::spawn().await;
+    let today = fixed_day(&app);
+    let east = app.create_org("higashiyama", "東山市").await;
+    let west = app.create_org("nishiyama", "西山市").await;
+    let head_id = app.create_user(&east, "head.east", &["section_head"]).await;
+    app.create_user(&east, "head2.east", &["section_head"])
+        .await;
+    app.create_user(&east, "admin.east", &["admin"]).await;
+    app.create_user(&west, "admin.west", &["admin"]).await;
+    let east_staff = app.create_user(&east, "staff.east", &["staff"]).await;
+    let west_staff = app.create_user(&west, "staff.west", &["staff"]).await;
+    let west_other = app.create_user(&west, "other.west", &["staff"]).await;
+    rename(&app, &head_id, "東山 課長").await;
+    rename(&app, &east_staff, "東山 一郎").await;
+    rename(&app, &west_staff, "西山 花子").await;
+    rename(&app, &west_other, "西山 次郎").await;
+    Region {
+        head: app.signed_in("head.east").await,
+        east_head: app.signed_in("head2.east").await,
+        east_admin: app.signed_in("admin.east").await,
+        west_admin: app.signed_in("admin.west").await,
+        app,
+        east,
+        west,
+        head_id,
+        east_staff,
+        west_staff,
+        west_other,
+        today,
+    }
+}
+
+/// The group form as typed: 西山市 asked for two people of its disaster-prevention section,
+/// the applicant's colleague 東山 一郎 named, for this period.
+fn group_typed(r: &Region, start: Date, end: Date) -> Vec<(String, String)> {
+    [
+        ("purpose", "広域避難訓練の調整".to_owned()),
+        (
+            "need",
+            "二つの市の担当者で日々の段取りを確認するため".into(),
+        ),
+        ("talk_name", "広域避難訓練 調整".into()),
+        ("own_members", r.east_staff.clone()),
+        ("body", r.west.clone()),
+        (&format!("requested.{}", r.west), "防災課の担当者2名".into()),
+        ("start_date", start.to_string()),
+        ("end_date", end.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Posts the group form.
+async fn post_group(r: &Region, typed: &[(String, String)]) -> (StatusCode, String, String) {
+    let fields: Vec<(&str, String)> = typed.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    post_form(&r.head, "/applications/new/group", &fields).await
+}
+
+/// A guest of 東山市 admitted through the API, for `days` more days after today; returns the
+/// guest application's ID and the guest's user ID.
+async fn admitted_guest(
+    app: &TestApp,
+    org: &str,
+    head: &Client,
+    admin: &Client,
+    end: Date,
+) -> (String, String) {
+    let mut fields = guest_fields(7);
+    fields["start_date"] = Value::from(app.state().clock.today().to_string());
+    fields["end_date"] = Value::from(end.to_string());
+    let (s, a) = head
+        .post(
+            &format!("/api/v1/orgs/{org}/applications"),
+            serde_json::json!({ "kind": "guest", "fields": fields, "submit": true }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let id = a["id"].as_str().unwrap().to_owned();
+    let (s, a) = admin
+        .post(
+            &format!("/api/v1/applications/{id}/transitions"),
+            serde_json::json!({ "transition": "approve", "version": a["version"] }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let guest = a["guest"]["user_id"].as_str().map(str::to_owned);
+    let guest = match guest {
+        Some(g) => g,
+        None => {
+            let (_, a) = admin.get(&format!("/api/v1/applications/{id}")).await;
+            a["guest"]["user_id"]
+                .as_str()
+                .expect("the guest")
+                .to_owned()
+        }
+    };
+    (id, guest)
+}
+
+/// Applies on the group form for today up to 31 March and returns the application's ID.
+async fn applied_group(r: &Region) -> String {
+    let last = fiscal::fiscal_year_end(r.today);
+    let (s, page, location) = post_group(r, &group_typed(r, r.today, last)).await;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{page}");
+    assert!(location.ends_with("?done=submit"), "{location}");
+    created_id(&location)
+}
+
+/// Posts a body's approval from its page: the version shown and the colleagues ticked.
+async fn approve_for_body(c: &Client, id: &str, members: &[&str]) -> (StatusCode, String, String) {
+    let (_, page) = open(c, &format!("/applications/{id}")).await;
+    let mut form = vec![
+        ("transition", "approve".to_owned()),
+        ("version", version(&page)),
+    ];
+    form.extend(members.iter().map(|m| ("members", (*m).to_owned())));
+    post_form(c, &format!("/applications/{id}/step"), &form).await
+}
+
+#[tokio::test]
+async fn a_section_head_applies_for_an_inter_body_group_on_its_form() {
+    let r = region().await;
+    let last = fiscal::fiscal_year_end(r.today);
+    // A guest of 東山市 is never offered as a member.
+    let (_, guest_id) = admitted_guest(&r.app, &r.east, &r.east_head, &r.east_admin, last).await;
+
+    // The new application page offers both kinds.
+    let (s, page) = open(&r.head, "/applications/new").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("data-testid=\"kind-choice\""), "{page}");
+    assert!(page.contains("href=\"/applications/new/group\""));
+    let (_, list) = open(&r.head, "/applications").await;
+    assert!(list.contains("団体間グループを申請する"));
+
+    let (s, form) = open(&r.head, "/applications/new/group").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(form.contains("<h1>団体間グループ利用申請</h1>"), "{form}");
+    for label in [
+        "利用目的",
+        "グループが必要な理由",
+        "グループ名",
+        "自団体の参加者",
+        "参加する団体",
+        "参加をお願いする職員",
+        "開始日",
+        "終了日",
+    ] {
+        assert!(form.contains(label), "{label}");
+    }
+    // Own colleagues to tick: active staff, never the applicant (always in), never a guest,
+    // never another body's staff.
+    assert!(form.contains(&format!("name=\"own_members\" value=\"{}\"", r.east_staff)));
+    assert!(form.contains("東山 一郎"));
+    assert!(!form.contains(&format!("value=\"{}\"", r.head_id)));
+    assert!(!form.contains(&format!("value=\"{guest_id}\"")), "{form}");
+    assert!(!form.contains(&format!("value=\"{}\"", r.west_staff)));
+    assert!(!form.contains("西山 花子"));
+    // The other bodies, never one's own.
+    assert!(form.contains(&format!("name=\"body\" value=\"{}\"", r.west)));
+    assert!(form.contains("西山市"));
+    assert!(!form.contains(&format!("name=\"body\" value=\"{}\"", r.east)));
+    assert!(form.contains(&format!("今年度に始まる場合は{}まで", last.label_ja())));
+
+    // A period past 31 March: shown again with everything kept and the end date marked.
+    let too_late = last.add_days(1).unwrap();
+    let (s, page, _) = post_group(&r, &group_typed(&r, r.today, too_late)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains(&format!(
+            "年度末（{}）までの日付を指定してください。",
+            last.label_ja()
+        )),
+        "{page}"
+    );
+    assert!(page.contains("data-testid=\"form-error\""));
+    let end = tag(&page, "end_date");
+    assert!(end.contains("aria-invalid=\"true\""), "{end}");
+    assert!(end.contains(&format!("value=\"{too_late}\"")), "{end}");
+    assert!(!tag(&page, "start_date").contains("aria-invalid"));
+    assert!(tag(&page, "talk_name").contains("value=\"広域避難訓練 調整\""));
+    assert!(page.contains("広域避難訓練の調整</textarea>"));
+    assert!(page.contains(&format!("value=\"{}\" checked", r.east_staff)));
+    assert!(page.contains(&format!("value=\"{}\" checked", r.west)));
+    assert!(page.contains("value=\"防災課の担当者2名\""));
+    let (_, mine) = r
+        .head
+        .get(&format!("/api/v1/orgs/{}/applications", r.east))
+        .await;
+    assert_eq!(mine, Value::Array(vec![]), "nothing is stored");
+
+    // No body ticked: the bodies are named, what was typed for the body stays.
+    let no_body: Vec<_> = group_typed(&r, r.today, last)
+        .into_iter()
+        .filter(|(k, _)| k != "body")
+        .collect();
+    let (s, page, _) = post_group(&r, &no_body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("参加する団体: "), "{page}");
+    assert!(page.contains("value=\"防災課の担当者2名\""));
+
+    // Staff cannot apply.
+    let staff = r.app.signed_in("staff.east").await;
+    assert_eq!(
+        staff.get_text("/applications/new/group").await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Up to the last day it is accepted and waits for both bodies.
+    let id = applied_group(&r).await;
+    let (s, page) = open(&r.head, &format!("/applications/{id}?done=submit")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("団体間グループの申請"), "{page}");
+    assert!(page.contains("data-testid=\"talk-name\">広域避難訓練 調整<"));
+    assert!(page.contains("二つの市の担当者で日々の段取りを確認するため"));
+    assert!(page.contains(&format!("{}～{}", r.today.label_ja(), last.label_ja())));
+    assert!(page.contains("data-testid=\"bodies\""));
+    assert_eq!(page.matches("data-testid=\"body-row\"").count(), 2);
+    assert!(page.contains("防災課の担当者2名"));
+    assert!(page.contains("申請者が指名した職員：東山 一郎"), "{page}");
+    assert_eq!(page.matches("承認待ち</span>").count(), 2);
+    assert!(
+        !page.contains("自団体として承認する"),
+        "the applicant cannot decide"
+    );
+    assert!(!page.contains("data-testid=\"open-talk\""));
+    // The list names the group by its name and the other body.
+    let (_, list) = open(&r.head, "/applications").await;
+    assert!(
+        list.contains("広域避難訓練 調整</a><div class=\"kana\">西山市</div>"),
+        "{list}"
+    );
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn each_body_approves_on_the_page_with_its_own_staff_only() {
+    let r = region().await;
+    let id = applied_group(&r).await;
+
+    // 西山市's administrator sees 西山市's staff to tick, never 東山市's.
+    let (s, page) = open(&r.west_admin, &format!("/applications/{id}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("自団体から参加する職員"), "{page}");
+    assert!(page.contains("自団体として承認する"));
+    assert!(page.contains("data-testid=\"approve-group-form\""));
+    for own in [&r.west_staff, &r.west_other] {
+        assert!(
+            page.contains(&format!("name=\"members\" value=\"{own}\"")),
+            "{own}"
+        );
+    }
+    assert!(!page.contains(&format!("value=\"{}\"", r.east_staff)));
+    assert!(
+        !page.contains("東山 一郎"),
+        "another body's directory stays hidden"
+    );
+    assert!(!page.contains(&format!("value=\"{}\" checked", r.west_staff)));
+    assert!(page.contains("防災課の担当者2名"));
+    assert!(page.contains("申請者が指名した職員：1名"), "{page}");
+
+    // Nobody ticked: refused, the members named.
+    let (s, page, _) = approve_for_body(&r.west_admin, &id, &[]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("自団体から参加する職員を1人以上選んでください。"),
+        "{page}"
+    );
+    // Someone of another body slipped into the form: refused, what was ticked kept.
+    let (s, page, _) = approve_for_body(&r.west_admin, &id, &[&r.west_staff, &r.east_staff]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("自団体の利用中の職員（ゲストを除く）を選んでください。"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("value=\"{}\" checked", r.west_staff)));
+
+    // Approved for 西山市 with 西山 花子: it waits for 東山市.
+    let (s, _, location) = approve_for_body(&r.west_admin, &id, &[&r.west_staff]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/applications/{id}?done=approve_body"));
+    let (_, page) = open(&r.west_admin, &location).await;
+    assert!(
+        page.contains("自団体として承認しました。他の団体の承認を待っています。"),
+        "{page}"
+    );
+    assert!(page.contains("申請中"));
+    assert!(!page.contains("data-testid=\"approve-group-form\""));
+    assert!(page.contains("承認済み</span>"));
+    assert!(
+        page.contains("data-testid=\"body-members\">西山 花子<"),
+        "{page}"
+    );
+    assert!(page.contains("団体として承認"), "in the history");
+
+    // 東山市's administrator sees 東山市's staff, the applicant's choice ticked.
+    let (_, page) = open(&r.east_admin, &format!("/applications/{id}")).await;
+    assert!(
+        page.contains("data-testid=\"approve-group-form\""),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "name=\"members\" value=\"{}\" checked",
+        r.east_staff
+    )));
+    assert!(!page.contains(&format!("value=\"{}\"", r.west_staff)));
+    assert!(!page.contains(&format!("value=\"{}\"", r.west_other)));
+    assert!(!page.contains(&format!("name=\"members\" value=\"{}\"", r.head_id)));
+    assert!(page.contains("申請者（東山 課長）は、選ばなくても参加します。"));
+    let (s, _, location) = approve_for_body(&r.east_admin, &id, &[&r.east_staff]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/applications/{id}?done=approve"));
+
+    // Every body approved and the period began today: the talk is there for its members.
+    let (_, a) = r.head.get(&format!("/api/v1/applications/{id}")).await;
+    let talk = a["talk_id"].as_str().expect("the group's talk").to_owned();
+    let (_, page) = open(&r.head, &format!("/applications/{id}")).await;
+    assert!(page.contains("有効"), "{page}");
+    assert!(page.contains(&format!("href=\"/talks/{talk}\"")));
+    assert!(page.contains("グループのトークを開く"));
+    assert!(page.contains("data-testid=\"body-members\">東山 一郎<"));
+    assert!(page.contains("data-testid=\"body-members\">西山 花子<"));
+    // An administrator who is not a member is not offered the talk.
+    let (_, page) = open(&r.west_admin, &format!("/applications/{id}")).await;
+    assert!(!page.contains("data-testid=\"open-talk\""));
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_applicant_asks_for_a_later_last_day_from_the_page() {
+    let r = region().await;
+    let last = fiscal::fiscal_year_end(r.today);
+    // A group for today only, approved by both bodies.
+    let mut typed = group_typed(&r, r.today, r.today);
+    typed.retain(|(k, _)| k != "own_members");
+    let (s, _, location) = post_group(&r, &typed).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let id = created_id(&location);
+    approve_for_body(&r.west_admin, &id, &[&r.west_staff]).await;
+    let (s, _, _) = approve_for_body(&r.east_admin, &id, &[&r.east_staff]).await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+
+    let (_, page) = open(&r.head, &format!("/applications/{id}")).await;
+    assert!(page.contains("期間の延長を申請"), "{page}");
+    assert!(page.contains(&format!("action=\"/applications/{id}/extend\"")));
+    let end = tag(&page, "ext_end_date");
+    assert!(
+        end.contains(&format!("min=\"{}\"", r.today.add_days(1).unwrap())),
+        "{end}"
+    );
+    assert!(end.contains(&format!("max=\"{last}\"")), "{end}");
+    // Only the applicant asks.
+    let (_, page) = open(&r.west_admin, &format!("/applications/{id}")).await;
+    assert!(!page.contains("data-testid=\"extend-form\""));
+
+    // Past 31 March: the page again, the message beside the form, everything kept.
+    let (s, page, _) = post_form(
+        &r.head,
+        &format!("/applications/{id}/extend"),
+        &[
+            ("end_date", last.add_days(1).unwrap().to_string()),
+            ("reason", "訓練の振り返りを行うため".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("data-testid=\"extend-error\""), "{page}");
+    assert!(page.contains(&format!(
+        "年度末（{}）までの日付を指定してください。",
+        last.label_ja()
+    )));
+    assert!(tag(&page, "ext_end_date").contains("aria-invalid=\"true\""));
+    assert!(page.contains("訓練の振り返りを行うため</textarea>"));
+    // No reason: the reason is named.
+    let later = r.today.add_days(30).unwrap();
+    let (s, page, _) = post_form(
+        &r.head,
+        &format!("/applications/{id}/extend"),
+        &[("end_date", later.to_string()), ("reason", " ".into())],
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        tag(&page, "ext_reason").contains("aria-invalid=\"true\""),
+        "{page}"
+    );
+    assert!(tag(&page, "ext_end_date").contains(&format!("value=\"{later}\"")));
+
+    // Applied for: the extension's own page, waiting for both bodies again.
+    let (s, _, location) = post_form(
+        &r.head,
+        &format!("/applications/{id}/extend"),
+        &[
+            ("end_date", later.to_string()),
+            ("reason", "訓練の振り返りを行うため".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(location.ends_with("?done=submit"), "{location}");
+    let ext = created_id(&location);
+    assert_ne!(ext, id);
+    let (_, page) = open(&r.head, &location).await;
+    assert!(page.contains("団体間グループの期間の延長の申請"), "{page}");
+    assert!(page.contains(&format!("href=\"/applications/{id}\"")));
+    assert!(page.contains(&later.label_ja()));
+    assert!(page.contains("訓練の振り返りを行うため"));
+    assert_eq!(page.matches("承認待ち</span>").count(), 2);
+    // Each body approves it for itself, with no one to pick.
+    let (_, page) = open(&r.west_admin, &format!("/applications/{ext}")).await;
+    assert!(!page.contains("data-testid=\"approve-group-form\""));
+    assert!(page.contains("自団体として承認する"), "{page}");
+    let (s, _, location) = post_form(
+        &r.west_admin,
+        &format!("/applications/{ext}/step"),
+        &[
+            ("transition", "approve".into()),
+            ("version", version(&page)),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(location, format!("/applications/{ext}?done=approve_body"));
+    r.app.stop().await;
+}
+
+#[tokio::test]
+async fn an_administrator_lists_the_bodys_guests_with_their_days_left() {
+    let t = town().await;
+    let today = fixed_day(&t.app);
+    let (_, me) = t.head.get("/api/v1/me").await;
+    rename(&t.app, me["id"].as_str().expect("my ID"), "東山 課長").await;
+    let in_twelve = today.add_days(12).unwrap();
+    let (app_id, _) = admitted_guest(&t.app, &t.org, &t.head, &t.admin, in_twelve).await;
+
+    // Administrators reach it from the applications list.
+    let (_, list) = open(&t.admin, "/applications").await;
+    assert!(list.contains("href=\"/applications/guests\""), "{list}");
+    assert!(list.contains("ゲストの一覧"));
+    let (_, list) = open(&t.head, "/applications").await;
+    assert!(!list.contains("href=\"/applications/guests\""));
+
+    let (s, page) = open(&t.admin, "/applications/guests").await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(page.contains("<h1>ゲストの一覧</h1>"));
+    assert!(page.contains("data-testid=\"guests-current\""), "{page}");
+    assert!(page.contains("山田 花子"));
+    assert!(page.contains("株式会社東山防災"));
+    assert!(
+        page.contains("data-testid=\"guest-status\">利用中<"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-testid=\"guest-days\">あと12日<"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("{}～{}", today.label_ja(), in_twelve.label_ja())));
+    assert!(page.contains("東山 課長"), "the sponsor");
+    assert!(page.contains(&format!("href=\"/applications/{app_id}\"")));
+    assert!(page.contains("data-testid=\"guests-ended-empty\""));
+
+    // Section heads and staff do not list guests.
+    assert_eq!(
+        t.head.get_text("/applications/guests").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        t.staff.get_text("/applications/guests").await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The applicant asks for a later last day from the guest's application.
+    let (_, page) = open(&t.head, &format!("/applications/{app_id}")).await;
+    assert!(page.contains("data-testid=\"extend-form\""), "{page}");
+    let later = in_twelve.add_days(10).unwrap();
+    let (s, _, location) = post_form(
+        &t.head,
+        &format!("/applications/{app_id}/extend"),
+        &[
+            ("end_date", later.to_string()),
+            ("reason", "報告書の確認が続くため".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, page) = open(&t.head, &location).await;
+    assert!(page.contains("ゲスト利用期間の延長の申請"), "{page}");
+    assert!(page.contains("報告書の確認が続くため"));
+    // Administrators do not ask for it.
+    let (_, page) = open(&t.admin, &format!("/applications/{app_id}")).await;
+    assert!(!page.contains("data-testid=\"extend-form\""));
+
+    // On the last day, 「本日まで」; the next day it is over.
+    t.app
+        .state()
+        .clock
+        .set(in_twelve.start_of_day_utc_us() + 3_600_000_000);
+    let (_, page) = open(&t.admin, "/applications/guests").await;
+    assert!(
+        page.contains("data-testid=\"guest-days\">本日まで<"),
+        "{page}"
+    );
+    t.app
+        .state()
+        .clock
+        .set(in_twelve.add_days(1).unwrap().start_of_day_utc_us() + 3_600_000_000);
+    let (_, page) = open(&t.admin, "/applications/guests").await;
+    assert!(page.contains("data-testid=\"guests-ended\""), "{page}");
+    assert!(page.contains("data-testid=\"guest-status\">終了<"));
+    assert!(page.contains("data-testid=\"guest-days\">終了<"));
+    assert!(page.contains("data-testid=\"guests-current-empty\""));
+    t.app.stop().await;
+}
