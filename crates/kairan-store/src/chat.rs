@@ -257,6 +257,16 @@ pub async fn talk_for_user(
     Ok(row.map(|r| (r.talk, r.member > 0)))
 }
 
+/// The talks a user is a current member of (their IDs only).
+pub async fn current_talk_ids(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT talk_id FROM talk_members WHERE user_id = $1 AND left_at IS NULL ORDER BY talk_id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// A current member with a name to show.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MemberRow {

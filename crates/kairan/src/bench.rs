@@ -27,6 +27,10 @@ pub enum BenchCommand {
     /// line (sent, acknowledged, delivered, lost, duplicated, latencies, server memory). Use the
     /// same --data/--database-url as the running server.
     Chat(crate::bench_chat::ChatArgs),
+    /// The clock's pass: seeds N expired guests and M expired inter-body groups in a fresh
+    /// body and, with --run, times the pass that ends them (one JSON line). Without --run it
+    /// only seeds, for a running server's runner to end while `bench chat` measures.
+    Clock(crate::bench_clock::ClockArgs),
     /// Uploads: median time to a clean stored file, MB/s and server memory for each size, with
     /// clamd and the text check in the path. Use the same --data/--database-url as the running
     /// server.
@@ -62,6 +66,7 @@ pub async fn run(config: Config, cmd: BenchCommand) -> Result<()> {
         } => audit_bench(config, records, appends, writers).await,
         BenchCommand::SignIn { rounds } => sign_in_bench(config, rounds).await,
         BenchCommand::Chat(args) => crate::bench_chat::run(config, args).await,
+        BenchCommand::Clock(args) => crate::bench_clock::run(config, args).await,
         BenchCommand::Files(args) => crate::bench_files::run(config, args).await,
         BenchCommand::Login(args) => crate::bench_login::run(config, args).await,
     }

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_chat;
+mod bench_clock;
 mod bench_files;
 mod bench_login;
 mod dlp;

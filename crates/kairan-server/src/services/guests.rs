@@ -391,8 +391,8 @@ async fn purge_due(state: &AppState) -> Result<usize, AppError> {
     Ok(purged)
 }
 
-/// Applications due for the clock, all of them, a batch at a time: `step` is taken on each
-/// and says whether it moved it. A batch where nothing moved (another node took them all)
+/// Applications due for the clock, all of them, a batch at a time: `step` is given each
+/// batch and says how many it moved. A batch where nothing moved (another node took them all)
 /// ends the loop, so it cannot spin.
 async fn for_each_due<F, Fut>(
     state: &AppState,
@@ -400,8 +400,8 @@ async fn for_each_due<F, Fut>(
     mut step: F,
 ) -> Result<usize, AppError>
 where
-    F: FnMut(Application) -> Fut,
-    Fut: std::future::Future<Output = Result<bool, AppError>>,
+    F: FnMut(Vec<Application>) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, AppError>>,
 {
     let today = state.clock.today().to_string();
     let mut done = 0;
@@ -411,12 +411,7 @@ where
             guests::due(&mut conn, which, &today).await?
         };
         let full = batch.len() == guests::DUE_BATCH;
-        let mut moved = 0;
-        for app in batch {
-            if step(app).await? {
-                moved += 1;
-            }
-        }
+        let moved = step(batch).await?;
         done += moved;
         if !full || moved == 0 {
             return Ok(done);
@@ -424,19 +419,34 @@ where
     }
 }
 
+/// Guests ended in one transaction. Ten thousand guests may end on the same night (31 March):
+/// one transaction each would cost a disk flush each and keep the chat's writer waiting
+/// behind them; a few at a time keeps each hold of the write lock to a few milliseconds.
+const GUESTS_PER_TRANSACTION: usize = 16;
+
 /// Starts the periods that have begun and ends those that are over, as of the clock's today:
 /// guests and inter-body groups.
 pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
-    let started = for_each_due(state, guests::Due::Starting, |app| async move {
-        start(state, &app).await
+    let started = for_each_due(state, guests::Due::Starting, |batch| async move {
+        let mut n = 0;
+        for app in batch {
+            n += usize::from(start(state, &app).await?);
+        }
+        Ok(n)
     })
     .await?;
-    let ended = for_each_due(state, guests::Due::Ending, |app| async move {
-        if app.kind == ApplicationKind::InterOrgGroup.code() {
-            crate::services::groups::end(state, &app).await
-        } else {
-            end_guest(state, &app).await
+    let ended = for_each_due(state, guests::Due::Ending, |batch| async move {
+        let (groups, guests): (Vec<Application>, Vec<Application>) = batch
+            .into_iter()
+            .partition(|a| a.kind == ApplicationKind::InterOrgGroup.code());
+        let mut n = 0;
+        for app in groups {
+            n += usize::from(crate::services::groups::end(state, &app).await?);
         }
+        for chunk in guests.chunks(GUESTS_PER_TRANSACTION) {
+            n += end_guests(state, chunk).await?;
+        }
+        Ok(n)
     })
     .await?;
     let purged = purge_due(state).await?;
@@ -450,53 +460,88 @@ pub async fn run_once(state: &AppState) -> Result<Pass, AppError> {
     })
 }
 
-/// Ends a guest whose last day has passed: the ID ends, its sessions and live connections
-/// end at once, it leaves every talk. False when another node did it first.
-async fn end_guest(state: &AppState, app: &Application) -> Result<bool, AppError> {
+/// Ends guests whose last day has passed, in one transaction: each ID ends, its sessions and
+/// live connections end at once, it leaves every talk. Returns how many it ended (one another
+/// node ended first is skipped).
+async fn end_guests(state: &AppState, apps: &[Application]) -> Result<usize, AppError> {
     let mut tx = state.store.write().await?;
-    if !system_step(&mut tx, app, Transition::End).await? {
-        return Ok(false);
+    let mut ending = Vec::new();
+    for app in apps {
+        if !system_step(&mut tx, app, Transition::End).await? {
+            continue;
+        }
+        let g = guests::by_application(tx.conn(), &app.id).await?;
+        ending.push((app, g));
     }
-    let mut talks_left = Vec::new();
-    let mut guest = None;
-    if let Some(g) = guests::by_application(tx.conn(), &app.id).await? {
+    // Every talk the guests leave, locked at once in the order the message writer locks
+    // talks (by ID), so the two never wait on each other crosswise (PostgreSQL).
+    let mut talks_of_guest = Vec::with_capacity(ending.len());
+    let mut all_talks: Vec<String> = Vec::new();
+    for (_, g) in &ending {
+        let talks = match g {
+            Some(g) => chat::current_talk_ids(tx.conn(), &g.user_id).await?,
+            None => Vec::new(),
+        };
+        all_talks.extend(talks.iter().cloned());
+        talks_of_guest.push(talks);
+    }
+    all_talks.sort_unstable();
+    all_talks.dedup();
+    if !all_talks.is_empty() {
+        let ids: Vec<&str> = all_talks.iter().map(String::as_str).collect();
+        chat::talks_for_write(&mut tx, &ids).await?;
+    }
+    let mut ended_ids = Vec::new();
+    let mut talks_left: Vec<(String, String)> = Vec::new();
+    for ((app, g), talks) in ending.iter().zip(talks_of_guest) {
+        let Some(g) = g else {
+            continue;
+        };
         users::set_status(&mut tx, &g.user_id, "ended").await?;
         guests::end(&mut tx, &g.user_id, state.clock.now_us()).await?;
-        let ended = sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
-        for t in chat::talks_of(tx.conn(), &g.user_id).await? {
-            // The talk row first, as every membership change does, so no message batch
-            // still holding the talk posts in the guest's name afterwards.
-            chat::talks_for_write(&mut tx, &[t.talk.id.as_str()]).await?;
-            chat::remove_member(&mut tx, &t.talk.id, &g.user_id).await?;
-            let members: Vec<String> = chat::members(tx.conn(), &t.talk.id)
-                .await?
-                .into_iter()
-                .map(|(u, _)| u)
-                .collect();
-            talks_left.push((t.talk.id.clone(), members));
+        let sessions =
+            sessions::end_all_for_user(&mut tx, &g.user_id, "guest_period_ended").await?;
+        for talk in &talks {
+            chat::remove_member(&mut tx, talk, &g.user_id).await?;
+            talks_left.push((talk.clone(), g.user_id.clone()));
         }
         let mut e = NewEntry::new(AuditAction::GuestEnded);
         e.org_id = Some(app.org_id.clone());
         e.target_id = Some(g.user_id.clone());
         detail(&mut e, "application", app.id.as_str());
-        detail(&mut e, "sessions_ended", ended);
-        detail(&mut e, "talks_left", talks_left.len());
+        detail(&mut e, "sessions_ended", sessions);
+        detail(&mut e, "talks_left", talks.len());
         audit::append(&mut tx, e).await?;
-        guest = Some(g.user_id);
+        ended_ids.push(g.user_id.clone());
+    }
+    // Who to tell of each talk's change: its members now, and the guests who left it.
+    let mut told: Vec<(String, Vec<String>)> = Vec::with_capacity(all_talks.len());
+    for talk in &all_talks {
+        let mut who: Vec<String> = chat::members(tx.conn(), talk)
+            .await?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        who.extend(
+            talks_left
+                .iter()
+                .filter(|(t, _)| t == talk)
+                .map(|(_, u)| u.clone()),
+        );
+        told.push((talk.clone(), who));
     }
     tx.commit().await?;
-    if let Some(user_id) = guest {
+    for user_id in &ended_ids {
         state
             .bus
-            .publish(crate::realtime::Event::sessions_ended(&user_id));
-        for (talk, mut recipients) in talks_left {
-            recipients.push(user_id.clone());
-            state
-                .bus
-                .publish(crate::realtime::Event::membership(&talk, recipients));
-        }
+            .publish(crate::realtime::Event::sessions_ended(user_id));
     }
-    Ok(true)
+    for (talk, recipients) in told {
+        state
+            .bus
+            .publish(crate::realtime::Event::membership(&talk, recipients));
+    }
+    Ok(ending.len())
 }
 
 /// Runs the clock's passes every 30 seconds on this node, so a guest's period or a leaver's

@@ -291,17 +291,50 @@ async fn a_guest_is_locked_out_at_midnight_in_japan_when_the_fiscal_year_ends() 
         assert_eq!(ending[0]["target_id"], a["id"]);
     }
 
-    // 23:59 JST on 31 March: still the guest's period.
+    // 23:59 JST on 31 March: still the guest's period, with a live connection open.
     let midnight = last.end_of_day_utc_us();
     state.clock.set(midnight - 60_000_000);
     assert_eq!(guests::run_once(state).await.unwrap().ended, 0);
     assert_eq!(guest.get("/api/v1/me").await.0, StatusCode::OK);
+    let mut ws = {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = t.app.url("/api/v1/ws").replace("http://", "ws://");
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut()
+            .insert("cookie", guest.cookie_header().parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        let hello = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert!(hello.to_text().unwrap().contains("\"hello\""), "{hello}");
+        ws
+    };
 
     // 00:00 JST on 1 April: the period is over.
     state.clock.set(midnight);
     assert_eq!(Date::from_utc_us(midnight).to_string()[5..], *"04-01");
     let pass = guests::run_once(state).await.unwrap();
     assert_eq!(pass.ended, 1);
+    // Its live connection closes at once, and its old session is refused.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        use futures::StreamExt;
+        while let Some(frame) = ws.next().await {
+            match frame {
+                Ok(tokio_tungstenite::tungstenite::Message::Close(_)) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+        true
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        closed,
+        "the guest's live connection closes at the end of its period"
+    );
     assert_eq!(guest.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     let r = t.app.client().sign_in(&login, GUEST_PASSWORD).await;
     assert_error(&r, StatusCode::UNAUTHORIZED, "sign_in_failed");
