@@ -259,9 +259,10 @@ pub async fn ensure(
         return Ok(serde_json::from_str(&text).unwrap_or_default());
     }
     let mut logins = Vec::new();
-    for body in [&TOWN, &CITY] {
-        create_body(state, body, fixed_password, &mut logins).await?;
-    }
+    let town = create_body(state, &TOWN, fixed_password, &mut logins).await?;
+    let city = create_body(state, &CITY, fixed_password, &mut logins).await?;
+    conversations(state, &town).await?;
+    inter_body_group(state, &town, &city).await?;
     let path = logins_file(state);
     let json = serde_json::to_string_pretty(&logins).unwrap_or_default();
     write_private(&path, &json)
@@ -281,12 +282,39 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     opts.open(path)?.write_all(text.as_bytes())
 }
 
+/// A body as created: its ID and its people (login, user ID, roles), for seeding its work.
+struct Seeded {
+    org_id: String,
+    people: Vec<(&'static str, String, Vec<Role>)>,
+}
+
+impl Seeded {
+    /// One of the body's people as the services see them acting, with their user ID.
+    fn actor(&self, login: &str) -> Result<(Actor, String), AppError> {
+        use kairan_domain::policy::UserActor;
+        use kairan_domain::{OrgId, UserId};
+        let (_, id, roles) = self
+            .people
+            .iter()
+            .find(|(l, _, _)| *l == login)
+            .ok_or_else(|| AppError::Internal(format!("demo user {login}")))?;
+        Ok((
+            Actor::User(UserActor {
+                user_id: UserId(id.clone()),
+                org_id: OrgId(self.org_id.clone()),
+                roles: roles.clone(),
+            }),
+            id.clone(),
+        ))
+    }
+}
+
 async fn create_body(
     state: &AppState,
     body: &Body,
     fixed: Option<&str>,
     logins: &mut Vec<DemoLogin>,
-) -> Result<(), AppError> {
+) -> Result<Seeded, AppError> {
     let op = Actor::Operator;
     let org = admin::create_org(state, &op, body.code, body.name, body.name_en).await?;
     let mut ids: Vec<(&str, String)> = Vec::new();
@@ -296,7 +324,7 @@ async fn create_body(
         let d = admin::create_department(state, &op, &org.id, name, parent_id.as_deref()).await?;
         ids.push((name, d.id));
     }
-    let mut people: Vec<(&str, String, Vec<Role>)> = Vec::new();
+    let mut people: Vec<(&'static str, String, Vec<Role>)> = Vec::new();
     for (login, name, kana, dept, title, roles) in body.people {
         let input = NewUserInput {
             login_id: (*login).into(),
@@ -332,37 +360,19 @@ async fn create_body(
             password,
         });
     }
-    if body.code == TOWN.code {
-        conversations(state, &org.id, &people).await?;
-    }
-    Ok(())
+    Ok(Seeded {
+        org_id: org.id,
+        people,
+    })
 }
 
 /// A few days of ordinary work in 東山町, sent through the chat service like any user's
 /// messages: a section liaison group, a talk a section head cleared for personal data, a 1:1
 /// talk, and one My Number that the DLP stopped (so the security officer has an alert).
-async fn conversations(
-    state: &AppState,
-    org_id: &str,
-    people: &[(&str, String, Vec<Role>)],
-) -> Result<(), AppError> {
+async fn conversations(state: &AppState, town: &Seeded) -> Result<(), AppError> {
     use crate::services::chat::{self, ClassRequest, Member, Post};
-    use kairan_domain::policy::UserActor;
-    use kairan_domain::{OrgId, UserId};
-    let actor = |login: &str| -> Result<(Actor, String), AppError> {
-        let (_, id, roles) = people
-            .iter()
-            .find(|(l, _, _)| *l == login)
-            .ok_or_else(|| AppError::Internal(format!("demo user {login}")))?;
-        Ok((
-            Actor::User(UserActor {
-                user_id: UserId(id.clone()),
-                org_id: OrgId(org_id.to_owned()),
-                roles: roles.clone(),
-            }),
-            id.clone(),
-        ))
-    };
+    let org_id = town.org_id.as_str();
+    let actor = |login: &str| town.actor(login);
     let ito = actor("ito.makoto")?;
     let sato = actor("sato.hanako")?;
     let suzuki = actor("suzuki.shota")?;
@@ -522,5 +532,113 @@ async fn conversations(
         false,
     )
     .await?;
+    Ok(())
+}
+
+/// An inter-body group in effect between 東山町 and 北浜市, made as people make one: a section
+/// head of 東山町 applies, naming a colleague and asking 北浜市 for two people in words; each
+/// body's administrator approves for their own body with their own staff (neither is the
+/// applicant); the period starts today, so the last approval makes the talk at once. A few
+/// messages from both bodies follow, each checked by its sender's own body's rules.
+async fn inter_body_group(state: &AppState, town: &Seeded, city: &Seeded) -> Result<(), AppError> {
+    use crate::services::applications::{self, Step};
+    use crate::services::chat::{self, Member, Post};
+    let kato = town.actor("kato.koji")?;
+    let watanabe = town.actor("watanabe.takuya")?;
+    let takahashi = town.actor("takahashi.kenichi")?;
+    let mori = city.actor("mori.takashi")?;
+    let kimura = city.actor("kimura.aya")?;
+    let inoue = city.actor("inoue.yosuke")?;
+    let today = state.clock.today();
+    let fields = serde_json::json!({
+        "purpose": "東山町・北浜市 広域防災訓練（避難所開設・要配慮者の避難支援）の準備と当日の連絡調整",
+        "need": "両団体の広報・防災担当が、訓練の周知文案や当日の集合時間の変更を同じ場で確認し合う必要があるため。電話やメールでは版の食い違いが起きやすいため。",
+        "talk_name": "広域防災訓練 連絡調整",
+        "own_members": [watanabe.1],
+        "bodies": [{
+            "org_id": city.org_id,
+            "requested": "広報課の担当者1名、福祉課（要配慮者支援）の担当者1名",
+        }],
+        "start_date": today.to_string(),
+        "end_date": kairan_domain::fiscal::fiscal_year_end(today).to_string(),
+    });
+    let applied = applications::create(
+        state,
+        &kato.0,
+        &town.org_id,
+        "inter_org_group",
+        fields,
+        true,
+    )
+    .await?;
+    let approve = |version: i64, members: Vec<String>| Step {
+        transition: "approve".into(),
+        reason: None,
+        version,
+        fields: None,
+        members: Some(members),
+    };
+    let half = applications::step(
+        state,
+        &takahashi.0,
+        &applied.id,
+        approve(applied.version, vec![watanabe.1.clone()]),
+    )
+    .await?;
+    let done = applications::step(
+        state,
+        &mori.0,
+        &half.id,
+        approve(half.version, vec![kimura.1.clone(), inoue.1.clone()]),
+    )
+    .await?;
+    // The administrator of 北浜市 is not a member, so read the talk back as the applicant.
+    let talk = match done.talk_id {
+        Some(t) => t,
+        None => applications::get(state, &kato.0, &done.id)
+            .await?
+            .talk_id
+            .ok_or_else(|| AppError::Internal("demo group: no talk was made".into()))?,
+    };
+    let lines = [
+        (
+            &kato,
+            &town.org_id,
+            "東山町広報課の加藤です。広域防災訓練の準備と当日の連絡は、このグループでお願いします。",
+        ),
+        (
+            &kimura,
+            &city.org_id,
+            "北浜市広報課の木村です。よろしくお願いします。避難所開設の周知文案は、今週中にこちらへ載せます。",
+        ),
+        (
+            &inoue,
+            &city.org_id,
+            "北浜市福祉課の井上です。要配慮者の避難支援の流れを、両団体で揃えられればと思います。",
+        ),
+        (
+            &watanabe,
+            &town.org_id,
+            "東山町総務課の渡辺です。当日の集合場所と時間の案を、来週の打合せまでに共有します。",
+        ),
+    ];
+    for (who, org_id, body) in lines {
+        let m = Member {
+            actor: &who.0,
+            user_id: &who.1,
+            org_id,
+            device: kairan_domain::DeviceClass::LgwanPc,
+        };
+        chat::post(
+            state,
+            &m,
+            &talk,
+            Post {
+                body,
+                ..Post::default()
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

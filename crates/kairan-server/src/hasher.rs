@@ -1,6 +1,14 @@
 //! Argon2id password hashing, run off the async runtime on the blocking pool. A semaphore caps
 //! how many hashes run at once, so a burst of sign-ins cannot exhaust memory (each hash takes
 //! `argon2.memory_kib`).
+//!
+//! Temporary passwords the server issues itself ([`Hasher::issue`]) are another matter: they
+//! are random (20 symbols of 48, about 111 bits), so no guessing attack can use a fast hash
+//! against them, and a slow one would only make issuing slow — a 100,000-row staff import
+//! would spend over half an hour in Argon2. They are kept as a salted SHA-256
+//! (`$kairan-issued$…`), must be changed at first sign-in (which stores an Argon2id hash),
+//! and are checked with the same work as any password, so a sign-in's timing does not tell
+//! whether the ID still has its issued password.
 
 use crate::config::Argon2Config;
 use crate::error::AppError;
@@ -58,8 +66,33 @@ impl Hasher {
             .map_err(|e| AppError::Internal(e.to_string()))?
     }
 
+    /// A new temporary password and how it is stored: (password, stored form).
+    pub fn issue(&self) -> (String, String) {
+        let password = crate::token::temporary_password();
+        let salt = crate::token::random_hex(16);
+        let stored = format!("{ISSUED}{salt}${}", issued_digest(&salt, &password));
+        (password, stored)
+    }
+
     /// True when `password` matches `hash`. A malformed stored hash never matches.
     pub async fn verify(&self, password: &str, hash: &str) -> Result<bool, AppError> {
+        if let Some(rest) = hash.strip_prefix(ISSUED) {
+            let matches = rest.split_once('$').is_some_and(|(salt, digest)| {
+                use subtle::ConstantTimeEq;
+                bool::from(
+                    issued_digest(salt, password)
+                        .as_bytes()
+                        .ct_eq(digest.as_bytes()),
+                )
+            });
+            // The same work as an Argon2 check, so timing does not tell issued from chosen.
+            self.verify_dummy(password).await?;
+            return Ok(matches);
+        }
+        self.verify_argon(password, hash).await
+    }
+
+    async fn verify_argon(&self, password: &str, hash: &str) -> Result<bool, AppError> {
         let _permit = self
             .permits
             .acquire()
@@ -84,6 +117,68 @@ impl Hasher {
     /// Spends the same work as a real verification, for unknown IDs.
     pub async fn verify_dummy(&self, password: &str) -> Result<(), AppError> {
         let dummy = self.dummy.clone();
-        self.verify(password, &dummy).await.map(|_| ())
+        self.verify_argon(password, &dummy).await.map(|_| ())
+    }
+}
+
+/// How an issued temporary password is stored: this prefix, the salt, `$`, the digest.
+const ISSUED: &str = "$kairan-issued$v1$";
+
+fn issued_digest(salt: &str, password: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update([0u8]);
+    h.update(password.as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher() -> Hasher {
+        Hasher::new(&crate::config::Argon2Config {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_issued_password_matches_only_itself_and_is_salted() {
+        let h = hasher();
+        let (password, stored) = h.issue();
+        let (_, other) = h.issue();
+        assert!(stored.starts_with(ISSUED));
+        assert!(!stored.contains(&password));
+        assert!(h.verify(&password, &stored).await.unwrap());
+        assert!(!h.verify(&password, &other).await.unwrap());
+        assert!(!h.verify(&format!("{password}x"), &stored).await.unwrap());
+        // A tampered or truncated stored form never matches.
+        assert!(
+            !h.verify(&password, &stored[..stored.len() - 1])
+                .await
+                .unwrap()
+        );
+        assert!(!h.verify(&password, ISSUED).await.unwrap());
+        // The same password issued twice is stored differently.
+        let salt = crate::token::random_hex(16);
+        assert_ne!(issued_digest(&salt, "a"), issued_digest("00", "a"));
+    }
+
+    #[tokio::test]
+    async fn chosen_passwords_are_still_argon2id() {
+        let h = hasher();
+        let stored = h.hash("自分で決めた長いパスフレーズ").await.unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(
+            h.verify("自分で決めた長いパスフレーズ", &stored)
+                .await
+                .unwrap()
+        );
+        assert!(!h.verify("違う", &stored).await.unwrap());
     }
 }

@@ -4,7 +4,6 @@
 use crate::error::AppError;
 use crate::services::{audit_entry, detail};
 use crate::state::AppState;
-use crate::token;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::input::{Kana, LoginId, OrgCode, PersonName, UnitName, parse_title};
 use kairan_domain::policy::{self, Action, Actor, Denied, Resource};
@@ -201,8 +200,7 @@ pub async fn create_user(
     let title = parse_title(&input.title)?;
     let roles = parse_roles(actor, &input.roles)?;
     let department_id = input.department_id.as_deref().filter(|d| !d.is_empty());
-    let temporary = token::temporary_password();
-    let hash = state.hasher.hash(&temporary).await?;
+    let (temporary, hash) = state.hasher.issue();
     let mut tx = state.store.write().await?;
     if let Some(d) = department_id
         && orgs::department(tx.conn(), d)
@@ -333,8 +331,7 @@ pub async fn reset_password(
     if t.auth_source == "directory" {
         return Err(AppError::Conflict("password_in_directory"));
     }
-    let temporary = token::temporary_password();
-    let hash = state.hasher.hash(&temporary).await?;
+    let (temporary, hash) = state.hasher.issue();
     let mut tx = state.store.write().await?;
     users::set_password(&mut tx, user_id, &hash, true).await?;
     let ended = sessions::end_all_for_user(&mut tx, user_id, "password_reset").await?;

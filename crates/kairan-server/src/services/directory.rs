@@ -367,8 +367,8 @@ pub async fn set_method(
         return Ok(None);
     }
     let temporary = if method == "local" {
-        let temporary = crate::token::temporary_password();
-        Some((state.hasher.hash(&temporary).await?, temporary))
+        let (temporary, hash) = state.hasher.issue();
+        Some((hash, temporary))
     } else {
         if config_for(state, &t.org_id).await?.is_none() {
             return Err(AppError::Conflict("directory_not_configured"));

@@ -13,7 +13,6 @@
 use crate::error::AppError;
 use crate::services::{audit_entry, detail};
 use crate::state::AppState;
-use crate::token;
 use kairan_domain::audit::AuditAction;
 use kairan_domain::policy::{self, Action, Actor, Resource};
 use kairan_domain::staff_csv::{self, CsvEncoding, RowError, StaffRow, Unmappable};
@@ -277,12 +276,11 @@ pub async fn import(
         Actor::User(u) => Some(u.user_id.0.clone()),
         Actor::Operator => None,
     };
-    // Temporary passwords are hashed before the transaction, which then only writes.
+    // Temporary passwords are issued before the transaction, which then only writes.
     let mut passwords = Vec::new();
     for p in &plans {
         if let Plan::Create(row, _) = p {
-            let temporary = token::temporary_password();
-            let hash = state.hasher.hash(&temporary).await?;
+            let (temporary, hash) = state.hasher.issue();
             passwords.push((row.login_id.clone(), temporary, hash));
         }
     }
