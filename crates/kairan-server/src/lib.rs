@@ -129,6 +129,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
+    // The node's background jobs run where it serves, not in every process that opens the
+    // store (the console's commands and benchmarks do their work and leave).
+    crate::services::files::start_sweeper(state.clone());
+    crate::services::files::start_rescanner(state.clone());
+    crate::services::guests::start_runner(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Live frames are small and must leave at once: without TCP_NODELAY, Nagle's algorithm
     // holds a frame back until the previous one is acknowledged, adding tens of milliseconds.

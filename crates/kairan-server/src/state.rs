@@ -67,7 +67,7 @@ impl AppState {
         // Must be called inside the runtime: the hub's router runs for the life of the node.
         tokio::spawn(hub.clone().run(bus.subscribe()));
         let writer = crate::services::group_commit::Writer::start(store.clone(), bus.clone());
-        let state = AppState(Arc::new(Inner {
+        AppState(Arc::new(Inner {
             store,
             hasher,
             templates: crate::web::templates(),
@@ -83,10 +83,6 @@ impl AppState {
             key,
             config,
             clock: Default::default(),
-        }));
-        crate::services::files::start_sweeper(state.clone());
-        crate::services::files::start_rescanner(state.clone());
-        crate::services::guests::start_runner(state.clone());
-        state
+        }))
     }
 }
