@@ -351,8 +351,8 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "app_done_submit",
-        "申請しました。システム管理者の承認をお待ちください。",
-        "Submitted. It now waits for an administrator's approval.",
+        "申請しました。承認をお待ちください（団体間グループは、参加するすべての団体のシステム管理者が承認します）。",
+        "Submitted. It now waits for approval (for an inter-body group, by an administrator of every participating body).",
     ),
     (
         "app_done_edit",
@@ -362,8 +362,8 @@ const TEXT: &[(&str, &str, &str)] = &[
     ("app_done_save", "保存しました。", "Saved."),
     (
         "app_done_resubmit",
-        "再提出しました。システム管理者の承認をお待ちください。",
-        "Resubmitted. It now waits for an administrator's approval.",
+        "再提出しました。承認をお待ちください（団体間グループは、参加するすべての団体のシステム管理者があらためて承認します）。",
+        "Resubmitted. It now waits for approval (for an inter-body group, again by every participating body).",
     ),
     (
         "app_done_withdraw",
@@ -460,7 +460,7 @@ const TEXT: &[(&str, &str, &str)] = &[
     ),
     (
         "app_group_title",
-        "団体間グループ利用申請",
+        "団体間グループの申請",
         "Inter-body group application",
     ),
     (

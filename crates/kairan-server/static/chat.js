@@ -213,6 +213,7 @@ async function openTalk(id, push) {
   renderMembers();
   document.getElementById('class-panel').hidden = true;
   document.getElementById('files-panel').hidden = true;
+  document.getElementById('member-panel').hidden = true;
   document.getElementById('talk-files').hidden = false;
   document.getElementById('forward').hidden = true;
   renderClass();
@@ -255,11 +256,13 @@ function renderMembers() {
   }));
 }
 
-document.getElementById('talk-members').addEventListener('click', () => {
-  const panel = document.getElementById('member-panel');
-  panel.hidden = !panel.hidden;
-  document.getElementById('talk-members').setAttribute('aria-expanded', String(!panel.hidden));
-});
+function showMembers(open) {
+  document.getElementById('member-panel').hidden = !open;
+  document.getElementById('talk-members').setAttribute('aria-expanded', String(open));
+  if (open) document.getElementById('member-close').focus();
+}
+document.getElementById('talk-members').addEventListener('click', () => showMembers(document.getElementById('member-panel').hidden));
+document.getElementById('member-close').addEventListener('click', () => { showMembers(false); document.getElementById('talk-members').focus(); });
 
 // The way back through history. Scrolling near the top loads the previous page by itself
 // (infinite scroll); the button stays for keyboards and screen readers.

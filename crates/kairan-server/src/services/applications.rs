@@ -115,6 +115,8 @@ pub struct EventView {
 /// Who is asking about an application, as the approval engine needs it.
 struct Asker {
     user: UserId,
+    /// The asker's body.
+    org: String,
     approver: bool,
     /// The body the asker approves for, when several bodies decide and theirs has not yet.
     pending_body: bool,
@@ -142,6 +144,7 @@ fn asker(actor: &Actor, app: &Application, bodies: &[Body]) -> Result<Asker, App
     }
     Ok(Asker {
         user: u.user_id.clone(),
+        org: u.org_id.0.clone(),
         approver,
         pending_body,
     })
@@ -586,10 +589,23 @@ async fn view(
                 .and_then(|b| b["requested"].as_str().map(str::to_owned))
         })
     };
+    // Who a body put in is that body's to know until every body has agreed; from then on it
+    // is the group's membership, shown to all of it (the applicant is in it too).
+    let agreed = matches!(
+        st,
+        ApplicationState::Approved | ApplicationState::Active | ApplicationState::Ended
+    );
     let bodies = bodies
         .into_iter()
         .map(|b| {
-            let ids: Vec<String> = serde_json::from_str(&b.members).unwrap_or_default();
+            let mut ids: Vec<String> = if agreed || b.org_id == asker.org {
+                serde_json::from_str(&b.members).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            if agreed && b.org_id == app.org_id && kind == ApplicationKind::InterOrgGroup {
+                ids.insert(0, app.applicant_id.clone());
+            }
             BodyView {
                 requested: requested(&b.org_id),
                 approved: b.approved_by.is_some(),

@@ -130,14 +130,23 @@ fn title(a: &ApplicationView, lang: Lang) -> String {
     }
 }
 
-/// The other bodies of a group, as one line (「西山市、南山町」).
+/// The bodies of a group as one line, the applicant's first (「東山町 → 西山市、南山町」), so a
+/// queue in another body shows where the application comes from.
 fn other_bodies_line(a: &ApplicationView) -> String {
-    a.bodies
+    let own = a
+        .bodies
+        .iter()
+        .find(|b| b.org_id == a.org_id)
+        .map(|b| b.org_name.as_str())
+        .unwrap_or_default();
+    let others = a
+        .bodies
         .iter()
         .filter(|b| b.org_id != a.org_id)
         .map(|b| b.org_name.as_str())
         .collect::<Vec<_>>()
-        .join("、")
+        .join("、");
+    format!("{own} → {others}")
 }
 
 /// One line of a list: what, for whom, when, where it stands.

@@ -600,7 +600,7 @@ async fn a_section_head_applies_for_an_inter_body_group_on_its_form() {
 
     let (s, form) = open(&r.head, "/applications/new/group").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(form.contains("<h1>団体間グループ利用申請</h1>"), "{form}");
+    assert!(form.contains("<h1>団体間グループの申請</h1>"), "{form}");
     for label in [
         "利用目的",
         "グループが必要な理由",
@@ -689,10 +689,10 @@ async fn a_section_head_applies_for_an_inter_body_group_on_its_form() {
         "the applicant cannot decide"
     );
     assert!(!page.contains("data-testid=\"open-talk\""));
-    // The list names the group by its name and the other body.
+    // The list names the group by its name and its bodies, the applicant's first.
     let (_, list) = open(&r.head, "/applications").await;
     assert!(
-        list.contains("広域避難訓練 調整</a><div class=\"kana\">西山市</div>"),
+        list.contains("広域避難訓練 調整</a><div class=\"kana\">東山市 → 西山市</div>"),
         "{list}"
     );
     r.app.stop().await;
@@ -783,7 +783,11 @@ async fn each_body_approves_on_the_page_with_its_own_staff_only() {
     assert!(page.contains("有効"), "{page}");
     assert!(page.contains(&format!("href=\"/talks/{talk}\"")));
     assert!(page.contains("グループのトークを開く"));
-    assert!(page.contains("data-testid=\"body-members\">東山 一郎<"));
+    // Once all agreed, the applicant's body lists the applicant too: the talk's members.
+    assert!(
+        page.contains("data-testid=\"body-members\">東山 課長、東山 一郎<"),
+        "{page}"
+    );
     assert!(page.contains("data-testid=\"body-members\">西山 花子<"));
     // An administrator who is not a member is not offered the talk.
     let (_, page) = open(&r.west_admin, &format!("/applications/{id}")).await;
