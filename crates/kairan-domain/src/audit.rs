@@ -104,6 +104,14 @@ pub enum AuditAction {
     GroupRemoved,
     /// A staff CSV was imported (one record for the whole file: counts and the file's hash).
     StaffImported,
+    /// A transfer batch (異動) was prepared for its effective day.
+    StaffTransferScheduled,
+    /// A transfer batch was applied on its day (the import itself is `staff.imported`).
+    StaffTransferApplied,
+    /// A transfer batch could not be applied on its day (the file no longer fits the body).
+    StaffTransferFailed,
+    /// A transfer batch was withdrawn before its day.
+    StaffTransferCancelled,
     /// A leaver's ID was disabled after their last day.
     UserLeft,
     /// A body's maintenance mode was turned on or off (G10).
@@ -111,7 +119,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 71] = [
         AuditAction::SignInSucceeded,
         AuditAction::SignInFailed,
         AuditAction::AccountLocked,
@@ -177,6 +185,10 @@ impl AuditAction {
         AuditAction::GroupEnded,
         AuditAction::GroupRemoved,
         AuditAction::StaffImported,
+        AuditAction::StaffTransferScheduled,
+        AuditAction::StaffTransferApplied,
+        AuditAction::StaffTransferFailed,
+        AuditAction::StaffTransferCancelled,
         AuditAction::UserLeft,
         AuditAction::MaintenanceChanged,
     ];
@@ -248,6 +260,10 @@ impl AuditAction {
             AuditAction::GroupEnded => "group.ended",
             AuditAction::GroupRemoved => "group.removed",
             AuditAction::StaffImported => "staff.imported",
+            AuditAction::StaffTransferScheduled => "staff.transfer_scheduled",
+            AuditAction::StaffTransferApplied => "staff.transfer_applied",
+            AuditAction::StaffTransferFailed => "staff.transfer_failed",
+            AuditAction::StaffTransferCancelled => "staff.transfer_cancelled",
             AuditAction::UserLeft => "user.left",
             AuditAction::MaintenanceChanged => "org.maintenance",
         }
@@ -324,6 +340,10 @@ impl AuditAction {
             AuditAction::GroupEnded => "団体間グループの終了（閲覧のみ）",
             AuditAction::GroupRemoved => "団体間グループの削除",
             AuditAction::StaffImported => "職員名簿の取り込み（CSV）",
+            AuditAction::StaffTransferScheduled => "人事異動の予約",
+            AuditAction::StaffTransferApplied => "人事異動の反映",
+            AuditAction::StaffTransferFailed => "人事異動の反映の失敗",
+            AuditAction::StaffTransferCancelled => "人事異動の予約の取消し",
             AuditAction::UserLeft => "退職によるIDの無効化",
             AuditAction::MaintenanceChanged => "保守モードの切り替え",
         }
@@ -396,6 +416,10 @@ impl AuditAction {
             AuditAction::GroupEnded => "Inter-body group ended (read-only)",
             AuditAction::GroupRemoved => "Inter-body group removed",
             AuditAction::StaffImported => "Staff list imported (CSV)",
+            AuditAction::StaffTransferScheduled => "Personnel transfer scheduled",
+            AuditAction::StaffTransferApplied => "Personnel transfer applied",
+            AuditAction::StaffTransferFailed => "Personnel transfer could not be applied",
+            AuditAction::StaffTransferCancelled => "Personnel transfer cancelled",
             AuditAction::UserLeft => "ID disabled after the last day",
             AuditAction::MaintenanceChanged => "Maintenance mode switched",
         }

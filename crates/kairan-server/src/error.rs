@@ -389,6 +389,9 @@ fn conflict_ja(code: &str) -> &'static str {
         "invitation_invalid" => {
             "この招待のリンクは、使用済みか、有効期限が切れています。申請した職員に連絡してください。"
         }
+        "transfer_not_scheduled" => {
+            "この異動はすでに反映されたか、反映できなかったか、取り消されています。"
+        }
         "talk_closed" => {
             "このグループは期間が終了したため、閲覧のみできます。引き続き使う場合は、期間の延長を申請してください。"
         }
@@ -443,6 +446,9 @@ fn conflict_en(code: &str) -> &'static str {
         }
         "invitation_invalid" => {
             "This invitation link has been used or has expired. Contact the member of staff who applied for you."
+        }
+        "transfer_not_scheduled" => {
+            "This transfer has already been applied, failed or been cancelled."
         }
         "talk_closed" => {
             "This group's period has ended: it can be read but not written to. Apply for an extension to go on using it."

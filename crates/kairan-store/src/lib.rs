@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod protection;
 pub mod review;
 pub mod sessions;
+pub mod staff_transfers;
 pub mod users;
 
 pub use error::StoreError;

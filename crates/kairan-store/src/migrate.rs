@@ -130,6 +130,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_inter_body_groups.sql"),
         postgres: include_str!("../migrations/postgres/0024_inter_body_groups.sql"),
     },
+    Migration {
+        version: 25,
+        sqlite: include_str!("../migrations/sqlite/0025_staff_transfers.sql"),
+        postgres: include_str!("../migrations/postgres/0025_staff_transfers.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -155,6 +155,10 @@ enum AdminCommand {
         /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Prepare it as a personnel transfer taking effect at 00:00 JST on this day
+        /// (YYYY-MM-DD, later than today): checked now, applied by the server on the day.
+        #[arg(long, conflicts_with = "dry_run")]
+        effective: Option<String>,
     },
     /// Write the body's staff as CSV to standard output.
     ExportStaff {
@@ -517,10 +521,34 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
                 issued.temporary_password
             );
         }
-        AdminCommand::ImportStaff { org, file, dry_run } => {
+        AdminCommand::ImportStaff {
+            org,
+            file,
+            dry_run,
+            effective,
+        } => {
             let org_id = org_id(state, &org).await?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            if let Some(day) = effective {
+                use kairan_server::services::transfers::{self, Refused};
+                match transfers::schedule(state, &op, &org_id, &bytes, &day)
+                    .await
+                    .map_err(err)?
+                {
+                    Ok(batch) => println!("{}", serde_json::to_string_pretty(&batch)?),
+                    Err(Refused::Invalid(report)) => {
+                        println!("{}", serde_json::to_string_pretty(&report)?);
+                        eprintln!(
+                            "{} problem(s); the transfer was not scheduled / {}件の問題があるため、異動を予約しませんでした",
+                            report.errors.len(),
+                            report.errors.len()
+                        );
+                        std::process::exit(2);
+                    }
+                }
+                return Ok(());
+            }
             let report =
                 kairan_server::services::staff_import::import(state, &op, &org_id, &bytes, dry_run)
                     .await

@@ -413,6 +413,52 @@ async fn the_yearly_staff_list_goes_in_and_out_from_the_console() {
         "{text}"
     );
     assert!(text.contains("髙橋 萌"));
+    // The same people with new titles, prepared for next 1 April: checked now, scheduled.
+    let april = {
+        let today = kairan_domain::fiscal::Date::from_utc_us(kairan_store::now_us());
+        kairan_domain::fiscal::fiscal_year_end(today)
+            .add_days(1)
+            .unwrap()
+            .to_string()
+    };
+    let transfer = db.dir.join("transfer.csv");
+    std::fs::write(
+        &transfer,
+        "職員番号,ログインID,氏名,フリガナ,所属,職名\n2001,tanabe.k,田邉 健,タナベ ケン,総務課,主任\n",
+    )
+    .unwrap();
+    let tpath = transfer.to_str().unwrap();
+    let scheduled = stdout(&kairan(
+        &db,
+        &[
+            "admin",
+            "import-staff",
+            "--org",
+            "minami-town",
+            tpath,
+            "--effective",
+            &april,
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&scheduled).unwrap();
+    assert_eq!(v["state"], "scheduled", "{v}");
+    assert_eq!(v["effective_date"], april.as_str());
+    assert_eq!(v["changes"], 1);
+    // A day that is not ahead is refused.
+    let refused = kairan(
+        &db,
+        &[
+            "admin",
+            "import-staff",
+            "--org",
+            "minami-town",
+            tpath,
+            "--effective",
+            "2020-04-01",
+        ],
+    );
+    assert!(!refused.status.success());
+
     // A file with a problem: exit code 2, the line named, nothing written.
     std::fs::write(
         &file,

@@ -14,6 +14,7 @@ pub(crate) mod review;
 pub(crate) mod session;
 mod sign_in;
 mod staff;
+mod transfers;
 
 use crate::error::{AppError, ErrorBody};
 use crate::state::AppState;
@@ -74,6 +75,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         devices::put_policy,
         applications::create,
         staff::import,
+        transfers::schedule,
+        transfers::list,
+        transfers::cancel,
         staff::export,
         staff::dormant,
         staff::disable_dormant,
@@ -202,6 +206,16 @@ pub fn routes() -> Router<AppState> {
             post(staff::import).layer(axum::extract::DefaultBodyLimit::max(
                 kairan_domain::staff_csv::MAX_BYTES,
             )),
+        )
+        .route(
+            "/api/v1/orgs/{org}/staff-transfers",
+            get(transfers::list).post(transfers::schedule).layer(
+                axum::extract::DefaultBodyLimit::max(kairan_domain::staff_csv::MAX_BYTES),
+            ),
+        )
+        .route(
+            "/api/v1/staff-transfers/{id}/cancel",
+            post(transfers::cancel),
         )
         .route("/api/v1/orgs/{org}/staff.csv", get(staff::export))
         .route("/api/v1/orgs/{org}/dormant", get(staff::dormant))

@@ -557,6 +557,9 @@ pub fn start_runner(state: AppState) {
             if let Err(e) = crate::services::dormant::retire_leavers(&state).await {
                 tracing::warn!(error = %e, "leavers pass failed");
             }
+            if let Err(e) = crate::services::transfers::apply_due(&state).await {
+                tracing::warn!(error = %e, "transfers pass failed");
+            }
         }
     });
 }

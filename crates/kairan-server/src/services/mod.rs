@@ -22,6 +22,7 @@ pub mod protection;
 pub mod review;
 pub mod sign_in;
 pub mod staff_import;
+pub mod transfers;
 
 use kairan_domain::policy::Actor;
 use kairan_store::audit::NewEntry;

@@ -29,3 +29,4 @@ mod scanner;
 mod sign_in_settings;
 mod slapd;
 mod staff_csv;
+mod transfers;
