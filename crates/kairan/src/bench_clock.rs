@@ -10,7 +10,7 @@ use clap::Args;
 use kairan_domain::fiscal::Date;
 use kairan_server::config::Config;
 use kairan_store::applications::{self as rows, NewApplication};
-use kairan_store::{chat, orgs};
+use kairan_store::{chat, guests, orgs, users};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -29,32 +29,29 @@ pub struct ClockArgs {
 const GUESTS_PER_TALK: usize = 19;
 const GROUP_MEMBERS: usize = 10;
 
-/// A user row with an unusable password, as fast as a row can go in.
+/// An active ID with an unusable password (no Argon2: seeding thousands must be quick).
 async fn user(
     tx: &mut kairan_store::WriteTx,
     org: &str,
     login: &str,
     role: &str,
-    now: i64,
 ) -> Result<String> {
-    let id = kairan_store::new_id();
-    sqlx::query(
-        "INSERT INTO users (id, org_id, login_id, display_name, kana, status, password_hash, must_change_password, created_at)
-         VALUES ($1, $2, $3, $4, 'ベンチ', 'active', '!', 0, $5)",
+    let id = users::insert(
+        tx,
+        &users::NewUser {
+            org_id: org,
+            department_id: None,
+            login_id: login,
+            display_name: &format!("ベンチ {login}"),
+            kana: "ベンチ",
+            title: None,
+            password_hash: "!",
+            must_change_password: false,
+            created_by: None,
+        },
     )
-    .bind(&id)
-    .bind(org)
-    .bind(login)
-    .bind(format!("ベンチ {login}"))
-    .bind(now)
-    .execute(tx.conn())
     .await?;
-    sqlx::query("INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3)")
-        .bind(&id)
-        .bind(role)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
+    users::grant_role(tx, &id, role, None).await?;
     Ok(id)
 }
 
@@ -85,14 +82,7 @@ pub async fn run(config: Config, args: ClockArgs) -> Result<()> {
         "Clock test city",
     )
     .await?;
-    let sponsor = user(
-        &mut tx,
-        &org.id,
-        &format!("sponsor-{tag}"),
-        "section_head",
-        now,
-    )
-    .await?;
+    let sponsor = user(&mut tx, &org.id, &format!("sponsor-{tag}"), "section_head").await?;
     let mut talk = String::new();
     for i in 0..args.guests {
         if i % GUESTS_PER_TALK == 0 {
@@ -127,19 +117,24 @@ pub async fn run(config: Config, args: ClockArgs) -> Result<()> {
             },
         )
         .await?;
-        let guest = user(&mut tx, &org.id, &format!("guest-{tag}-{i}"), "guest", now).await?;
-        sqlx::query(
-            "INSERT INTO guests (user_id, org_id, application_id, sponsor_id, affiliation, email, start_date, end_date, accepted_at)
-             VALUES ($1, $2, $3, $4, '株式会社試験', 'guest@example.jp', $5, $6, $7)",
+        let guest = user(&mut tx, &org.id, &format!("guest-{tag}-{i}"), "guest").await?;
+        // An invitation no one holds (each hash unique, as the index wants).
+        guests::insert(
+            &mut tx,
+            &guests::NewGuest {
+                user_id: &guest,
+                org_id: &org.id,
+                application_id: &app,
+                sponsor_id: &sponsor,
+                affiliation: "株式会社試験",
+                email: "guest@example.jp",
+                start_date: &start,
+                end_date: &yesterday,
+                invitation_hash: &format!("bench-{tag}-{i}"),
+                invitation_sealed: "-",
+                invitation_expires_at: now,
+            },
         )
-        .bind(&guest)
-        .bind(&org.id)
-        .bind(&app)
-        .bind(&sponsor)
-        .bind(&start)
-        .bind(&yesterday)
-        .bind(now)
-        .execute(tx.conn())
         .await?;
         chat::add_member(&mut tx, &talk, &guest).await?;
         if i % 1000 == 999 {
@@ -150,7 +145,7 @@ pub async fn run(config: Config, args: ClockArgs) -> Result<()> {
     let staff: Vec<String> = {
         let mut v = Vec::with_capacity(GROUP_MEMBERS);
         for k in 0..GROUP_MEMBERS {
-            v.push(user(&mut tx, &org.id, &format!("member-{tag}-{k}"), "staff", now).await?);
+            v.push(user(&mut tx, &org.id, &format!("member-{tag}-{k}"), "staff").await?);
         }
         v
     };
