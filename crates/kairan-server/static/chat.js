@@ -204,22 +204,17 @@ async function openTalk(id, push) {
   state.newest = 0;
   const box = document.getElementById('messages');
   box.replaceChildren();
-  state.detail = await api('GET', `/api/v1/talks/${id}`);
-  for (const m of state.detail.members) state.names.set(m.user_id, memberLabel(m));
+  setDetail(await api('GET', `/api/v1/talks/${id}`));
   const title = state.detail.kind === 'direct'
     ? (state.detail.members.find((m) => m.user_id !== me) || { display_name: '' }).display_name
     : state.detail.name;
   document.getElementById('talk-title').textContent = title;
-  renderMembers();
   document.getElementById('class-panel').hidden = true;
   document.getElementById('files-panel').hidden = true;
   document.getElementById('member-panel').hidden = true;
   document.getElementById('talk-files').hidden = false;
   document.getElementById('forward').hidden = true;
-  renderClass();
   renderPins();
-  document.getElementById('composer').hidden = state.detail.closed;
-  document.getElementById('talk-closed').hidden = !state.detail.closed;
   renderPending();
   const page = await api('GET', `/api/v1/talks/${id}/messages?before=${state.detail.last_seq + 1}&limit=50`);
   addMessages(page);
@@ -230,6 +225,18 @@ async function openTalk(id, push) {
   markRead();
   resume();
   document.getElementById('body').focus();
+}
+
+// The open talk's details, on opening it and whenever it changes (members, class, its end):
+// the names with their marks, the member list, the class, and the message box or, once a group
+// has ended, the notice in its place.
+function setDetail(d) {
+  state.detail = d;
+  for (const m of d.members) state.names.set(m.user_id, memberLabel(m));
+  renderMembers();
+  renderClass();
+  document.getElementById('composer').hidden = d.closed;
+  document.getElementById('talk-closed').hidden = !d.closed;
 }
 
 // A name as shown everywhere in a talk: a guest with ゲスト and where it comes from, a member
@@ -949,14 +956,7 @@ function connect(delay = 500) {
     } else if (e.type === 'talk') {
       loadTalks();
       if (e.talk_id === state.talk) {
-        api('GET', `/api/v1/talks/${state.talk}`).then((d) => {
-          state.detail = d;
-          for (const m of d.members) state.names.set(m.user_id, memberLabel(m));
-          renderClass();
-          renderMembers();
-          document.getElementById('composer').hidden = d.closed;
-          document.getElementById('talk-closed').hidden = !d.closed;
-        }).catch(() => { state.talk = null; });
+        api('GET', `/api/v1/talks/${state.talk}`).then(setDetail).catch(() => { state.talk = null; });
       }
     } else if (e.type === 'notification') {
       document.dispatchEvent(new CustomEvent('kairan:notification'));

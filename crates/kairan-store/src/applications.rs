@@ -223,6 +223,38 @@ pub async fn bodies(conn: &mut AnyConnection, application_id: &str) -> Result<Ve
     .await?)
 }
 
+#[derive(sqlx::FromRow)]
+struct BodyOf {
+    application_id: String,
+    #[sqlx(flatten)]
+    body: Body,
+}
+
+/// The bodies of several applications at once (a list of applications), by application, each
+/// in order; applications of one body are absent.
+pub async fn bodies_of(
+    conn: &mut AnyConnection,
+    application_ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<Body>>> {
+    let mut out: std::collections::HashMap<String, Vec<Body>> = std::collections::HashMap::new();
+    for chunk in crate::fixed_slices(application_ids) {
+        let sql = format!(
+            "SELECT b.application_id, b.org_id, o.name AS org_name, b.approved_by, b.approved_at, b.members
+             FROM application_bodies b JOIN orgs o ON o.id = b.org_id
+             WHERE b.application_id IN ({}) ORDER BY b.application_id, b.position",
+            crate::in_list(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, BodyOf>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.entry(row.application_id).or_default().push(row.body);
+        }
+    }
+    Ok(out)
+}
+
 /// Records one body's approval and the staff it puts in. False if that body had already
 /// approved (two administrators of one body at once: one wins).
 pub async fn approve_body(

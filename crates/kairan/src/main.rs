@@ -531,13 +531,13 @@ async fn admin_command(state: &AppState, cmd: AdminCommand) -> Result<()> {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
             if let Some(day) = effective {
-                use kairan_server::services::transfers::{self, Refused};
+                use kairan_server::services::transfers;
                 match transfers::schedule(state, &op, &org_id, &bytes, &day)
                     .await
                     .map_err(err)?
                 {
                     Ok(batch) => println!("{}", serde_json::to_string_pretty(&batch)?),
-                    Err(Refused::Invalid(report)) => {
+                    Err(report) => {
                         println!("{}", serde_json::to_string_pretty(&report)?);
                         eprintln!(
                             "{} problem(s); the transfer was not scheduled / {}件の問題があるため、異動を予約しませんでした",

@@ -458,6 +458,8 @@ async fn the_yearly_staff_list_goes_in_and_out_from_the_console() {
         ],
     );
     assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("明日以降の日付"), "{said}");
 
     // A file with a problem: exit code 2, the line named, nothing written.
     std::fs::write(

@@ -4,7 +4,7 @@
 use crate::api::staff::ImportRefused;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, ErrorDetail};
-use crate::services::transfers::{self, Refused, TransferView};
+use crate::services::transfers::{self, TransferView};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
@@ -35,7 +35,7 @@ pub async fn schedule(
 ) -> Result<Response, AppError> {
     match transfers::schedule(&state, &me.actor(), &org, &body, &q.effective_date).await? {
         Ok(v) => Ok((StatusCode::CREATED, Json(v)).into_response()),
-        Err(Refused::Invalid(report)) => {
+        Err(report) => {
             let refused = ImportRefused {
                 error: ErrorDetail {
                     code: "csv_invalid".into(),

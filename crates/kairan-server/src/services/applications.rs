@@ -819,22 +819,25 @@ pub async fn list(
             }
         }
     };
-    let names = {
+    // Names and bodies for the whole list in one read each, not one per application.
+    let (names, mut bodies) = {
         let mut ids: Vec<&str> = found.iter().map(|a| a.applicant_id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
+        let several: Vec<&str> = found
+            .iter()
+            .filter(|a| ApplicationKind::parse(&a.kind).is_some_and(|k| k.several_bodies()))
+            .map(|a| a.id.as_str())
+            .collect();
         let mut conn = state.store.read().await?;
-        users::display_names(&mut conn, &ids).await?
+        (
+            users::display_names(&mut conn, &ids).await?,
+            rows::bodies_of(&mut conn, &several).await?,
+        )
     };
     let mut out = Vec::with_capacity(found.len());
     for app in found {
-        let several = ApplicationKind::parse(&app.kind).is_some_and(|k| k.several_bodies());
-        let bodies = if several {
-            let mut conn = state.store.read().await?;
-            rows::bodies(&mut conn, &app.id).await?
-        } else {
-            Vec::new()
-        };
+        let bodies = bodies.remove(&app.id).unwrap_or_default();
         let asker = asker(actor, &app, &bodies)?;
         out.push(view(state, app, &asker, None, bodies, &names).await?);
     }
@@ -935,19 +938,22 @@ pub async fn step(
         }
         _ => None,
     };
-    let mut tx = state.store.write().await?;
     let several = kind.several_bodies();
+    // Whom a body puts in is checked before the write lock: reads only.
+    let chosen = if several && to == ApplicationState::Approved {
+        crate::services::groups::chosen_members(state, &app, &asker.org, step.members).await?
+    } else {
+        Vec::new()
+    };
+    let mut tx = state.store.write().await?;
     let mut last_body = None;
     let approved = if several && to == ApplicationState::Approved {
-        let Actor::User(u) = actor else {
-            return Err(AppError::NotFound);
-        };
         let complete = crate::services::groups::approve_for_body(
             &mut tx,
             &app,
             &asker.user,
-            &u.org_id.0,
-            step.members,
+            &asker.org,
+            &chosen,
         )
         .await?;
         if !complete {
@@ -955,7 +961,7 @@ pub async fn step(
             return get(state, actor, id).await;
         }
         // The body's approval recorded a step unless it was the last; this one moves it.
-        last_body = Some(u.org_id.0.clone());
+        last_body = Some(asker.org.clone());
         true
     } else {
         to == ApplicationState::Approved

@@ -115,8 +115,35 @@ pub(crate) fn pending_for(bodies: &[Body], org: &str) -> bool {
         .any(|b| b.org_id == org && b.approved_by.is_none())
 }
 
+/// The staff a body's administrator puts into a group with their approval, checked before the
+/// write lock is taken: one to 100, each an active member of staff of `org` (not a guest).
+/// The applicant is in the group anyway and is left out. An extension names none.
+pub(crate) async fn chosen_members(
+    state: &AppState,
+    app: &Application,
+    org: &str,
+    members: Option<Vec<String>>,
+) -> Result<Vec<String>, AppError> {
+    if app.kind != ApplicationKind::InterOrgGroup.code() {
+        return Ok(Vec::new());
+    }
+    let mut chosen = BodyApproval {
+        members: members.unwrap_or_default(),
+    }
+    .validated()?
+    .members;
+    chosen.retain(|id| id != &app.applicant_id);
+    let mut conn = state.store.read().await?;
+    for id in &chosen {
+        if !is_staff(&mut conn, org, id).await? {
+            return Err(not_staff("members"));
+        }
+    }
+    Ok(chosen)
+}
+
 /// One body's approval of an application several bodies decide on, in `tx`: recorded with the
-/// staff it puts in (for a group; an extension names none), as a step of the application.
+/// staff it puts in ([`chosen_members`]), as a step of the application.
 /// Returns true when it was the last approval needed: the caller then moves the application
 /// to approved.
 pub(crate) async fn approve_for_body(
@@ -124,7 +151,7 @@ pub(crate) async fn approve_for_body(
     app: &Application,
     approver: &UserId,
     org: &str,
-    members: Option<Vec<String>>,
+    members: &[String],
 ) -> Result<bool, AppError> {
     let bodies = rows::bodies(tx.conn(), &app.id).await?;
     let mut counted = approvals(&bodies);
@@ -133,24 +160,7 @@ pub(crate) async fn approve_for_body(
         approver,
         &UserId(app.applicant_id.clone()),
     )?;
-    let members = if app.kind == ApplicationKind::InterOrgGroup.code() {
-        let mut chosen = BodyApproval {
-            members: members.unwrap_or_default(),
-        }
-        .validated()?
-        .members;
-        // The applicant is in the group anyway; the applicant's body may leave them out.
-        chosen.retain(|id| id != &app.applicant_id);
-        for id in &chosen {
-            if !is_staff(tx.conn(), org, id).await? {
-                return Err(not_staff("members"));
-            }
-        }
-        chosen
-    } else {
-        Vec::new()
-    };
-    let list = serde_json::to_string(&members).map_err(|e| AppError::Internal(e.to_string()))?;
+    let list = serde_json::to_string(members).map_err(|e| AppError::Internal(e.to_string()))?;
     if !rows::approve_body(tx, &app.id, org, &approver.0, &list).await? {
         return Err(ApplicationError::AlreadyApproved(OrgId(org.to_owned())).into());
     }

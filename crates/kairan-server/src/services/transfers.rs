@@ -79,23 +79,16 @@ fn view(t: Transfer, preview: Option<ImportReport>) -> TransferView {
     }
 }
 
-/// What refused a batch when it was prepared: the file's own problems, or rows for people the
-/// body does not have.
-pub enum Refused {
-    /// The import's report with its problems by line and column.
-    Invalid(ImportReport),
-}
-
 /// Prepares a batch for `effective_date` (a later day than today in Japan). The file is
 /// checked now as a preview; a file with problems, or one that would create staff, is
-/// refused with its report.
+/// refused with its report (the inner `Err`), problems by line and column.
 pub async fn schedule(
     state: &AppState,
     actor: &Actor,
     org_id: &str,
     bytes: &[u8],
     effective_date: &str,
-) -> Result<Result<TransferView, Refused>, AppError> {
+) -> Result<Result<TransferView, ImportReport>, AppError> {
     let org = OrgId(org_id.to_owned());
     policy::check(actor, Action::CreateUser, &Resource::Org(&org))?;
     let day = Date::parse_iso(effective_date).ok_or_else(|| {
@@ -134,7 +127,7 @@ pub async fn schedule(
             .collect();
     }
     if !preview.errors.is_empty() {
-        return Ok(Err(Refused::Invalid(preview)));
+        return Ok(Err(preview));
     }
     let sha = hex::encode(sha2::Sha256::digest(bytes));
     let changes = i64::try_from(preview.updated.len()).unwrap_or(i64::MAX);
